@@ -1,0 +1,73 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { ConfigRepository } from '#shared/aws/config-repository.ts';
+import { Queue } from '#shared/aws/queue.ts';
+import { SecretCache } from '#shared/aws/secrets.ts';
+import { StateRepository } from '#shared/aws/state-repository.ts';
+import { type DeliverSettings, deliverJob } from '#shared/deliver.ts';
+import { boolEnv, intEnv, requireEnv } from '#shared/env.ts';
+import { DeliveryJob } from '#shared/jobs.ts';
+import { DEFAULT_RETRY_SCHEDULE_SECONDS, RetrySchedule } from '#shared/retry.ts';
+import { processBatch, RetryLaterError } from '#shared/sqs-batch.ts';
+import { TtlCache } from '#shared/ttl-cache.ts';
+
+const logger = new Logger({ serviceName: 'herald-deliver' });
+const sqs = new SQSClient({});
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const deliveryQueue = new Queue(sqs, requireEnv('DELIVERY_QUEUE_URL'));
+const deadLetters = new Queue(sqs, requireEnv('DELIVERY_DLQ_URL'));
+const state = new StateRepository(db, requireEnv('STATE_TABLE_NAME'), intEnv('RETENTION_DAYS', 30) * 86_400);
+const configRepository = new ConfigRepository(db, requireEnv('CONFIG_TABLE_NAME'), logger);
+const channels = new TtlCache(intEnv('CONFIG_CACHE_SECONDS', 30) * 1000, (id: string) =>
+  configRepository.getChannel(id),
+);
+const secrets = new SecretCache(new SecretsManagerClient({}), intEnv('SECRET_CACHE_SECONDS', 300) * 1000);
+const settings: DeliverSettings = {
+  defaultSchedule: process.env.RETRY_SCHEDULE
+    ? RetrySchedule.parse(process.env.RETRY_SCHEDULE)
+    : new RetrySchedule(DEFAULT_RETRY_SCHEDULE_SECONDS),
+  http: { allowPrivateTargets: boolEnv('ALLOW_PRIVATE_TARGETS', false) },
+};
+
+const deliverRecord = async (record: SQSRecord): Promise<void> => {
+  let job: DeliveryJob;
+  try {
+    job = DeliveryJob.parse(JSON.parse(record.body));
+  } catch {
+    logger.warn('invalid delivery job dead-lettered', { messageId: record.messageId });
+    await deadLetters.sendWithReason(record.body, 'invalid delivery job');
+    return;
+  }
+  const result = await deliverJob(
+    job,
+    {
+      beginAttempt: (deliveryId, refs, now) => state.beginAttempt(deliveryId, refs, now),
+      recordAttempt: (attempt, now) => state.recordAttempt(attempt, now),
+      markDelivered: (deliveryId, now) => state.markDelivered(deliveryId, now),
+      markDead: (deliveryId, reason, now) => state.markDead(deliveryId, reason, now),
+      channel: (id) => channels.get(id),
+      secret: (secretArn) => secrets.json(secretArn),
+      disableChannel: async (id, reason, at) => {
+        await configRepository.disableChannel(id, reason, at);
+        channels.invalidate(id);
+      },
+      deadLetter: (deadJob, reason) => deadLetters.sendWithReason(JSON.stringify(deadJob), reason),
+      logger,
+    },
+    settings,
+  );
+  if (result.kind === 'retry') {
+    await deliveryQueue.delay(record.receiptHandle, result.delaySeconds);
+    throw new RetryLaterError(`attempt ${result.attempt} failed; next in ${result.delaySeconds}s`);
+  }
+};
+
+const handle = (event: SQSEvent) => processBatch(event, deliverRecord, logger);
+
+export const handler = middy(handle).use(injectLambdaContext(logger));

@@ -1,0 +1,45 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { Queue } from '#shared/aws/queue.ts';
+import { StateRepository } from '#shared/aws/state-repository.ts';
+import { intEnv, requireEnv } from '#shared/env.ts';
+import { httpErrors, json, requestBody, requestHeader } from '#shared/http/api.ts';
+import { newEventId } from '#shared/ids.ts';
+import { acceptEvents, parseIngestRequest } from '#shared/ingest.ts';
+
+const logger = new Logger({ serviceName: 'herald-ingest' });
+const queue = new Queue(new SQSClient({}), requireEnv('INGEST_QUEUE_URL'));
+const state = new StateRepository(
+  DynamoDBDocumentClient.from(new DynamoDBClient({})),
+  requireEnv('STATE_TABLE_NAME'),
+  intEnv('RETENTION_DAYS', 30) * 86_400,
+);
+
+const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  const inputs = parseIngestRequest({
+    contentType: requestHeader(event, 'content-type'),
+    body: requestBody(event),
+  });
+  const accepted = await acceptEvents(
+    inputs,
+    {
+      claimEvent: (heraldEvent, now) => state.claimEvent(heraldEvent, now),
+      releaseEvent: (eventId) => state.releaseEvent(eventId),
+      enqueue: (entries) => queue.sendAll(entries),
+    },
+    new Date(),
+    newEventId,
+  );
+  logger.info('events accepted', {
+    count: accepted.length,
+    duplicates: accepted.filter((item) => item.duplicate).length,
+  });
+  return json(202, { events: accepted });
+};
+
+export const handler = middy(handle).use(injectLambdaContext(logger)).use(httpErrors(logger));

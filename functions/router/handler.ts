@@ -1,0 +1,59 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { ConfigRepository } from '#shared/aws/config-repository.ts';
+import { Queue } from '#shared/aws/queue.ts';
+import { StateRepository } from '#shared/aws/state-repository.ts';
+import { intEnv, requireEnv } from '#shared/env.ts';
+import { newEventId } from '#shared/ids.ts';
+import { readIngestMessage, routeEvent, UnroutableMessageError } from '#shared/router.ts';
+import { processBatch } from '#shared/sqs-batch.ts';
+import { TtlCache } from '#shared/ttl-cache.ts';
+
+const logger = new Logger({ serviceName: 'herald-router' });
+const sqs = new SQSClient({});
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const deliveryQueue = new Queue(sqs, requireEnv('DELIVERY_QUEUE_URL'));
+const ingestDeadLetters = new Queue(sqs, requireEnv('INGEST_DLQ_URL'));
+const state = new StateRepository(db, requireEnv('STATE_TABLE_NAME'), intEnv('RETENTION_DAYS', 30) * 86_400);
+const configRepository = new ConfigRepository(db, requireEnv('CONFIG_TABLE_NAME'), logger);
+/** Policies and channels, read once per cache period rather than per event. */
+const config = new TtlCache(intEnv('CONFIG_CACHE_SECONDS', 30) * 1000, async () => {
+  const [policies, channels] = await Promise.all([
+    configRepository.listPolicies(),
+    configRepository.listChannels(),
+  ]);
+  return { policies, channels };
+});
+
+const routeRecord = async (record: SQSRecord): Promise<void> => {
+  const now = new Date();
+  let event: ReturnType<typeof readIngestMessage>;
+  try {
+    event = readIngestMessage(record.body, now, newEventId);
+  } catch (error) {
+    if (!(error instanceof UnroutableMessageError)) throw error;
+    logger.warn('unroutable message dead-lettered', { messageId: record.messageId, reason: error.message });
+    await ingestDeadLetters.sendWithReason(record.body, error.message);
+    return;
+  }
+  await routeEvent(
+    event,
+    {
+      claimEvent: (heraldEvent, at) => state.claimEvent(heraldEvent, at),
+      markRouted: (eventId, channelIds) => state.markRouted(eventId, channelIds),
+      config: () => config.get('all'),
+      enqueue: (entries) => deliveryQueue.sendAll(entries),
+      logger,
+    },
+    now,
+  );
+};
+
+const handle = (event: SQSEvent) => processBatch(event, routeRecord, logger);
+
+export const handler = middy(handle).use(injectLambdaContext(logger));

@@ -1,0 +1,33 @@
+import { App, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { HeraldStack } from './herald-stack.ts';
+
+/**
+ * The Herald app. Context (`-c key=value`) tunes it; the local scripts use it to shorten the retry
+ * schedule and allow deliveries to 127.0.0.1:
+ * - `stackName` (default `Herald`), `eventBusName` (default `herald`)
+ * - `retrySchedule`: comma-separated seconds, e.g. `0,1,2`
+ * - `allowPrivateTargets`: `true` for local development only
+ * - `configCacheSeconds`: how long functions cache policies and channels
+ * - `destroyData`: `true` to delete tables with the stack (local and test stacks)
+ */
+const app = new App();
+const context = (key: string): string | undefined => {
+  const value: unknown = app.node.tryGetContext(key);
+  return value === undefined || value === null ? undefined : String(value);
+};
+
+const retrySchedule = context('retrySchedule')
+  ?.split(',')
+  .map((step) => Duration.seconds(Number(step)));
+const configCacheSeconds = context('configCacheSeconds');
+
+new HeraldStack(app, context('stackName') ?? 'Herald', {
+  description: 'Herald: serverless notification router',
+  herald: {
+    ...(context('eventBusName') ? { eventBusName: context('eventBusName') } : {}),
+    ...(retrySchedule ? { retrySchedule } : {}),
+    allowPrivateTargets: context('allowPrivateTargets') === 'true',
+    ...(configCacheSeconds ? { configCacheTtl: Duration.seconds(Number(configCacheSeconds)) } : {}),
+    ...(context('destroyData') === 'true' ? { removalPolicy: RemovalPolicy.DESTROY } : {}),
+  },
+});

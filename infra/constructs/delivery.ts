@@ -1,0 +1,75 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Construct } from 'constructs';
+import { MAX_ATTEMPTS_LIMIT } from '../../shared/retry.ts';
+import { functionEntry } from '../paths.ts';
+import { HeraldFunction } from './herald-function.ts';
+import { QueueWithDlq } from './queues.ts';
+
+export interface DeliveryProps {
+  readonly configTable: ITableV2;
+  readonly stateTable: ITableV2;
+  /** Channel secrets live under this Secrets Manager name prefix. */
+  readonly secretPrefix: string;
+  /** Default retry schedule; entry n is the delay before attempt n + 1. */
+  readonly retrySchedule?: readonly Duration[];
+  readonly allowPrivateTargets: boolean;
+  readonly configCacheTtl: Duration;
+  readonly secretCacheTtl: Duration;
+  readonly retentionDays: number;
+}
+
+/** Delivery: the delivery queue (retries ride on its visibility), its dead-letter queue and the deliver function. */
+export class Delivery extends Construct {
+  readonly queue: QueueWithDlq;
+  readonly function: HeraldFunction;
+
+  constructor(scope: Construct, id: string, props: DeliveryProps) {
+    super(scope, id);
+    const timeout = Duration.seconds(60);
+    this.queue = new QueueWithDlq(this, 'DeliveryQueue', {
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 3),
+      // Every retry is a receive: the redrive threshold sits above the most attempts a channel may ask for.
+      maxReceiveCount: MAX_ATTEMPTS_LIMIT + 5,
+    });
+
+    this.function = new HeraldFunction(this, 'DeliverFunction', {
+      entry: functionEntry('deliver'),
+      description: 'Herald deliver: sends one event to one channel, with retries',
+      timeout,
+      environment: {
+        ALLOW_PRIVATE_TARGETS: String(props.allowPrivateTargets),
+        CONFIG_CACHE_SECONDS: String(props.configCacheTtl.toSeconds()),
+        SECRET_CACHE_SECONDS: String(props.secretCacheTtl.toSeconds()),
+        RETENTION_DAYS: String(props.retentionDays),
+        ...(props.retrySchedule === undefined
+          ? {}
+          : { RETRY_SCHEDULE: props.retrySchedule.map((step) => step.toSeconds()).join(',') }),
+      },
+    })
+      .bindTable('CONFIG_TABLE_NAME', props.configTable, 'rw')
+      .bindTable('STATE_TABLE_NAME', props.stateTable, 'rw')
+      .bindQueueSender('DELIVERY_DLQ_URL', this.queue.deadLetterQueue)
+      .env('DELIVERY_QUEUE_URL', this.queue.queue.queueUrl);
+
+    const stack = Stack.of(this);
+    this.function.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [
+          stack.formatArn({
+            service: 'secretsmanager',
+            resource: 'secret',
+            resourceName: `${props.secretPrefix}*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    this.function.fn.addEventSource(
+      new SqsEventSource(this.queue.queue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+  }
+}

@@ -1,0 +1,58 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { Construct } from 'constructs';
+import { functionEntry } from '../paths.ts';
+import { HeraldFunction } from './herald-function.ts';
+import { QueueWithDlq } from './queues.ts';
+
+export interface IngestProps {
+  readonly stateTable: ITableV2;
+  /** @default 'herald' */
+  readonly eventBusName?: string;
+  readonly retentionDays: number;
+}
+
+/**
+ * The ways in: the HTTP API's ingest routes (validated by the ingest function, then queued) and the
+ * EventBridge bus, whose rule puts every event straight on the ingest queue.
+ */
+export class Ingest extends Construct {
+  readonly api: HttpApi;
+  readonly bus: EventBus;
+  readonly queue: QueueWithDlq;
+  readonly function: HeraldFunction;
+
+  constructor(scope: Construct, id: string, props: IngestProps) {
+    super(scope, id);
+    this.queue = new QueueWithDlq(this, 'IngestQueue', { visibilityTimeout: Duration.minutes(3), maxReceiveCount: 5 });
+
+    this.function = new HeraldFunction(this, 'IngestFunction', {
+      entry: functionEntry('ingest'),
+      description: 'Herald ingest: validates events and queues them',
+      timeout: Duration.seconds(15),
+      environment: { RETENTION_DAYS: String(props.retentionDays) },
+    })
+      .bindQueueSender('INGEST_QUEUE_URL', this.queue.queue)
+      .bindTable('STATE_TABLE_NAME', props.stateTable, 'rw');
+
+    this.api = new HttpApi(this, 'Api', { description: 'Herald API' });
+    const integration = new HttpLambdaIntegration('IngestIntegration', this.function.fn);
+    const iam = new HttpIamAuthorizer();
+    for (const path of ['/v1/events', '/v1/iam/events']) {
+      this.api.addRoutes({ path, methods: [HttpMethod.POST], integration, authorizer: iam });
+    }
+
+    this.bus = new EventBus(this, 'Bus', { eventBusName: props.eventBusName ?? 'herald' });
+    new Rule(this, 'BusToIngestQueue', {
+      eventBus: this.bus,
+      description: 'Every event on the Herald bus is ingested',
+      eventPattern: { account: [Stack.of(this).account] },
+      targets: [new SqsQueue(this.queue.queue)],
+    });
+  }
+}

@@ -1,0 +1,42 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { functionEntry } from '../paths.ts';
+import { HeraldFunction } from './herald-function.ts';
+
+export interface RoutingProps {
+  readonly ingestQueue: IQueue;
+  readonly ingestDeadLetterQueue: IQueue;
+  readonly deliveryQueue: IQueue;
+  readonly configTable: ITableV2;
+  readonly stateTable: ITableV2;
+  readonly configCacheTtl: Duration;
+  readonly retentionDays: number;
+}
+
+/** The router: one event in, one delivery job out per matching channel. */
+export class Routing extends Construct {
+  readonly function: HeraldFunction;
+
+  constructor(scope: Construct, id: string, props: RoutingProps) {
+    super(scope, id);
+    this.function = new HeraldFunction(this, 'RouterFunction', {
+      entry: functionEntry('router'),
+      description: 'Herald router: matches events to policies and queues delivery jobs',
+      timeout: Duration.seconds(30),
+      environment: {
+        CONFIG_CACHE_SECONDS: String(props.configCacheTtl.toSeconds()),
+        RETENTION_DAYS: String(props.retentionDays),
+      },
+    })
+      .bindTable('CONFIG_TABLE_NAME', props.configTable, 'read')
+      .bindTable('STATE_TABLE_NAME', props.stateTable, 'rw')
+      .bindQueueSender('DELIVERY_QUEUE_URL', props.deliveryQueue)
+      .bindQueueSender('INGEST_DLQ_URL', props.ingestDeadLetterQueue);
+    this.function.fn.addEventSource(
+      new SqsEventSource(props.ingestQueue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+  }
+}

@@ -1,0 +1,35 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+
+export interface StorageProps {
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * DynamoDB: the config table (channels and policies; partition `kind`, sort `id`) and the state table
+ * (event idempotency, delivery state, attempts; `pk`/`sk`, records expire through TTL on `expiresAt`).
+ * Both on-demand, encrypted at rest, with point-in-time recovery for the config.
+ */
+export class Storage extends Construct {
+  readonly configTable: TableV2;
+  readonly stateTable: TableV2;
+
+  constructor(scope: Construct, id: string, props: StorageProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.configTable = new TableV2(this, 'ConfigTable', {
+      partitionKey: { name: 'kind', type: AttributeType.STRING },
+      sortKey: { name: 'id', type: AttributeType.STRING },
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy,
+    });
+    this.stateTable = new TableV2(this, 'StateTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      timeToLiveAttribute: 'expiresAt',
+      removalPolicy,
+    });
+  }
+}

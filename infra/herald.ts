@@ -1,0 +1,79 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { Delivery } from './constructs/delivery.ts';
+import { Ingest } from './constructs/ingest.ts';
+import { Routing } from './constructs/routing.ts';
+import { Storage } from './constructs/storage.ts';
+
+export interface HeraldProps {
+  /** Name of the EventBridge bus whose events Herald ingests. @default 'herald' */
+  readonly eventBusName?: string;
+  /**
+   * Default retry schedule: entry n is the delay before attempt n + 1 (the first is normally zero), so
+   * its length is the number of attempts. Jitter of ±20 % is added.
+   * @default 0, 10 s, 1 min, 5 min, 30 min, 2 h, 6 h, 12 h (SPEC §5)
+   */
+  readonly retrySchedule?: readonly Duration[];
+  /**
+   * Allow deliveries to private, loopback and link-local addresses and over plain HTTP. For local
+   * development only.
+   * @default false
+   */
+  readonly allowPrivateTargets?: boolean;
+  /** How long functions keep policies and channels in memory. @default Duration.seconds(30) */
+  readonly configCacheTtl?: Duration;
+  /** How long the deliver function keeps a channel's secret in memory. @default Duration.minutes(5) */
+  readonly secretCacheTtl?: Duration;
+  /** How long events, deliveries and attempts stay readable. @default Duration.days(30) */
+  readonly retention?: Duration;
+  /** Secrets Manager name prefix for channel secrets. @default `${stackName}/channels/` */
+  readonly secretPrefix?: string;
+  /** What happens to the tables when the stack is deleted. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Herald, the notification router: HTTP API and EventBridge bus in, policies in DynamoDB, delivery
+ * with retries and dead-letter queues out. Instantiate it in any CDK stack.
+ */
+export class Herald extends Construct {
+  readonly storage: Storage;
+  readonly ingest: Ingest;
+  readonly routing: Routing;
+  readonly delivery: Delivery;
+  /** Secrets Manager name prefix under which channel secrets are kept. */
+  readonly secretPrefix: string;
+
+  constructor(scope: Construct, id: string, props: HeraldProps = {}) {
+    super(scope, id);
+    const configCacheTtl = props.configCacheTtl ?? Duration.seconds(30);
+    const retentionDays = (props.retention ?? Duration.days(30)).toDays();
+    this.secretPrefix = props.secretPrefix ?? `${Stack.of(this).stackName}/channels/`;
+
+    this.storage = new Storage(this, 'Storage', props.removalPolicy ? { removalPolicy: props.removalPolicy } : {});
+    this.ingest = new Ingest(this, 'Ingest', {
+      stateTable: this.storage.stateTable,
+      retentionDays,
+      ...(props.eventBusName ? { eventBusName: props.eventBusName } : {}),
+    });
+    this.delivery = new Delivery(this, 'Delivery', {
+      configTable: this.storage.configTable,
+      stateTable: this.storage.stateTable,
+      secretPrefix: this.secretPrefix,
+      allowPrivateTargets: props.allowPrivateTargets ?? false,
+      configCacheTtl,
+      secretCacheTtl: props.secretCacheTtl ?? Duration.minutes(5),
+      retentionDays,
+      ...(props.retrySchedule ? { retrySchedule: props.retrySchedule } : {}),
+    });
+    this.routing = new Routing(this, 'Routing', {
+      ingestQueue: this.ingest.queue.queue,
+      ingestDeadLetterQueue: this.ingest.queue.deadLetterQueue,
+      deliveryQueue: this.delivery.queue.queue,
+      configTable: this.storage.configTable,
+      stateTable: this.storage.stateTable,
+      configCacheTtl,
+      retentionDays,
+    });
+  }
+}

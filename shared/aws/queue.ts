@@ -1,0 +1,89 @@
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { REASON_ATTRIBUTE } from '../jobs.ts';
+
+/** SendMessageBatch takes at most 10 entries and 1 MiB. */
+const MAX_BATCH_ENTRIES = 10;
+const MAX_BATCH_BYTES = 1024 * 1024 - 16 * 1024;
+
+export interface QueueEntry {
+  /** Caller's key for the entry, returned in `failed`. */
+  readonly key: string;
+  readonly body: string;
+}
+
+/** Queue operations Herald needs, over one SQS client. */
+export class Queue {
+  constructor(
+    private readonly sqs: SQSClient,
+    readonly url: string,
+  ) {}
+
+  /** Sends entries in as few batches as the limits allow; returns the keys that were not queued. */
+  async sendAll(entries: readonly QueueEntry[]): Promise<string[]> {
+    const failed: string[] = [];
+    for (const batch of chunkBatches(entries)) {
+      const ids = new Map(batch.map((entry, index) => [`e${index}`, entry.key]));
+      try {
+        const result = await this.sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: this.url,
+            Entries: batch.map((entry, index) => ({ Id: `e${index}`, MessageBody: entry.body })),
+          }),
+        );
+        for (const failure of result.Failed ?? []) {
+          const key = failure.Id === undefined ? undefined : ids.get(failure.Id);
+          if (key !== undefined) failed.push(key);
+        }
+      } catch {
+        failed.push(...batch.map((entry) => entry.key));
+      }
+    }
+    return failed;
+  }
+
+  /** Puts a message on this queue (used for dead-letter queues) with the reason as an attribute. */
+  async sendWithReason(body: string, reason: string): Promise<void> {
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.url,
+        MessageBody: body,
+        MessageAttributes: { [REASON_ATTRIBUTE]: { DataType: 'String', StringValue: reason.slice(0, 1024) } },
+      }),
+    );
+  }
+
+  /** Hides a received message for `seconds` (its next retry). */
+  async delay(receiptHandle: string, seconds: number): Promise<void> {
+    await this.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.url,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: seconds,
+      }),
+    );
+  }
+}
+
+/** Splits entries into batches of at most 10 entries and about 1 MiB. */
+export const chunkBatches = <T extends QueueEntry>(entries: readonly T[]): T[][] => {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = Buffer.byteLength(entry.body, 'utf8');
+    if (current.length === MAX_BATCH_ENTRIES || (current.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+};

@@ -1,0 +1,212 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { HeraldEvent } from '../event.ts';
+
+/** Same event id within this window: acknowledged as a duplicate, not processed (SPEC §1). */
+export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
+
+export type EventStatus = 'accepted' | 'routed';
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
+
+export interface EventClaim {
+  /** True when this call recorded the event (it was not seen within the idempotency window). */
+  readonly created: boolean;
+  readonly status: EventStatus;
+  readonly acceptedAt: string;
+}
+
+export interface AttemptRecord {
+  readonly deliveryId: string;
+  readonly attempt: number;
+  readonly at: string;
+  readonly outcome: string;
+  readonly httpStatus?: number;
+  readonly latencyMs: number;
+  readonly error?: string;
+}
+
+const epoch = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+/**
+ * Event idempotency, delivery state and attempts in the state table (`pk`, `sk`, TTL on `expiresAt`).
+ * Nothing is keyed on an SQS message id: redrive changes it.
+ */
+export class StateRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly retentionSeconds: number,
+  ) {}
+
+  /**
+   * Records an event unless the same id was accepted within the idempotency window. Returns the
+   * existing claim otherwise.
+   */
+  async claimEvent(event: HeraldEvent, now: Date): Promise<EventClaim> {
+    const acceptedAt = now.toISOString();
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: `event#${event.id}`,
+            sk: 'event',
+            status: 'accepted',
+            acceptedAt,
+            acceptedEpoch: epoch(now),
+            type: event.type,
+            source: event.source,
+            payload: JSON.stringify(event),
+            expiresAt: epoch(now) + Math.max(this.retentionSeconds, IDEMPOTENCY_WINDOW_SECONDS),
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR acceptedEpoch < :cutoff',
+          ExpressionAttributeValues: { ':cutoff': epoch(now) - IDEMPOTENCY_WINDOW_SECONDS },
+        }),
+      );
+      return { created: true, status: 'accepted', acceptedAt };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const existing = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `event#${event.id}`, sk: 'event' },
+        ConsistentRead: true,
+      }),
+    );
+    const item = existing.Item ?? {};
+    return {
+      created: false,
+      status: item.status === 'routed' ? 'routed' : 'accepted',
+      acceptedAt: typeof item.acceptedAt === 'string' ? item.acceptedAt : acceptedAt,
+    };
+  }
+
+  /** Forgets a claim whose event could not be queued, so that the producer's retry is not a duplicate. */
+  async releaseEvent(eventId: string): Promise<void> {
+    await this.db.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { pk: `event#${eventId}`, sk: 'event' } }),
+    );
+  }
+
+  /** Marks an event routed: a later copy of it is a duplicate. */
+  async markRouted(eventId: string, channelIds: readonly string[]): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `event#${eventId}`, sk: 'event' },
+        UpdateExpression: 'SET #status = :routed, channels = :channels',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':routed': 'routed', ':channels': channelIds },
+      }),
+    );
+  }
+
+  /**
+   * Starts an attempt: counts it and returns its number, or undefined when the delivery has already
+   * succeeded (a duplicate job, or a redrive of something already delivered).
+   */
+  async beginAttempt(
+    deliveryId: string,
+    refs: { eventId: string; channelId: string },
+    now: Date,
+  ): Promise<number | undefined> {
+    try {
+      const result = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
+          UpdateExpression:
+            'ADD attempts :one SET eventId = :eventId, channelId = :channelId, #status = if_not_exists(#status, :pending), createdAt = if_not_exists(createdAt, :now), updatedAt = :now, expiresAt = :expires',
+          ConditionExpression: 'attribute_not_exists(#status) OR #status <> :delivered',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':eventId': refs.eventId,
+            ':channelId': refs.channelId,
+            ':pending': 'pending',
+            ':delivered': 'delivered',
+            ':now': now.toISOString(),
+            ':expires': epoch(now) + this.retentionSeconds,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Number(result.Attributes?.attempts ?? 1);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  /** Records one attempt (readable later through the admin API). */
+  async recordAttempt(attempt: AttemptRecord, now: Date): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: `delivery#${attempt.deliveryId}`,
+          sk: `attempt#${String(attempt.attempt).padStart(4, '0')}`,
+          ...attempt,
+          expiresAt: epoch(now) + this.retentionSeconds,
+        },
+      }),
+    );
+  }
+
+  /**
+   * Marks a delivery delivered. Returns false when it already was: a pair is never recorded delivered
+   * twice.
+   */
+  async markDelivered(deliveryId: string, now: Date): Promise<boolean> {
+    return this.finish(deliveryId, 'delivered', now);
+  }
+
+  /** Marks a delivery dead (it is in the dead-letter queue) with the reason. */
+  async markDead(deliveryId: string, reason: string, now: Date): Promise<void> {
+    await this.finish(deliveryId, 'dead', now, reason);
+  }
+
+  /** Reads a delivery's status (tests and the admin API). */
+  async deliveryStatus(deliveryId: string): Promise<DeliveryStatus | undefined> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' } }),
+    );
+    return result.Item?.status as DeliveryStatus | undefined;
+  }
+
+  private async finish(
+    deliveryId: string,
+    status: DeliveryStatus,
+    now: Date,
+    reason?: string,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
+          UpdateExpression: `SET #status = :status, updatedAt = :now${reason === undefined ? '' : ', reason = :reason'}`,
+          ConditionExpression: '#status <> :delivered',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':status': status,
+            ':delivered': 'delivered',
+            ':now': now.toISOString(),
+            ...(reason === undefined ? {} : { ':reason': reason }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import { ConfigurationError } from './errors.ts';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads a required environment variable, failing fast with the variable's name. */
+export const requireEnv = (name: string, env: Env = process.env): string => {
+  const value = env[name];
+  if (value === undefined || value === '') {
+    throw new ConfigurationError(`Environment variable ${name} is required`);
+  }
+  return value;
+};
+
+/** Reads an optional integer environment variable. */
+export const intEnv = (name: string, fallback: number, env: Env = process.env): number => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new ConfigurationError(`Environment variable ${name} must be a non-negative integer, got "${raw}"`);
+  }
+  return value;
+};
+
+/** Reads an optional boolean environment variable (`true`/`false`). */
+export const boolEnv = (name: string, fallback: boolean, env: Env = process.env): boolean => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') {
+    throw new ConfigurationError(`Environment variable ${name} must be "true" or "false", got "${raw}"`);
+  }
+  return raw === 'true';
+};

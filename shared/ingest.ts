@@ -1,0 +1,144 @@
+import { HttpError, ValidationError } from './errors.ts';
+import {
+  EventInput,
+  type HeraldEvent,
+  jsonBytes,
+  MAX_EVENT_BYTES,
+  MAX_EVENTS_PER_REQUEST,
+  normalizeEvent,
+} from './event.ts';
+import { toFieldIssues } from './issues.ts';
+import type { IngestMessage } from './jobs.ts';
+
+/** Largest request body accepted (the Lambda synchronous payload limit is 6 MB). */
+export const MAX_BODY_BYTES = 6 * 1000 * 1000;
+
+const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
+
+export interface IngestRequest {
+  readonly contentType: string | undefined;
+  readonly body: string | undefined;
+}
+
+/**
+ * Reads an ingest request body (SPEC §2): one event or `{"events": [...]}`; every event valid or none
+ * accepted. Throws {@link HttpError} with 400/413/415.
+ */
+export const parseIngestRequest = (request: IngestRequest): EventInput[] => {
+  if (request.contentType === undefined || !JSON_CONTENT_TYPE.test(request.contentType)) {
+    throw new HttpError(415, 'unsupported_media_type', 'Content-Type must be application/json');
+  }
+  const body = request.body ?? '';
+  if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'payload_too_large', `request body is over ${MAX_BODY_BYTES} bytes`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new HttpError(400, 'malformed_json', 'request body is not valid JSON');
+  }
+
+  const items: unknown[] = isBatchBody(parsed) ? toBatch(parsed.events) : [parsed];
+
+  items.forEach((item, index) => {
+    const bytes = jsonBytes(item);
+    if (bytes > MAX_EVENT_BYTES) {
+      throw new HttpError(
+        413,
+        'event_too_large',
+        `event ${index} is ${bytes} bytes, over ${MAX_EVENT_BYTES}`,
+        [{ index, path: '', message: `serialized event is over ${MAX_EVENT_BYTES} bytes` }],
+      );
+    }
+  });
+
+  const events: EventInput[] = [];
+  const issues = items.flatMap((item, index) => {
+    const result = EventInput.safeParse(item);
+    if (result.success) {
+      events.push(result.data);
+      return [];
+    }
+    return toFieldIssues(result.error, index);
+  });
+  if (issues.length > 0) {
+    throw new ValidationError(
+      'invalid_event',
+      `${issues.length} problem(s) in the request; nothing was queued`,
+      issues,
+    );
+  }
+  return events;
+};
+
+const isBatchBody = (value: unknown): value is { events: unknown } =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && 'events' in value;
+
+const toBatch = (events: unknown): unknown[] => {
+  if (!Array.isArray(events)) {
+    throw new ValidationError('invalid_event', 'events must be an array', [
+      { path: 'events', message: 'expected an array of events' },
+    ]);
+  }
+  if (events.length === 0) {
+    throw new ValidationError('invalid_event', 'events is empty', [
+      { path: 'events', message: 'expected at least one event' },
+    ]);
+  }
+  if (events.length > MAX_EVENTS_PER_REQUEST) {
+    throw new HttpError(413, 'too_many_events', `at most ${MAX_EVENTS_PER_REQUEST} events per request`);
+  }
+  return events;
+};
+
+export interface AcceptedEvent {
+  readonly id: string;
+  readonly duplicate: boolean;
+}
+
+/** What accepting events needs: claim ids, release claims, queue. */
+export interface IngestPorts {
+  claimEvent(event: HeraldEvent, now: Date): Promise<{ created: boolean }>;
+  releaseEvent(eventId: string): Promise<void>;
+  enqueue(entries: readonly { key: string; body: string }[]): Promise<string[]>;
+}
+
+/**
+ * Accepts validated events: applies defaults, skips ids already accepted within 24 h, and queues the
+ * rest. Resolves only once every new event is queued; otherwise releases the claims and throws 503 so
+ * that the producer's retry is not mistaken for a duplicate.
+ */
+export const acceptEvents = async (
+  inputs: readonly EventInput[],
+  ports: IngestPorts,
+  now: Date,
+  newId: () => string,
+): Promise<AcceptedEvent[]> => {
+  const events = inputs.map((input) => normalizeEvent(input, now, newId));
+  const seen = new Set<string>();
+  const claims = await Promise.all(
+    events.map(async (event) => {
+      if (seen.has(event.id)) return false;
+      seen.add(event.id);
+      return (await ports.claimEvent(event, now)).created;
+    }),
+  );
+
+  const fresh = events.filter((_, index) => claims[index]);
+  const failed = await ports.enqueue(
+    fresh.map((event) => ({
+      key: event.id,
+      body: JSON.stringify({ kind: 'herald.event', event } satisfies IngestMessage),
+    })),
+  );
+  if (failed.length > 0) {
+    await Promise.allSettled(fresh.map((event) => ports.releaseEvent(event.id)));
+    throw new HttpError(
+      503,
+      'queue_unavailable',
+      'events could not be queued; nothing was accepted, retry later',
+    );
+  }
+  return events.map((event, index) => ({ id: event.id, duplicate: !claims[index] }));
+};

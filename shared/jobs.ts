@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { HeraldEvent } from './event.ts';
+
+/** A message on the ingest queue written by the ingest function (EventBridge messages differ). */
+export const IngestMessage = z.object({
+  kind: z.literal('herald.event'),
+  event: HeraldEvent,
+});
+export type IngestMessage = z.infer<typeof IngestMessage>;
+
+/** One delivery job: one event to one channel. */
+export const DeliveryJob = z.object({
+  deliveryId: z.string().min(1),
+  channelId: z.string().min(1),
+  policyIds: z.array(z.string()),
+  event: HeraldEvent,
+});
+export type DeliveryJob = z.infer<typeof DeliveryJob>;
+
+/** SQS message attribute carrying why a message was dead-lettered. */
+export const REASON_ATTRIBUTE = 'herald-reason';
