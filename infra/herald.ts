@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Delivery } from './constructs/delivery.ts';
 import { Ingest } from './constructs/ingest.ts';
@@ -50,7 +50,11 @@ export class Herald extends Construct {
     const retentionDays = (props.retention ?? Duration.days(30)).toDays();
     this.secretPrefix = props.secretPrefix ?? `${Stack.of(this).stackName}/channels/`;
 
-    this.storage = new Storage(this, 'Storage', props.removalPolicy ? { removalPolicy: props.removalPolicy } : {});
+    this.storage = new Storage(
+      this,
+      'Storage',
+      props.removalPolicy ? { removalPolicy: props.removalPolicy } : {},
+    );
     this.ingest = new Ingest(this, 'Ingest', {
       stateTable: this.storage.stateTable,
       retentionDays,

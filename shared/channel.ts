@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { DurationSeconds } from './duration.ts';
 import { ResourceId } from './policy.ts';
@@ -44,3 +45,47 @@ export const ChannelRecord = z.object({
   updatedAt: z.string(),
 });
 export type ChannelRecord = z.infer<typeof ChannelRecord>;
+
+/** A webhook channel as users write it (seed file now, admin API later): settings and secrets together. */
+export const WebhookChannelInput = z.strictObject({
+  id: ResourceId,
+  type: z.literal('webhook'),
+  enabled: z.boolean().default(true),
+  description: z.string().max(1024).optional(),
+  events: z.array(z.string().min(1).max(256)).min(1).max(100).optional(),
+  retry: RetryOverride.optional(),
+  config: z.strictObject({
+    url: WebhookSecret.shape.url,
+    method: WebhookSettings.shape.method,
+    timeoutMs: WebhookSettings.shape.timeoutMs,
+    headers: WebhookSecret.shape.headers,
+    signingSecret: WebhookSecret.shape.signingSecret.optional(),
+  }),
+});
+export type WebhookChannelInput = z.infer<typeof WebhookChannelInput>;
+
+/** A new Standard Webhooks signing secret: `whsec_` and 32 random bytes in base64. */
+export const newSigningSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
+
+/** Splits a channel into what the config table keeps and what goes to Secrets Manager. */
+export const splitWebhookChannel = (
+  input: WebhookChannelInput,
+  secretArn: string,
+  updatedAt: string,
+): { record: ChannelRecord; secret: WebhookSecret } => {
+  const { url, headers, signingSecret, method, timeoutMs } = input.config;
+  return {
+    record: {
+      id: input.id,
+      type: input.type,
+      enabled: input.enabled,
+      settings: { method, timeoutMs },
+      secretArn,
+      updatedAt,
+      ...(input.description === undefined ? {} : { description: input.description }),
+      ...(input.events === undefined ? {} : { events: input.events }),
+      ...(input.retry === undefined ? {} : { retry: input.retry }),
+    },
+    secret: { url, headers, signingSecret: signingSecret ?? newSigningSecret() },
+  };
+};

@@ -29,7 +29,10 @@ export class Ingest extends Construct {
 
   constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
-    this.queue = new QueueWithDlq(this, 'IngestQueue', { visibilityTimeout: Duration.minutes(3), maxReceiveCount: 5 });
+    this.queue = new QueueWithDlq(this, 'IngestQueue', {
+      visibilityTimeout: Duration.minutes(3),
+      maxReceiveCount: 5,
+    });
 
     this.function = new HeraldFunction(this, 'IngestFunction', {
       entry: functionEntry('ingest'),

@@ -1,0 +1,222 @@
+/**
+ * The local AWS emulator: a pinned MiniStack in a virtual environment under `.local/`, started on
+ * 127.0.0.1:4566 (or whatever `AWS_ENDPOINT_URL` points at, e.g. LocalStack), and the Herald stack
+ * deployed onto it with the plain CDK CLI. Emulator workarounds live here and only here.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const LOCAL_DIR = join(ROOT, '.local');
+export const MINISTACK_VERSION = '1.5.33';
+const VENV = join(LOCAL_DIR, 'venv');
+const PID_FILE = join(LOCAL_DIR, 'ministack.pid');
+export const EMULATOR_LOG = join(LOCAL_DIR, 'ministack.log');
+const DEFAULT_ENDPOINT = 'http://127.0.0.1:4566';
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_REGION = 'us-east-1';
+
+export type Progress = (message: string) => void;
+
+/** Environment that points the AWS SDK and CDK CLI at the emulator. */
+export const emulatorEnv = (endpoint: string): Record<string, string> => ({
+  AWS_ENDPOINT_URL: endpoint,
+  AWS_ENDPOINT_URL_S3: process.env.AWS_ENDPOINT_URL_S3 ?? endpoint,
+  AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+  AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+  AWS_REGION: LOCAL_REGION,
+  AWS_DEFAULT_REGION: LOCAL_REGION,
+  CDK_DEFAULT_ACCOUNT: LOCAL_ACCOUNT,
+  CDK_DEFAULT_REGION: LOCAL_REGION,
+});
+
+/** Sets the emulator environment on this process, so SDK clients created afterwards use it. */
+export const useEmulator = (endpoint: string): void => {
+  Object.assign(process.env, emulatorEnv(endpoint));
+};
+
+const healthy = async (endpoint: string): Promise<boolean> => {
+  for (const path of ['/_ministack/health', '/_localstack/health']) {
+    try {
+      const response = await fetch(new URL(path, endpoint), { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return true;
+    } catch {
+      // not up (yet)
+    }
+  }
+  return false;
+};
+
+const findPython = (): string => {
+  const candidates = process.env.PYTHON ? [process.env.PYTHON] : ['python3', 'python'];
+  for (const candidate of candidates) {
+    if (spawnSync(candidate, ['--version']).status === 0) return candidate;
+  }
+  throw new Error('Python 3.10+ is needed for the local emulator (MiniStack): install it or set PYTHON');
+};
+
+const run = (
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; quiet?: boolean } = {},
+) => {
+  const result = spawnSync(command, args, {
+    cwd: ROOT,
+    env: options.env ?? process.env,
+    encoding: 'utf8',
+    stdio: options.quiet ? 'pipe' : 'inherit',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.status !== 0) {
+    const output = options.quiet
+      ? `\n${(result.stdout ?? '').slice(-4000)}${(result.stderr ?? '').slice(-4000)}`
+      : '';
+    throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal})${output}`);
+  }
+  return result.stdout ?? '';
+};
+
+/** Creates `.local/venv` with the pinned MiniStack unless it is there already. */
+export const installEmulator = (progress: Progress): string => {
+  const bin = join(VENV, 'bin', 'ministack');
+  const marker = join(VENV, `.ministack-${MINISTACK_VERSION}`);
+  if (existsSync(bin) && existsSync(marker)) return bin;
+  mkdirSync(LOCAL_DIR, { recursive: true });
+  progress(`Installing MiniStack ${MINISTACK_VERSION} into .local/venv (once)…`);
+  run(findPython(), ['-m', 'venv', VENV], { quiet: true });
+  run(
+    join(VENV, 'bin', 'python'),
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `ministack==${MINISTACK_VERSION}`],
+    {
+      quiet: true,
+    },
+  );
+  writeFileSync(marker, '');
+  return bin;
+};
+
+/**
+ * Makes sure an emulator answers: the one `AWS_ENDPOINT_URL` names, one already running on
+ * 127.0.0.1:4566, or a new MiniStack started in the background. Returns its endpoint.
+ */
+export const startEmulator = async (progress: Progress): Promise<string> => {
+  const configured = process.env.AWS_ENDPOINT_URL;
+  if (configured) {
+    if (!(await healthy(configured))) {
+      throw new Error(
+        `AWS_ENDPOINT_URL is ${configured} but nothing answers there: start your emulator first`,
+      );
+    }
+    progress(`Using the emulator at ${configured}`);
+    return configured;
+  }
+  if (await healthy(DEFAULT_ENDPOINT)) {
+    progress(`Reusing the emulator already running at ${DEFAULT_ENDPOINT}`);
+    return DEFAULT_ENDPOINT;
+  }
+  const bin = installEmulator(progress);
+  progress(`Starting MiniStack on ${DEFAULT_ENDPOINT} (log: .local/ministack.log)…`);
+  const log = openSync(EMULATOR_LOG, 'a');
+  const child = spawn(bin, [], {
+    cwd: LOCAL_DIR,
+    detached: true,
+    stdio: ['ignore', log, log],
+    // Lambda functions run on the `node` first on PATH: node_modules/.bin has Node 24, as Lambda does.
+    env: {
+      ...process.env,
+      PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
+      BIND_HOST: '127.0.0.1',
+      GATEWAY_PORT: '4566',
+      LAMBDA_EXECUTOR: 'local',
+    },
+  });
+  child.unref();
+  writeFileSync(PID_FILE, String(child.pid));
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (await healthy(DEFAULT_ENDPOINT)) return DEFAULT_ENDPOINT;
+    if (child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`MiniStack did not start; see ${EMULATOR_LOG}`);
+};
+
+/** Stops the MiniStack these scripts started (an emulator started elsewhere is left alone). */
+export const stopEmulator = (progress: Progress): void => {
+  if (!existsSync(PID_FILE)) {
+    progress('No MiniStack started by these scripts is running.');
+    return;
+  }
+  const pid = Number(readFileSync(PID_FILE, 'utf8'));
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  spawnSync('rm', ['-f', PID_FILE]);
+  progress(`Stopped MiniStack (pid ${pid}).`);
+};
+
+export interface LocalDeployOptions {
+  readonly stackName?: string;
+  /** Retry schedule in seconds (short for tests). */
+  readonly retrySchedule?: readonly number[];
+  readonly configCacheSeconds?: number;
+}
+
+export type StackOutputs = Record<string, string>;
+
+/** Bootstraps the emulator's account and deploys the Herald stack onto it; returns the stack outputs. */
+export const deployStack = (
+  endpoint: string,
+  options: LocalDeployOptions,
+  progress: Progress,
+): StackOutputs => {
+  const stackName = options.stackName ?? 'Herald';
+  const env = { ...process.env, ...emulatorEnv(endpoint) };
+  const cdk = join(ROOT, 'node_modules', '.bin', 'cdk');
+  const outputsFile = join(LOCAL_DIR, `${stackName}.outputs.json`);
+  mkdirSync(LOCAL_DIR, { recursive: true });
+  progress('Bootstrapping the local account for CDK…');
+  run(cdk, ['bootstrap', `aws://${LOCAL_ACCOUNT}/${LOCAL_REGION}`, '--output', 'cdk.local.out'], {
+    env,
+    quiet: true,
+  });
+  progress(`Deploying the ${stackName} stack…`);
+  const context = [
+    `stackName=${stackName}`,
+    'allowPrivateTargets=true',
+    'destroyData=true',
+    ...(options.retrySchedule ? [`retrySchedule=${options.retrySchedule.join(',')}`] : []),
+    ...(options.configCacheSeconds === undefined ? [] : [`configCacheSeconds=${options.configCacheSeconds}`]),
+  ].flatMap((entry) => ['-c', entry]);
+  run(
+    cdk,
+    [
+      'deploy',
+      stackName,
+      '--require-approval',
+      'never',
+      '--output',
+      'cdk.local.out',
+      '--outputs-file',
+      outputsFile,
+      '--progress',
+      'events',
+      ...context,
+    ],
+    { env, quiet: true },
+  );
+  const outputs = (JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, StackOutputs>)[stackName];
+  if (outputs === undefined) throw new Error(`cdk deploy wrote no outputs for ${stackName}`);
+  return outputs;
+};
+
+/** The emulator's URL for an HTTP API path. */
+export const apiUrl = (endpoint: string, apiId: string, path: string): string =>
+  `${endpoint.replace(/\/$/, '')}/_aws/execute-api/${apiId}${path}`;

@@ -1,0 +1,114 @@
+/**
+ * A webhook receiver that checks Standard Webhooks signatures exactly as a receiver would (with the
+ * `standardwebhooks` package) and records what arrived. Used by `npm run local` and the tests.
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+
+export interface ReceivedDelivery {
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+  /** Parsed body when the signature verified. */
+  readonly payload: unknown;
+  readonly verified: boolean;
+  readonly verifyError?: string;
+  /** Status this receiver answered. */
+  readonly answered: number;
+  readonly at: Date;
+}
+
+/** Chooses the status to answer for a request (per path); 200 by default. */
+export type Responder = (path: string, count: number) => number;
+
+export class WebhookReceiver {
+  readonly received: ReceivedDelivery[] = [];
+  private readonly secrets = new Map<string, string>();
+  private readonly responders = new Map<string, Responder>();
+  private readonly waiters = new Set<() => void>();
+  private server: Server | undefined;
+  port = 0;
+
+  /** Listens on 127.0.0.1 (port 0 = any free port). */
+  async start(port = 0, onDelivery?: (delivery: ReceivedDelivery) => void): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const path = req.url ?? '/';
+        const body = Buffer.concat(chunks).toString('utf8');
+        const count = this.received.filter((delivery) => delivery.path === path).length + 1;
+        const answered = this.responders.get(path)?.(path, count) ?? 200;
+        const secret = this.secrets.get(path);
+        let payload: unknown;
+        let verifyError: string | undefined;
+        try {
+          if (secret === undefined) throw new Error(`no signing secret registered for ${path}`);
+          payload = new Webhook(secret).verify(body, req.headers as Record<string, string>);
+        } catch (error) {
+          verifyError = error instanceof Error ? error.message : String(error);
+        }
+        const delivery: ReceivedDelivery = {
+          path,
+          headers: req.headers,
+          body,
+          payload,
+          verified: verifyError === undefined,
+          ...(verifyError === undefined ? {} : { verifyError }),
+          answered,
+          at: new Date(),
+        };
+        this.received.push(delivery);
+        onDelivery?.(delivery);
+        res.writeHead(answered, { 'content-type': 'application/json' }).end('{"ok":true}');
+        for (const wake of this.waiters) wake();
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  /** The URL for a path on this receiver. */
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  /** Registers the signing secret deliveries to `path` are verified with. */
+  expect(path: string, signingSecret: string, responder?: Responder): void {
+    this.secrets.set(path, signingSecret);
+    if (responder) this.responders.set(path, responder);
+  }
+
+  deliveriesTo(path: string): ReceivedDelivery[] {
+    return this.received.filter((delivery) => delivery.path === path);
+  }
+
+  /** Resolves once `count` deliveries reached `path`, or rejects after `timeoutMs`. */
+  async waitFor(path: string, count: number, timeoutMs: number): Promise<ReceivedDelivery[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.deliveriesTo(path).length < count) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(
+          `expected ${count} deliveries to ${path} within ${timeoutMs} ms, got ${this.deliveriesTo(path).length}`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.waiters.delete(wake);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(wake, Math.min(left, 500));
+        this.waiters.add(wake);
+      });
+    }
+    return this.deliveriesTo(path);
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
