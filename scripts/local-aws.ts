@@ -6,11 +6,11 @@ const [command] = process.argv.slice(2);
 
 try {
   if (command === 'up') {
-    const endpoint = await startEmulator(progress);
+    const { endpoint } = await startEmulator(progress);
     progress(`Emulator ready at ${endpoint}`);
   } else if (command === 'deploy') {
-    const endpoint = await startEmulator(progress);
-    const outputs = deployStack(endpoint, {}, progress);
+    const { endpoint } = await startEmulator(progress);
+    const outputs = await deployStack(endpoint, {}, progress);
     console.log(JSON.stringify(outputs, null, 2));
   } else if (command === 'down') {
     stopEmulator(progress);

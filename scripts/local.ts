@@ -27,9 +27,13 @@ const printDelivery = (delivery: ReceivedDelivery) => {
 };
 
 const main = async () => {
-  const endpoint = await startEmulator(step);
+  const { endpoint } = await startEmulator(step);
   useEmulator(endpoint);
-  const outputs = deployStack(endpoint, { retrySchedule: [0, 5, 30, 120], configCacheSeconds: 2 }, step);
+  const outputs = await deployStack(
+    endpoint,
+    { retrySchedule: [0, 5, 30, 120], configCacheSeconds: 2 },
+    step,
+  );
   const required = (name: string) => {
     const value = outputs[name];
     if (value === undefined) throw new Error(`stack output ${name} is missing`);

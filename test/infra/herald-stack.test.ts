@@ -1,0 +1,141 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HeraldStack } from '../../infra/herald-stack.ts';
+
+type Resource = { Type: string; Properties?: Record<string, unknown> };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+
+let template: Template;
+
+const resourcesOf = (type: string): Record<string, Resource> =>
+  template.findResources(type) as Record<string, Resource>;
+
+/** The logical id of the resource whose construct path ends in `name` (CDK appends an 8-hex hash). */
+const logicalIdOf = (type: string, name: string): string => {
+  const pattern = new RegExp(`${name}[0-9A-F]{8}$`);
+  const id = Object.keys(resourcesOf(type)).find((key) => pattern.test(key));
+  if (id === undefined) throw new Error(`no ${type} whose logical id ends in ${name}`);
+  return id;
+};
+
+beforeAll(() => {
+  // Prepare: synthesize without bundling the functions (the assertions are about resources).
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new HeraldStack(app, 'Herald', { env: { account: '123456789012', region: 'eu-west-1' } });
+  template = Template.fromStack(stack);
+});
+
+describe('HeraldStack', () => {
+  it('gives the ingest queue and the delivery queue a redrive policy to their own dead-letter queue', () => {
+    const ingestDlq = logicalIdOf('AWS::SQS::Queue', 'IngestQueueDeadLetterQueue');
+    const deliveryDlq = logicalIdOf('AWS::SQS::Queue', 'DeliveryQueueDeadLetterQueue');
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [ingestDlq, 'Arn'] }, maxReceiveCount: 5 },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [deliveryDlq, 'Arn'] }, maxReceiveCount: 25 },
+    });
+  });
+
+  it('encrypts every queue and refuses plain-HTTP access to it', () => {
+    const queues = resourcesOf('AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(4);
+    for (const queue of Object.values(queues)) expect(queue.Properties?.SqsManagedSseEnabled).toBe(true);
+    template.resourceCountIs('AWS::SQS::QueuePolicy', 4);
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('expires state records through TTL on expiresAt, and keeps point-in-time recovery for config', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [
+        { AttributeName: 'kind', KeyType: 'HASH' },
+        { AttributeName: 'id', KeyType: 'RANGE' },
+      ],
+      Replicas: [
+        Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+      ],
+    });
+  });
+
+  it('runs three functions on Node.js 24 arm64, each with a role of its own', () => {
+    const functions = Object.values(resourcesOf('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(3);
+    const roles = functions.map((fn) => JSON.stringify(fn.Properties?.Role));
+    expect(new Set(roles).size).toBe(3);
+    template.resourceCountIs('AWS::IAM::Role', 3);
+    for (const fn of functions) {
+      expect(fn.Properties?.Runtime).toBe('nodejs24.x');
+      expect(fn.Properties?.Architectures).toEqual(['arm64']);
+    }
+  });
+
+  it('allows no wildcard action and no wildcard resource in any IAM policy', () => {
+    const statements = Object.values(resourcesOf('AWS::IAM::Policy')).flatMap(
+      (policy) => (policy.Properties?.PolicyDocument as { Statement: Statement[] }).Statement,
+    );
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      const actions = typeof statement.Action === 'string' ? [statement.Action] : statement.Action;
+      for (const action of actions) expect(action).not.toMatch(/(^|:)\*$/);
+      expect(statement.Resource).not.toBe('*');
+    }
+  });
+
+  it('lets the deliver function read only the secrets under the channel prefix', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: {
+              'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':secret:Herald/channels/\\*$')])],
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('protects both ingest routes with IAM authorization', () => {
+    for (const routeKey of ['POST /v1/events', 'POST /v1/iam/events']) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: routeKey,
+        AuthorizationType: 'AWS_IAM',
+      });
+    }
+  });
+
+  it('ingests every event on the herald bus through a rule targeting the ingest queue', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'herald' });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { account: ['123456789012'] },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalIdOf('AWS::SQS::Queue', 'IngestIngestQueue'), 'Arn'] },
+        }),
+      ],
+    });
+  });
+
+  it('feeds the router and the deliver function from their queues with partial batch failures', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    template.allResourcesProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+    });
+  });
+});

@@ -1,0 +1,32 @@
+import type { TestProject } from 'vitest/node';
+import { deployStack, type StackOutputs, startEmulator, stopEmulator } from '../../scripts/lib/local-aws.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    endpoint: string;
+    outputs: StackOutputs;
+  }
+}
+
+/** Test stack: its own name and bus, a retry schedule in seconds, and a 1 s config cache. */
+export const TEST_STACK = {
+  stackName: 'HeraldTest',
+  eventBusName: 'herald-test',
+  retrySchedule: [0, 1, 1],
+  configCacheSeconds: 1,
+} as const;
+
+const log = (message: string) => console.log(`[integration] ${message}`);
+
+/** Starts (or reuses) the emulator and deploys the real stack once for every integration test file. */
+export default async function setup(project: TestProject) {
+  const started = performance.now();
+  const emulator = await startEmulator(log);
+  const outputs = await deployStack(emulator.endpoint, TEST_STACK, log);
+  log(`stack ready in ${((performance.now() - started) / 1000).toFixed(1)}s`);
+  project.provide('endpoint', emulator.endpoint);
+  project.provide('outputs', outputs);
+  return () => {
+    if (emulator.started) stopEmulator(log);
+  };
+}

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { inject } from 'vitest';
+import { apiUrl, useEmulator } from '../../scripts/lib/local-aws.ts';
+import type { WebhookReceiver } from '../../scripts/lib/receiver.ts';
+import { seed } from '../../scripts/lib/seed.ts';
+import { signedFetch } from '../../scripts/lib/signed-fetch.ts';
+import type { PolicyInput } from '../../shared/policy.ts';
+
+const endpoint = inject('endpoint');
+const outputs = inject('outputs');
+useEmulator(endpoint);
+
+export const output = (name: string): string => {
+  const value = outputs[name];
+  if (value === undefined) throw new Error(`stack output ${name} is missing`);
+  return value;
+};
+
+const sqs = new SQSClient({});
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const eventBridge = new EventBridgeClient({});
+
+/** How long a config change takes to reach the functions (the test stack caches config for 1 s). */
+const CONFIG_PROPAGATION_MS = 1500;
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A unique suffix so tests never see each other's channels, policies or events. */
+export const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+/** POSTs a body to an ingest route, signed with SigV4 as the IAM-authorized route requires. */
+export const postEvents = async (
+  body: unknown,
+  options: { path?: string; contentType?: string; raw?: string } = {},
+): Promise<{ status: number; json: unknown }> => {
+  const response = await signedFetch({
+    method: 'POST',
+    url: apiUrl(endpoint, output('ApiId'), options.path ?? '/v1/events'),
+    headers: { 'content-type': options.contentType ?? 'application/json' },
+    body: options.raw ?? JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: response.status, json };
+};
+
+/** Puts one event on the test stack's EventBridge bus; returns its EventBridge id. */
+export const putEvent = async (entry: {
+  source: string;
+  detailType: string;
+  detail: unknown;
+}): Promise<string> => {
+  const result = await eventBridge.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: output('EventBusName'),
+          Source: entry.source,
+          DetailType: entry.detailType,
+          Detail: JSON.stringify(entry.detail),
+        },
+      ],
+    }),
+  );
+  const id = result.Entries?.[0]?.EventId;
+  if (result.FailedEntryCount || id === undefined) throw new Error('PutEvents failed');
+  return id;
+};
+
+/**
+ * Creates a webhook channel pointing at `path` on the receiver and a policy sending `eventType` to it;
+ * registers the channel's signing secret with the receiver.
+ */
+export const webhookRoute = async (
+  receiver: WebhookReceiver,
+  options: {
+    eventType: string;
+    path: string;
+    responder?: Parameters<WebhookReceiver['expect']>[2];
+    policy?: Partial<PolicyInput>;
+  },
+): Promise<{ channelId: string; policyId: string }> => {
+  const channelId = unique('ch');
+  const policyId = unique('pol');
+  const secrets = await seed(
+    {
+      channels: [{ id: channelId, type: 'webhook', config: { url: receiver.url(options.path) } }],
+      policies: [{ id: policyId, events: [options.eventType], channels: [channelId], ...options.policy }],
+    },
+    { configTableName: output('ConfigTableName'), secretPrefix: output('SecretPrefix') },
+  );
+  const secret = secrets[channelId];
+  if (secret === undefined) throw new Error('seed returned no signing secret');
+  receiver.expect(options.path, secret, options.responder);
+  await sleep(CONFIG_PROPAGATION_MS);
+  return { channelId, policyId };
+};
+
+/** Reads the delivery's state and attempts from the state table. */
+export const deliveryRecords = async (deliveryId: string) => {
+  const result = await db.send(
+    new QueryCommand({
+      TableName: output('StateTableName'),
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `delivery#${deliveryId}` },
+      ConsistentRead: true,
+    }),
+  );
+  const items = result.Items ?? [];
+  return {
+    delivery: items.find((item) => item.sk === 'delivery'),
+    attempts: items.filter((item) => String(item.sk).startsWith('attempt#')),
+  };
+};
+
+/** Waits for a message on a dead-letter queue whose body contains `needle`; removes it. */
+export const waitForDeadLetter = async (
+  queueUrlOutput: string,
+  needle: string,
+  timeoutMs: number,
+): Promise<Message> => {
+  const deadline = Date.now() + timeoutMs;
+  const queueUrl = output(queueUrlOutput);
+  while (Date.now() < deadline) {
+    const result = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 1,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const found = result.Messages?.find((message) => message.Body?.includes(needle));
+    if (found) {
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: found.ReceiptHandle }));
+      return found;
+    }
+  }
+  throw new Error(`no dead letter containing ${needle} within ${timeoutMs} ms`);
+};
