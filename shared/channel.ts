@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DurationSeconds } from './duration.ts';
 import { ResourceId } from './policy.ts';
 import { MAX_ATTEMPTS_LIMIT } from './retry.ts';

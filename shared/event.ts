@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Largest serialized event accepted (SPEC §1). */
 export const MAX_EVENT_BYTES = 256 * 1024;

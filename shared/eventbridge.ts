@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EventInput } from './event.ts';
 
 /** The EventBridge event as an SQS target receives it. */

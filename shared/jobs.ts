@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { HeraldEvent } from './event.ts';
 
 /** A message on the ingest queue written by the ingest function (EventBridge messages differ). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DurationSeconds } from './duration.ts';
 import { Severity } from './event.ts';
 

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigRepository } from '../../shared/aws/config-repository.ts';
 import { splitWebhookChannel, WebhookChannelInput } from '../../shared/channel.ts';
 import { Policy } from '../../shared/policy.ts';
