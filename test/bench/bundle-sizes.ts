@@ -26,5 +26,7 @@ for (const [id, resource] of Object.entries(template.Resources)) {
   if (resource.Type !== 'AWS::Lambda::Function' || assetPath === undefined) continue;
   const file = join(out, assetPath, 'index.js');
   const name = id.replace(/^Herald/, '').replace(/Function[0-9A-F]{8}$/, '');
-  console.log(`${name.padEnd(32)} ${kib(statSync(file).size).padStart(12)} ${kib(gzipSync(readFileSync(file)).length).padStart(14)}`);
+  console.log(
+    `${name.padEnd(32)} ${kib(statSync(file).size).padStart(12)} ${kib(gzipSync(readFileSync(file)).length).padStart(14)}`,
+  );
 }

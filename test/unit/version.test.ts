@@ -4,7 +4,9 @@ import { HERALD_VERSION } from '#shared/version.ts';
 
 describe('HERALD_VERSION', () => {
   it('equals the version in package.json (sent in user-agent)', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     expect(HERALD_VERSION).toBe(pkg.version);
   });
 });
