@@ -40,7 +40,7 @@ export const ChannelRecord = z.object({
   description: z.string().optional(),
   settings: WebhookSettings,
   secretArn: z.string(),
-  events: z.array(z.string()).optional(),
+  events: z.array(z.string()).min(1).optional(),
   retry: RetryOverride.optional(),
   updatedAt: z.string(),
 });

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { EventInput } from './event.ts';
+import { type EventInput, Severity } from './event.ts';
 
 /** The EventBridge event as an SQS target receives it. */
 export const EventBridgeEvent = z.looseObject({
@@ -31,6 +31,21 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
+ * A `detail` is read as a Herald envelope when it carries envelope fields of envelope shape. AWS
+ * services' own details sometimes have a field of the same name and another shape (GuardDuty's
+ * numeric `severity`): those stay plain `data`, so the event is still routable.
+ */
+const isEnvelopeDetail = (detail: unknown): detail is Record<string, unknown> => {
+  if (!isRecord(detail) || !ENVELOPE_FIELDS.some((field) => field in detail)) return false;
+  const { attributes, subject, severity } = detail;
+  return (
+    (attributes === undefined || isRecord(attributes)) &&
+    (subject === undefined || typeof subject === 'string') &&
+    (severity === undefined || (typeof severity === 'string' && Severity.safeParse(severity).success))
+  );
+};
+
+/**
  * Maps an EventBridge event to a Herald envelope (SPEC §2): `source`, `detail-type`, `time` and `id`
  * map to `source`, `type`, `time` and `id`; a `detail` carrying Herald envelope fields is read as an
  * envelope, any other `detail` becomes `data`. `source` and `detail-type` are made into Herald names with {@link toHeraldName}. The result
@@ -44,7 +59,7 @@ export const fromEventBridge = (event: EventBridgeEvent): EventInput | Record<st
     time: event.time,
   };
   const { detail } = event;
-  if (isRecord(detail) && ENVELOPE_FIELDS.some((field) => field in detail)) {
+  if (isEnvelopeDetail(detail)) {
     const envelope: Record<string, unknown> = { ...base };
     for (const field of ENVELOPE_FIELDS) {
       if (field in detail) envelope[field] = detail[field];

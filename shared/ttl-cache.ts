@@ -16,7 +16,9 @@ export class TtlCache<K, V> {
     if (entry !== undefined && entry.expires > this.now()) return entry.value;
     const value = this.load(key);
     this.entries.set(key, { expires: this.now() + this.ttlMs, value });
-    value.catch(() => this.entries.delete(key));
+    value.catch(() => {
+      if (this.entries.get(key)?.value === value) this.entries.delete(key);
+    });
     return value;
   }
 

@@ -1,7 +1,12 @@
 import { BlockList, isIP } from 'node:net';
 
-/** Addresses Herald never sends to unless private targets are allowed (SPEC §5). */
-const blocked = new BlockList();
+/**
+ * Addresses Herald never sends to unless private targets are allowed (SPEC §5). Two lists: a
+ * BlockList checks IPv4 addresses against its IPv6 rules too (as `::ffff:a.b.c.d`), so the IPv6
+ * `::ffff:0:0/96` rule would otherwise block every IPv4 address.
+ */
+const blockedV4 = new BlockList();
+const blockedV6 = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -15,7 +20,7 @@ for (const [network, prefix] of [
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const) {
-  blocked.addSubnet(network, prefix, 'ipv4');
+  blockedV4.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
   ['::', 128],
@@ -26,7 +31,7 @@ for (const [network, prefix] of [
   ['fe80::', 10],
   ['ff00::', 8],
 ] as const) {
-  blocked.addSubnet(network, prefix, 'ipv6');
+  blockedV6.addSubnet(network, prefix, 'ipv6');
 }
 
 /** Whether an IP address is private, loopback, link-local, metadata or otherwise not public. */
@@ -35,10 +40,10 @@ export const isPrivateAddress = (address: string): boolean => {
   if (family === 0) return false;
   if (family === 6) {
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-    if (mapped !== undefined) return blocked.check(mapped, 'ipv4');
-    return blocked.check(address, 'ipv6');
+    if (mapped !== undefined) return blockedV4.check(mapped, 'ipv4');
+    return blockedV6.check(address, 'ipv6');
   }
-  return blocked.check(address, 'ipv4');
+  return blockedV4.check(address, 'ipv4');
 };
 
 /** Host name without IPv6 brackets. */

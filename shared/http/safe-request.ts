@@ -73,7 +73,10 @@ export const assertTargetAllowed = (url: URL, options: SafeRequestOptions): void
  * Sends one HTTP request with a hard timeout, without following redirects, and (unless private targets
  * are allowed) only to public addresses over HTTPS, checked again at connect time.
  */
-export const safeRequest = (request: SafeRequest, options: SafeRequestOptions): Promise<SafeResponse> => {
+export const safeRequest = async (
+  request: SafeRequest,
+  options: SafeRequestOptions,
+): Promise<SafeResponse> => {
   const url = new URL(request.url);
   assertTargetAllowed(url, options);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;

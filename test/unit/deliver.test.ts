@@ -1,0 +1,356 @@
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AttemptRecord } from '#shared/aws/state-repository.ts';
+import { type ChannelRecord, newSigningSecret } from '#shared/channel.ts';
+import { type DeliverPorts, type DeliverSettings, deliverJob, scheduleFor } from '#shared/deliver.ts';
+import type { DeliveryJob } from '#shared/jobs.ts';
+import { RetrySchedule } from '#shared/retry.ts';
+import { type LocalServer, recordingLog, startLocalServer } from './support.ts';
+
+const signingSecret = newSigningSecret();
+const job: DeliveryJob = {
+  deliveryId: 'msg_delivery1',
+  channelId: 'ops',
+  policyIds: ['prod-ops'],
+  event: {
+    id: 'evt-1',
+    type: 'request_created',
+    source: 'dbward',
+    time: '2026-11-23T09:00:00Z',
+    subject: 'Break-glass',
+    severity: 'critical',
+    attributes: { environment: 'production' },
+  },
+};
+
+/** A schedule without jitter surprises: fixed steps, 3 attempts. */
+const settingsFor = (allowPrivateTargets = true): DeliverSettings => ({
+  defaultSchedule: new RetrySchedule([0, 10, 60]),
+  http: { allowPrivateTargets },
+});
+
+interface FakeState {
+  attempt: number | undefined;
+  channel: ChannelRecord | undefined;
+  secret: unknown;
+}
+
+const fakePorts = (state: FakeState) => {
+  const calls = {
+    attempts: [] as AttemptRecord[],
+    delivered: [] as string[],
+    dead: [] as { deliveryId: string; reason: string }[],
+    deadLetters: [] as { job: DeliveryJob; reason: string }[],
+    disabled: [] as { id: string; reason: string }[],
+  };
+  const ports: DeliverPorts = {
+    beginAttempt: async () => state.attempt,
+    recordAttempt: async (attempt) => {
+      calls.attempts.push(attempt);
+    },
+    markDelivered: async (deliveryId) => {
+      calls.delivered.push(deliveryId);
+      return true;
+    },
+    markDead: async (deliveryId, reason) => {
+      calls.dead.push({ deliveryId, reason });
+    },
+    channel: async (id) => (state.channel?.id === id ? state.channel : undefined),
+    secret: async () => state.secret,
+    disableChannel: async (id, reason) => {
+      calls.disabled.push({ id, reason });
+    },
+    deadLetter: async (deadJob, reason) => {
+      calls.deadLetters.push({ job: deadJob, reason });
+    },
+    logger: recordingLog(),
+  };
+  return { ports, calls };
+};
+
+const channelRecord = (overrides: Partial<ChannelRecord> = {}): ChannelRecord => ({
+  id: 'ops',
+  type: 'webhook',
+  enabled: true,
+  settings: { method: 'POST', timeoutMs: 2000 },
+  secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:herald/ops',
+  updatedAt: '2026-11-23T08:00:00Z',
+  ...overrides,
+});
+
+describe('deliverJob', () => {
+  let server: LocalServer;
+  let state: FakeState;
+
+  beforeAll(async () => {
+    server = await startLocalServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  beforeEach(() => {
+    server.received.length = 0;
+    server.respond = (_request, response) => response.writeHead(200).end();
+    state = {
+      attempt: 1,
+      channel: channelRecord(),
+      secret: { url: `${server.url}/hook`, headers: { 'x-team': 'ops' }, signingSecret },
+    };
+  });
+
+  it('delivers a signed request and marks the delivery delivered', async () => {
+    // Prepare
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'delivered' });
+    expect(calls.delivered).toEqual(['msg_delivery1']);
+    expect(calls.deadLetters).toEqual([]);
+    expect(calls.attempts).toEqual([
+      expect.objectContaining({
+        deliveryId: 'msg_delivery1',
+        attempt: 1,
+        outcome: 'delivered',
+        httpStatus: 200,
+      }),
+    ]);
+    const [received] = server.received;
+    expect(received?.headers['x-team']).toBe('ops');
+    expect(received?.headers['webhook-id']).toBe('msg_delivery1');
+    const verified = new Webhook(signingSecret).verify(received?.body ?? '', {
+      'webhook-id': String(received?.headers['webhook-id']),
+      'webhook-timestamp': String(received?.headers['webhook-timestamp']),
+      'webhook-signature': String(received?.headers['webhook-signature']),
+    });
+    expect(verified).toMatchObject({
+      id: 'evt-1',
+      herald: { deliveryId: 'msg_delivery1', attempt: 1, channel: 'ops' },
+    });
+  });
+
+  it('sends nothing when the delivery was already delivered', async () => {
+    // Prepare
+    state.attempt = undefined;
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'already-delivered' });
+    expect(server.received).toEqual([]);
+    expect(calls.attempts).toEqual([]);
+    expect(calls.delivered).toEqual([]);
+  });
+
+  it('asks for a retry after the next scheduled delay when attempts are left', async () => {
+    // Prepare
+    server.respond = (_request, response) => response.writeHead(503).end();
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'retry', attempt: 1 });
+    const delay = result.kind === 'retry' ? result.delaySeconds : -1;
+    expect(delay).toBeGreaterThanOrEqual(8);
+    expect(delay).toBeLessThanOrEqual(12);
+    expect(calls.attempts).toEqual([expect.objectContaining({ outcome: 'retry', httpStatus: 503 })]);
+    expect(calls.deadLetters).toEqual([]);
+    expect(calls.delivered).toEqual([]);
+  });
+
+  it('honours the receiver’s Retry-After when it is longer than the schedule', async () => {
+    // Prepare
+    server.respond = (_request, response) => response.writeHead(429, { 'retry-after': '600' }).end();
+    const { ports } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(result).toEqual({ kind: 'retry', attempt: 1, delaySeconds: 600 });
+  });
+
+  it('dead-letters with a reason once the attempts are exhausted', async () => {
+    // Prepare
+    state.attempt = 3;
+    server.respond = (_request, response) => response.writeHead(500).end();
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });
+    expect(calls.deadLetters).toEqual([
+      { job, reason: expect.stringMatching(/gave up after 3 attempts.*500/) },
+    ]);
+    expect(calls.dead).toEqual([{ deliveryId: 'msg_delivery1', reason: calls.deadLetters[0]?.reason }]);
+  });
+
+  it('disables the channel and dead-letters on 410 Gone', async () => {
+    // Prepare
+    server.respond = (_request, response) => response.writeHead(410).end();
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });
+    expect(calls.disabled).toEqual([{ id: 'ops', reason: expect.stringContaining('410') }]);
+    expect(calls.deadLetters).toEqual([{ job, reason: expect.stringContaining('channel ops disabled') }]);
+  });
+
+  it('dead-letters a permanent failure (404) at once, without retry', async () => {
+    // Prepare
+    server.respond = (_request, response) => response.writeHead(404).end();
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });
+    expect(calls.deadLetters).toEqual([{ job, reason: 'receiver answered 404' }]);
+    expect(calls.disabled).toEqual([]);
+  });
+
+  it('dead-letters a redirect without following it', async () => {
+    // Prepare
+    server.respond = (request, response) =>
+      request.url === '/hook'
+        ? response.writeHead(302, { location: '/elsewhere' }).end()
+        : response.writeHead(200).end();
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });
+    expect(server.received.map((request) => request.url)).toEqual(['/hook']);
+    expect(calls.deadLetters[0]?.reason).toMatch(/302/);
+  });
+
+  it('dead-letters a job whose channel does not exist, sending nothing', async () => {
+    // Prepare
+    state.channel = undefined;
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });
+    expect(calls.deadLetters).toEqual([{ job, reason: 'channel ops does not exist' }]);
+    expect(server.received).toEqual([]);
+  });
+
+  it('dead-letters a job whose channel is disabled, sending nothing', async () => {
+    // Prepare
+    state.channel = channelRecord({ enabled: false });
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });
+    expect(calls.deadLetters).toEqual([{ job, reason: 'channel ops is disabled' }]);
+    expect(server.received).toEqual([]);
+  });
+
+  it('dead-letters a job whose channel secret is unreadable', async () => {
+    state.secret = { url: 'not a url' };
+    const { ports, calls } = fakePorts(state);
+    const result = await deliverJob(job, ports, settingsFor());
+    expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });
+    expect(calls.deadLetters).toEqual([{ job, reason: 'channel ops has an invalid secret' }]);
+  });
+
+  it('dead-letters a private target when private targets are not allowed', async () => {
+    // Prepare
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor(false));
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });
+    expect(calls.deadLetters[0]?.reason).toMatch(/^target refused/);
+    expect(server.received).toEqual([]);
+  });
+
+  it('uses the channel’s retry override: more attempts than the default', async () => {
+    // Prepare
+    state.attempt = 3;
+    state.channel = channelRecord({ retry: { maxAttempts: 5, schedule: [0, 1, 2, 3, 4] } });
+    server.respond = (_request, response) => response.writeHead(502).end();
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'retry', attempt: 3 });
+    expect(result.kind === 'retry' ? result.delaySeconds : -1).toBeLessThanOrEqual(4);
+    expect(calls.deadLetters).toEqual([]);
+  });
+
+  it('uses the channel’s retry override: fewer attempts than the default', async () => {
+    // Prepare
+    state.attempt = 1;
+    state.channel = channelRecord({ retry: { maxAttempts: 1 } });
+    server.respond = (_request, response) => response.writeHead(503).end();
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });
+    expect(calls.deadLetters[0]?.reason).toMatch(/gave up after 1 attempts/);
+  });
+
+  it('times out per the channel timeout and retries', async () => {
+    // Prepare
+    state.channel = channelRecord({ settings: { method: 'POST', timeoutMs: 150 } });
+    server.respond = () => {};
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'retry' });
+    expect(calls.attempts).toEqual([
+      expect.objectContaining({ outcome: 'retry', error: expect.stringMatching(/^timeout/) }),
+    ]);
+  });
+});
+
+describe('scheduleFor', () => {
+  const fallback = new RetrySchedule([0, 10, 60, 300]);
+
+  it('uses the default schedule without an override', () => {
+    expect(scheduleFor(channelRecord(), fallback)).toBe(fallback);
+  });
+
+  it('takes the number of attempts from an override schedule', () => {
+    const schedule = scheduleFor(channelRecord({ retry: { schedule: [0, 5] } }), fallback);
+    expect(schedule.delaysSeconds).toEqual([0, 5]);
+    expect(schedule.maxAttempts).toBe(2);
+  });
+
+  it('keeps the default delays with an override maxAttempts', () => {
+    const schedule = scheduleFor(channelRecord({ retry: { maxAttempts: 2 } }), fallback);
+    expect(schedule.delaysSeconds).toEqual([0, 10, 60, 300]);
+    expect(schedule.maxAttempts).toBe(2);
+  });
+});

@@ -1,0 +1,272 @@
+import { describe, expect, it } from 'vitest';
+import type { ChannelRecord } from '#shared/channel.ts';
+import type { HeraldEvent } from '#shared/event.ts';
+import { deliveryIdFor } from '#shared/ids.ts';
+import { DeliveryJob } from '#shared/jobs.ts';
+import { Policy } from '#shared/policy.ts';
+import { type RouterPorts, readIngestMessage, routeEvent, UnroutableMessageError } from '#shared/router.ts';
+import { recordingLog } from './support.ts';
+
+const now = new Date('2026-11-23T09:00:05.000Z');
+const acceptedAt = '2026-11-23T09:00:00.000Z';
+
+const event: HeraldEvent = {
+  id: 'evt-1',
+  type: 'request_created',
+  source: 'dbward',
+  time: '2026-11-23T09:00:00Z',
+  subject: 'Break-glass',
+  severity: 'critical',
+  attributes: { environment: 'production', database: 'app' },
+};
+
+const channel = (id: string, overrides: Partial<ChannelRecord> = {}): ChannelRecord => ({
+  id,
+  type: 'webhook',
+  enabled: true,
+  settings: { method: 'POST', timeoutMs: 10_000 },
+  secretArn: `arn:secret:${id}`,
+  updatedAt: acceptedAt,
+  ...overrides,
+});
+
+const fakePorts = (
+  options: {
+    status?: 'accepted' | 'routed';
+    failEnqueue?: boolean;
+    policies?: Policy[];
+    channels?: ChannelRecord[];
+  } = {},
+) => {
+  const queued: { key: string; body: string }[] = [];
+  const routed: { eventId: string; channelIds: readonly string[] }[] = [];
+  let configReads = 0;
+  const logger = recordingLog();
+  const ports: RouterPorts = {
+    claimEvent: async () => ({ status: options.status ?? 'accepted', acceptedAt, created: true }),
+    markRouted: async (eventId, channelIds) => {
+      routed.push({ eventId, channelIds });
+    },
+    config: async () => {
+      configReads += 1;
+      return {
+        policies: options.policies ?? [
+          Policy.parse({ id: 'prod-ops', match: { environment: 'production' }, channels: ['ops', 'audit'] }),
+          Policy.parse({ id: 'all', channels: ['audit'] }),
+        ],
+        channels: options.channels ?? [channel('ops'), channel('audit'), channel('unused')],
+      };
+    },
+    enqueue: async (entries) => {
+      if (options.failEnqueue) return entries.slice(0, 1).map((entry) => entry.key);
+      queued.push(...entries);
+      return [];
+    },
+    logger,
+  };
+  return { ports, queued, routed, logger, configReads: () => configReads };
+};
+
+describe('routeEvent', () => {
+  it('queues one job per matching channel with a delivery id derived from the event and channel', async () => {
+    // Prepare
+    const { ports, queued, routed } = fakePorts();
+
+    // Act
+    const result = await routeEvent(event, ports, now);
+
+    // Assess
+    expect(result).toEqual({ kind: 'routed', channelIds: ['ops', 'audit'] });
+    const jobs = queued.map((entry) => DeliveryJob.parse(JSON.parse(entry.body)));
+    expect(jobs).toEqual([
+      {
+        deliveryId: deliveryIdFor('evt-1', acceptedAt, 'ops'),
+        channelId: 'ops',
+        policyIds: ['prod-ops'],
+        event,
+      },
+      {
+        deliveryId: deliveryIdFor('evt-1', acceptedAt, 'audit'),
+        channelId: 'audit',
+        policyIds: ['prod-ops', 'all'],
+        event,
+      },
+    ]);
+    expect(routed).toEqual([{ eventId: 'evt-1', channelIds: ['ops', 'audit'] }]);
+  });
+
+  it('skips an event whose claim says it was already routed', async () => {
+    // Prepare
+    const { ports, queued, routed, configReads } = fakePorts({ status: 'routed' });
+
+    // Act
+    const result = await routeEvent(event, ports, now);
+
+    // Assess
+    expect(result).toEqual({ kind: 'duplicate' });
+    expect(queued).toEqual([]);
+    expect(routed).toEqual([]);
+    expect(configReads()).toBe(0);
+  });
+
+  it('routes again with the same delivery ids when the claim is accepted but not yet routed', async () => {
+    // Prepare
+    const first = fakePorts();
+    const second = fakePorts();
+
+    // Act
+    await routeEvent(event, first.ports, now);
+    await routeEvent(event, second.ports, new Date('2026-11-23T10:00:00Z'));
+
+    // Assess
+    const idsOf = (entries: { body: string }[]) =>
+      entries.map((entry) => DeliveryJob.parse(JSON.parse(entry.body)).deliveryId);
+    expect(idsOf(second.queued)).toEqual(idsOf(first.queued));
+  });
+
+  it('throws and does not mark the event routed when a job cannot be queued', async () => {
+    // Prepare
+    const { ports, routed } = fakePorts({ failEnqueue: true });
+
+    // Act
+    const result = routeEvent(event, ports, now);
+
+    // Assess
+    await expect(result).rejects.toThrow(/could not queue deliveries to ops/);
+    expect(routed).toEqual([]);
+  });
+
+  it('warns about a policy naming a channel that does not exist and routes the rest', async () => {
+    // Prepare
+    const { ports, logger } = fakePorts({
+      policies: [Policy.parse({ id: 'p', channels: ['ops', 'ghost'] })],
+      channels: [channel('ops')],
+    });
+
+    // Act
+    const result = await routeEvent(event, ports, now);
+
+    // Assess
+    expect(result).toEqual({ kind: 'routed', channelIds: ['ops'] });
+    expect(logger.lines.filter((line) => line.level === 'warn')).toEqual([
+      expect.objectContaining({ attributes: expect.objectContaining({ channels: ['ghost'] }) }),
+    ]);
+  });
+
+  it('routes an event no policy matches to no channel', async () => {
+    // Prepare
+    const { ports, queued, routed } = fakePorts({
+      policies: [Policy.parse({ id: 'staging', match: { environment: 'staging' }, channels: ['ops'] })],
+      channels: [channel('ops')],
+    });
+
+    // Act
+    const result = await routeEvent(event, ports, now);
+
+    // Assess
+    expect(result).toEqual({ kind: 'routed', channelIds: [] });
+    expect(queued).toEqual([]);
+    expect(routed).toEqual([{ eventId: 'evt-1', channelIds: [] }]);
+  });
+});
+
+describe('readIngestMessage', () => {
+  const newId = () => 'generated';
+
+  it('reads a message written by the ingest function', () => {
+    // Prepare
+    const body = JSON.stringify({ kind: 'herald.event', event });
+
+    // Act
+    const read = readIngestMessage(body, now, newId);
+
+    // Assess
+    expect(read).toEqual(event);
+  });
+
+  it('reads an EventBridge event and applies defaults', () => {
+    // Prepare
+    const body = JSON.stringify({
+      version: '0',
+      id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+      'detail-type': 'Deploy Finished',
+      source: 'ci',
+      account: '123456789012',
+      time: '2026-11-23T09:00:00Z',
+      region: 'us-east-1',
+      resources: [],
+      detail: { subject: 'Deploy of api finished', attributes: { environment: 'production' } },
+    });
+
+    // Act
+    const read = readIngestMessage(body, now, newId);
+
+    // Assess
+    expect(read).toEqual({
+      id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+      type: 'deploy_finished',
+      source: 'ci',
+      time: '2026-11-23T09:00:00Z',
+      subject: 'Deploy of api finished',
+      severity: 'info',
+      attributes: { environment: 'production' },
+    });
+  });
+
+  it('rejects a body that is not JSON as unroutable', () => {
+    expect(() => readIngestMessage('not json', now, newId)).toThrow(UnroutableMessageError);
+  });
+
+  it('rejects JSON that is neither a Herald message nor an EventBridge event as unroutable', () => {
+    expect(() => readIngestMessage(JSON.stringify({ hello: 'world' }), now, newId)).toThrow(
+      UnroutableMessageError,
+    );
+  });
+
+  it('rejects an EventBridge event whose envelope is invalid, naming the field', () => {
+    // Prepare
+    const body = JSON.stringify({
+      version: '0',
+      id: 'eb-1',
+      'detail-type': 'x',
+      source: 'ci',
+      account: '1',
+      time: '2026-11-23T09:00:00Z',
+      region: 'us-east-1',
+      detail: { subject: 'ok', attributes: { environment: 7 } },
+    });
+
+    // Act
+    const act = () => readIngestMessage(body, now, newId);
+
+    // Assess
+    expect(act).toThrow(UnroutableMessageError);
+    expect(act).toThrow(/attributes\.environment/);
+  });
+
+  it('keeps an AWS service detail whose severity is not a Herald severity as data (GuardDuty)', () => {
+    // Prepare
+    const detail = { severity: 8, type: 'Recon:EC2/PortProbeUnprotectedPort' };
+    const body = JSON.stringify({
+      version: '0',
+      id: 'eb-2',
+      'detail-type': 'GuardDuty Finding',
+      source: 'aws.guardduty',
+      account: '1',
+      time: '2026-11-23T09:00:00Z',
+      region: 'us-east-1',
+      detail,
+    });
+
+    // Act
+    const event = readIngestMessage(body, now, newId);
+
+    // Assess
+    expect(event).toMatchObject({
+      type: 'guardduty_finding',
+      source: 'aws.guardduty',
+      severity: 'info',
+      data: detail,
+    });
+  });
+});

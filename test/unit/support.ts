@@ -1,0 +1,75 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Log, LogAttributes } from '#shared/log.ts';
+
+/** A request the local test server received. */
+export interface ReceivedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: string;
+}
+
+export type Responder = (request: ReceivedRequest, response: ServerResponse) => void;
+
+/** A node:http server on 127.0.0.1 whose answer each test sets. */
+export interface LocalServer {
+  readonly url: string;
+  readonly received: ReceivedRequest[];
+  respond: Responder;
+  close(): Promise<void>;
+}
+
+export const startLocalServer = async (): Promise<LocalServer> => {
+  const received: ReceivedRequest[] = [];
+  const state: { respond: Responder } = {
+    respond: (_request, response) => {
+      response.writeHead(204).end();
+    },
+  };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const request: ReceivedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      received.push(request);
+      state.respond(request, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    get respond() {
+      return state.respond;
+    },
+    set respond(responder: Responder) {
+      state.respond = responder;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+};
+
+/** A logger that keeps what it was told. */
+export interface RecordingLog extends Log {
+  readonly lines: { level: 'info' | 'warn'; message: string; attributes: LogAttributes }[];
+}
+
+export const recordingLog = (): RecordingLog => {
+  const lines: RecordingLog['lines'] = [];
+  return {
+    lines,
+    info: (message, attributes) => lines.push({ level: 'info', message, attributes }),
+    warn: (message, attributes) => lines.push({ level: 'warn', message, attributes }),
+  };
+};

@@ -1,0 +1,204 @@
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newSigningSecret } from '#shared/channel.ts';
+import {
+  type DeliveryContext,
+  renderWebhook,
+  sendWebhook,
+  USER_AGENT,
+  webhookBody,
+} from '#shared/channels/webhook.ts';
+import type { HeraldEvent } from '#shared/event.ts';
+import { RequestTimeoutError } from '#shared/http/safe-request.ts';
+import { HERALD_VERSION } from '#shared/version.ts';
+import { type LocalServer, startLocalServer } from './support.ts';
+
+const event: HeraldEvent = {
+  id: 'evt-1',
+  type: 'request_created',
+  source: 'dbward',
+  time: '2026-11-23T09:00:00Z',
+  subject: 'Break-glass access used on app/production',
+  severity: 'critical',
+  attributes: { database: 'app', environment: 'production' },
+  data: { requestedBy: 'alice' },
+};
+const context: DeliveryContext = {
+  deliveryId: 'msg_abc',
+  attempt: 2,
+  channelId: 'ops-webhook',
+  policyIds: ['prod-ops', 'all'],
+};
+const settings = { method: 'POST', timeoutMs: 5000 } as const;
+const secret = {
+  url: 'https://hooks.example.com/herald',
+  headers: { authorization: 'Bearer receiver-token', 'x-team': 'ops' },
+  signingSecret: newSigningSecret(),
+};
+
+describe('webhookBody', () => {
+  it('is the envelope plus herald {deliveryId, attempt, channel, policy}', () => {
+    // Act
+    const body = JSON.parse(webhookBody(event, context));
+
+    // Assess
+    expect(body).toEqual({
+      ...event,
+      herald: {
+        deliveryId: 'msg_abc',
+        attempt: 2,
+        channel: 'ops-webhook',
+        policy: 'prod-ops',
+        policies: ['prod-ops', 'all'],
+      },
+    });
+  });
+
+  it('sets policy to null for a channel selected by its own events filter only', () => {
+    const body = JSON.parse(webhookBody(event, { ...context, policyIds: [] }));
+    expect(body.herald.policy).toBeNull();
+  });
+});
+
+describe('renderWebhook', () => {
+  it('sets the Standard Webhooks and Herald headers and keeps custom headers', () => {
+    // Prepare
+    const now = new Date('2026-11-23T09:00:00.750Z');
+
+    // Act
+    const request = renderWebhook(event, context, settings, secret, now);
+
+    // Assess
+    expect(request).toMatchObject({ url: secret.url, method: 'POST', timeoutMs: 5000 });
+    expect(request.headers).toEqual({
+      authorization: 'Bearer receiver-token',
+      'x-team': 'ops',
+      'content-type': 'application/json',
+      'user-agent': `Herald/${HERALD_VERSION}`,
+      'webhook-id': 'msg_abc',
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': expect.stringMatching(/^v1,[A-Za-z0-9+/]+=*$/),
+      'x-herald-event-type': 'request_created',
+    });
+    expect(USER_AGENT).toBe(`Herald/${HERALD_VERSION}`);
+  });
+
+  it('does not let custom headers override the signature headers', () => {
+    // Prepare
+    const sneaky = { ...secret, headers: { 'webhook-id': 'forged', 'webhook-signature': 'v1,forged' } };
+
+    // Act
+    const request = renderWebhook(event, context, settings, sneaky, new Date());
+
+    // Assess
+    expect(request.headers['webhook-id']).toBe('msg_abc');
+    expect(request.headers['webhook-signature']).not.toBe('v1,forged');
+  });
+
+  it('keeps the same webhook-id on every attempt of one delivery', () => {
+    const first = renderWebhook(event, { ...context, attempt: 1 }, settings, secret, new Date());
+    const third = renderWebhook(event, { ...context, attempt: 3 }, settings, secret, new Date());
+    expect(third.headers['webhook-id']).toBe(first.headers['webhook-id']);
+  });
+
+  it('produces a request a Standard Webhooks receiver verifies', () => {
+    // Prepare
+    const request = renderWebhook(event, context, settings, secret, new Date());
+
+    // Act
+    const payload = new Webhook(secret.signingSecret).verify(request.body, request.headers);
+
+    // Assess
+    expect(payload).toEqual(JSON.parse(request.body));
+  });
+
+  it('produces a request that fails verification once the body is tampered with', () => {
+    // Prepare
+    const request = renderWebhook(event, context, settings, secret, new Date());
+    const tampered = request.body.replace('"critical"', '"info"');
+
+    // Act
+    const verify = () => new Webhook(secret.signingSecret).verify(tampered, request.headers);
+
+    // Assess
+    expect(tampered).not.toBe(request.body);
+    expect(verify).toThrow(WebhookVerificationError);
+  });
+
+  it('produces a request that fails verification with another secret', () => {
+    const request = renderWebhook(event, context, settings, secret, new Date());
+    expect(() => new Webhook(newSigningSecret()).verify(request.body, request.headers)).toThrow(
+      WebhookVerificationError,
+    );
+  });
+
+  it('produces a request that fails verification when the webhook-id is changed', () => {
+    const request = renderWebhook(event, context, settings, secret, new Date());
+    const headers = { ...request.headers, 'webhook-id': 'msg_other' };
+    expect(() => new Webhook(secret.signingSecret).verify(request.body, headers)).toThrow(
+      WebhookVerificationError,
+    );
+  });
+});
+
+describe('sendWebhook', () => {
+  let server: LocalServer;
+  beforeAll(async () => {
+    server = await startLocalServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('sends the rendered request and classifies a 2xx as delivered', async () => {
+    // Prepare
+    server.respond = (_request, response) => response.writeHead(200).end('ok');
+    const request = renderWebhook(
+      event,
+      context,
+      settings,
+      { ...secret, url: `${server.url}/hook` },
+      new Date(),
+    );
+
+    // Act
+    const result = await sendWebhook(request, { allowPrivateTargets: true });
+
+    // Assess
+    expect(result.outcome).toEqual({ kind: 'delivered', status: 200 });
+    expect(result.latencyMs).toBeGreaterThanOrEqual(0);
+    const received = server.received.at(-1);
+    expect(received?.body).toBe(request.body);
+    expect(received?.headers['webhook-id']).toBe('msg_abc');
+    expect(() =>
+      new Webhook(secret.signingSecret).verify(received?.body ?? '', {
+        'webhook-id': String(received?.headers['webhook-id']),
+        'webhook-timestamp': String(received?.headers['webhook-timestamp']),
+        'webhook-signature': String(received?.headers['webhook-signature']),
+      }),
+    ).not.toThrow();
+  });
+
+  it('classifies what a stubbed sender throws instead of throwing', async () => {
+    // Prepare
+    const request = renderWebhook(event, context, settings, secret, new Date());
+
+    // Act
+    const result = await sendWebhook(request, { allowPrivateTargets: false }, async () => {
+      throw new RequestTimeoutError('no response within 5000 ms');
+    });
+
+    // Assess
+    expect(result.outcome).toMatchObject({ kind: 'retry', error: expect.stringMatching(/^timeout/) });
+  });
+
+  it('classifies a stubbed 429 with Retry-After as a retry', async () => {
+    const request = renderWebhook(event, context, settings, secret, new Date());
+    const result = await sendWebhook(request, { allowPrivateTargets: false }, async () => ({
+      status: 429,
+      headers: { 'retry-after': '30' },
+      bodySnippet: '',
+    }));
+    expect(result.outcome).toMatchObject({ kind: 'retry', status: 429, retryAfterSeconds: 30 });
+  });
+});
