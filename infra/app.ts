@@ -8,6 +8,7 @@ import { HeraldStack } from './herald-stack.ts';
  * - `retrySchedule`: comma-separated seconds, e.g. `0,1,2`
  * - `allowPrivateTargets`: `true` for local development only
  * - `configCacheSeconds`: how long functions cache policies and channels
+ * - `apiKeyCacheSeconds`: how long the HTTP API caches an API key's verdict
  * - `destroyData`: `true` to delete tables with the stack (local and test stacks)
  */
 const app = new App();
@@ -20,6 +21,7 @@ const retrySchedule = context('retrySchedule')
   ?.split(',')
   .map((step) => Duration.seconds(Number(step)));
 const configCacheSeconds = context('configCacheSeconds');
+const apiKeyCacheSeconds = context('apiKeyCacheSeconds');
 
 new HeraldStack(app, context('stackName') ?? 'Herald', {
   description: 'Herald: serverless notification router',
@@ -28,6 +30,7 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
     ...(retrySchedule ? { retrySchedule } : {}),
     allowPrivateTargets: context('allowPrivateTargets') === 'true',
     ...(configCacheSeconds ? { configCacheTtl: Duration.seconds(Number(configCacheSeconds)) } : {}),
+    ...(apiKeyCacheSeconds ? { apiKeyCacheTtl: Duration.seconds(Number(apiKeyCacheSeconds)) } : {}),
     ...(context('destroyData') === 'true' ? { removalPolicy: RemovalPolicy.DESTROY } : {}),
   },
 });

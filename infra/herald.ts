@@ -1,5 +1,6 @@
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { Admin } from './constructs/admin.ts';
 import { Delivery } from './constructs/delivery.ts';
 import { Ingest } from './constructs/ingest.ts';
 import { Routing } from './constructs/routing.ts';
@@ -22,12 +23,23 @@ export interface HeraldProps {
   readonly allowPrivateTargets?: boolean;
   /** How long functions keep policies and channels in memory. @default Duration.seconds(30) */
   readonly configCacheTtl?: Duration;
+  /**
+   * How long the HTTP API caches an API key's verdict: a revoked key keeps working for at most this
+   * long. @default Duration.seconds(30)
+   */
+  readonly apiKeyCacheTtl?: Duration;
   /** How long the deliver function keeps a channel's secret in memory. @default Duration.minutes(5) */
   readonly secretCacheTtl?: Duration;
   /** How long events, deliveries and attempts stay readable. @default Duration.days(30) */
   readonly retention?: Duration;
   /** Secrets Manager name prefix for channel secrets. @default `${stackName}/channels/` */
   readonly secretPrefix?: string;
+  /**
+   * ARNs (or ARN patterns) of existing Secrets Manager secrets that channels may reference with
+   * `{"secretRef", "key"}`; Herald's functions get read access to these only.
+   * @default none
+   */
+  readonly secretRefArns?: readonly string[];
   /** What happens to the tables when the stack is deleted. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -41,6 +53,7 @@ export class Herald extends Construct {
   readonly ingest: Ingest;
   readonly routing: Routing;
   readonly delivery: Delivery;
+  readonly admin: Admin;
   /** Secrets Manager name prefix under which channel secrets are kept. */
   readonly secretPrefix: string;
 
@@ -49,6 +62,8 @@ export class Herald extends Construct {
     const configCacheTtl = props.configCacheTtl ?? Duration.seconds(30);
     const retentionDays = (props.retention ?? Duration.days(30)).toDays();
     this.secretPrefix = props.secretPrefix ?? `${Stack.of(this).stackName}/channels/`;
+    const secretRefArns = props.secretRefArns ?? [];
+    const allowPrivateTargets = props.allowPrivateTargets ?? false;
 
     this.storage = new Storage(
       this,
@@ -57,14 +72,17 @@ export class Herald extends Construct {
     );
     this.ingest = new Ingest(this, 'Ingest', {
       stateTable: this.storage.stateTable,
+      configTable: this.storage.configTable,
       retentionDays,
+      ...(props.apiKeyCacheTtl ? { apiKeyCacheTtl: props.apiKeyCacheTtl } : {}),
       ...(props.eventBusName ? { eventBusName: props.eventBusName } : {}),
     });
     this.delivery = new Delivery(this, 'Delivery', {
       configTable: this.storage.configTable,
       stateTable: this.storage.stateTable,
       secretPrefix: this.secretPrefix,
-      allowPrivateTargets: props.allowPrivateTargets ?? false,
+      secretRefArns,
+      allowPrivateTargets,
       configCacheTtl,
       secretCacheTtl: props.secretCacheTtl ?? Duration.minutes(5),
       retentionDays,
@@ -77,6 +95,17 @@ export class Herald extends Construct {
       configTable: this.storage.configTable,
       stateTable: this.storage.stateTable,
       configCacheTtl,
+      retentionDays,
+    });
+    this.admin = new Admin(this, 'Admin', {
+      api: this.ingest.api,
+      configTable: this.storage.configTable,
+      stateTable: this.storage.stateTable,
+      deliveryQueue: this.delivery.queue.queue,
+      deliveryDeadLetterQueue: this.delivery.queue.deadLetterQueue,
+      secretPrefix: this.secretPrefix,
+      secretRefArns,
+      allowPrivateTargets,
       retentionDays,
     });
   }

@@ -3,12 +3,13 @@
  * stack, starts a webhook receiver that verifies signatures, configures a demo channel and policy,
  * sends one event over HTTPS and one through EventBridge, and prints deliveries as they arrive.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { parse as parseYaml } from 'yaml';
 import { apiUrl, deployStack, EMULATOR_LOG, ROOT, startEmulator, useEmulator } from './lib/local-aws.ts';
 import { type ReceivedDelivery, WebhookReceiver } from './lib/receiver.ts';
-import { parseSeedYaml, seed } from './lib/seed.ts';
 import { signedFetch } from './lib/signed-fetch.ts';
 
 const RECEIVER_PORT = Number(process.env.HERALD_RECEIVER_PORT ?? 8787);
@@ -41,23 +42,36 @@ const main = async () => {
   };
 
   const receiver = new WebhookReceiver();
-  await receiver.start(RECEIVER_PORT, printDelivery).catch(() => receiver.start(0, printDelivery));
+  try {
+    await receiver.start(RECEIVER_PORT, printDelivery);
+  } catch {
+    throw new Error(
+      `port ${RECEIVER_PORT} is busy: stop what uses it (the demo channel in examples/herald.local.yaml points there)`,
+    );
+  }
   step(`Webhook receiver listening on ${receiver.url('/demo')} (verifies Standard Webhooks signatures)`);
 
-  const file = parseSeedYaml(readFileSync(join(ROOT, 'examples', 'herald.local.yaml'), 'utf8'));
-  for (const channel of file.channels)
-    channel.config.url = receiver.url(new URL(channel.config.url).pathname);
-  const secrets = await seed(file, {
-    configTableName: required('ConfigTableName'),
-    secretPrefix: required('SecretPrefix'),
-  });
-  for (const channel of file.channels) {
-    const secret = secrets[channel.id];
-    if (secret) receiver.expect(new URL(channel.config.url).pathname, secret);
-  }
-  step(
-    `Configured channel(s) ${file.channels.map((c) => c.id).join(', ')} and policy(ies) ${file.policies.map((p) => p.id).join(', ')} from examples/herald.local.yaml`,
+  const exampleFile = join(ROOT, 'examples', 'herald.local.yaml');
+  step('Configuring the demo channel and policy: herald apply -f examples/herald.local.yaml --local');
+  const apply = spawnSync(
+    process.execPath,
+    [join(ROOT, 'bin', 'herald.mjs'), 'apply', '-f', exampleFile, '--local'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, AWS_ENDPOINT_URL: endpoint },
+      stdio: 'inherit',
+    },
   );
+  if (apply.status !== 0) throw new Error('herald apply failed (see above)');
+  const example = parseYaml(readFileSync(exampleFile, 'utf8')) as {
+    channels?: { config?: { url?: string; signingSecret?: string } }[];
+  };
+  for (const channel of example.channels ?? []) {
+    const { url, signingSecret } = channel.config ?? {};
+    if (url !== undefined && signingSecret !== undefined)
+      receiver.expect(new URL(url).pathname, signingSecret);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 2500));
 
   const eventsUrl = apiUrl(endpoint, required('ApiId'), '/v1/events');
   const body = JSON.stringify({
@@ -68,13 +82,22 @@ const main = async () => {
     attributes: { environment: 'local' },
     data: { sentBy: 'npm run local' },
   });
-  const response = await signedFetch({
+  const keyResponse = await signedFetch({
     method: 'POST',
-    url: eventsUrl,
+    url: apiUrl(endpoint, required('ApiId'), '/v1/api-keys'),
     headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'npm-run-local' }),
+  });
+  const { key } = (await keyResponse.json()) as { key?: string };
+  if (keyResponse.status !== 201 || key === undefined)
+    throw new Error(`creating an API key failed (${keyResponse.status})`);
+  step('Created an ingest API key through the admin API (POST /v1/api-keys)');
+  const response = await fetch(eventsUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
     body,
   });
-  step(`Sent an event over HTTPS: ${response.status} ${await response.text()}`);
+  step(`Sent an event over HTTPS with the key: ${response.status} ${await response.text()}`);
 
   const bus = required('EventBusName');
   const put = await new EventBridgeClient({}).send(
@@ -98,14 +121,16 @@ const main = async () => {
   console.log(`
 ✅ Herald is running locally (both deliveries arrived ${elapsed()} after start).
 
-Send more events (IAM-signed, as the route requires; the emulator accepts the test credentials):
+Send more events with the API key created for this demo:
 
   curl -X POST '${eventsUrl}' \\
-    --aws-sigv4 'aws:amz:us-east-1:execute-api' --user test:test \\
+    -H 'authorization: Bearer ${key}' \\
     -H 'content-type: application/json' \\
     -d '{"type":"deploy.finished","source":"me","subject":"It works","attributes":{"environment":"local"}}'
 
-Edit examples/herald.local.yaml and run "npm run seed" to change channels and policies.
+Change channels and policies as code: edit examples/herald.local.yaml, then
+  npx herald apply -f examples/herald.local.yaml --local [--dry-run] [--prune]
+Inspect: npx herald deliveries list --local · npx herald events get <id> --local · npx herald dlq list --local
 Press Ctrl-C to stop the receiver; "npm run local:down" stops the emulator (log: ${EMULATOR_LOG}).
 `);
   if (exitAfterDemo) {

@@ -7,15 +7,34 @@ import { MAX_ATTEMPTS_LIMIT } from './retry.ts';
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const MAX_TIMEOUT_MS = 30_000;
 
-const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'not a valid header name');
+/** Channel types Herald knows; each has its own config schema. */
+export const CHANNEL_TYPES = ['webhook'] as const;
 
-/** Secret part of a webhook channel, kept in Secrets Manager and never returned. */
+/** Config fields that are secrets: kept in Secrets Manager, never returned (SPEC §3). */
+export const SECRET_FIELDS = ['url', 'headers', 'signingSecret'] as const;
+export type SecretField = (typeof SECRET_FIELDS)[number];
+
+const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'not a valid header name');
+const WebhookUrl = z.url({ protocol: /^https?$/, message: 'url must be an https:// URL' }).max(2048);
+const Headers = z.record(HeaderName, z.string().max(4096));
+const SigningSecret = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'signingSecret must be whsec_ followed by base64');
+
+/** A secret field's value kept in an existing Secrets Manager secret: `{secretRef, key}` (SPEC §3). */
+export const SecretRef = z.strictObject({
+  secretRef: z.string().min(1).max(2048),
+  key: z.string().min(1).max(256),
+});
+export type SecretRef = z.infer<typeof SecretRef>;
+
+export const isSecretRef = (value: unknown): value is SecretRef => SecretRef.safeParse(value).success;
+
+/** The secret part of a webhook channel once resolved: what the deliver function signs and sends with. */
 export const WebhookSecret = z.strictObject({
-  url: z.url({ protocol: /^https?$/, message: 'url must be an http(s) URL' }),
-  headers: z.record(HeaderName, z.string().max(4096)).default({}),
-  signingSecret: z
-    .string()
-    .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'signingSecret must be whsec_ followed by base64'),
+  url: WebhookUrl,
+  headers: Headers.default({}),
+  signingSecret: SigningSecret,
 });
 export type WebhookSecret = z.infer<typeof WebhookSecret>;
 
@@ -32,60 +51,85 @@ export const RetryOverride = z.strictObject({
 });
 export type RetryOverride = z.infer<typeof RetryOverride>;
 
-/** A channel as the config table keeps it: settings, and a pointer to its secret. */
+/** A webhook channel's config as users write it: each secret field inline or as a `secretRef`. */
+export const WebhookConfigInput = z.strictObject({
+  url: z.union([WebhookUrl, SecretRef]),
+  method: WebhookSettings.shape.method,
+  timeoutMs: WebhookSettings.shape.timeoutMs,
+  headers: z.union([Headers, SecretRef]).optional(),
+  signingSecret: z.union([SigningSecret, SecretRef]).optional(),
+});
+
+/** A channel as users write it (admin API body, `herald apply` file). `id` comes from the path. */
+export const ChannelInput = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      id: ResourceId.optional(),
+      type: z.literal('webhook'),
+      enabled: z.boolean().default(true),
+      description: z.string().max(1024).optional(),
+      events: z.array(z.string().min(1).max(256)).min(1).max(100).optional(),
+      retry: RetryOverride.optional(),
+      config: WebhookConfigInput,
+    }),
+  ],
+  { error: `type must be one of: ${CHANNEL_TYPES.join(', ')}` },
+);
+export type ChannelInput = z.infer<typeof ChannelInput>;
+
+/** A channel as the config table keeps it: settings, and where each secret field's value lives. */
 export const ChannelRecord = z.object({
   id: ResourceId,
   type: z.literal('webhook'),
   enabled: z.boolean(),
   description: z.string().optional(),
   settings: WebhookSettings,
-  secretArn: z.string(),
+  /** Herald's own secret for this channel (holds the inline secret fields). */
+  secretArn: z.string().optional(),
+  /** Secret fields whose value is in Herald's own secret. */
+  inlineSecrets: z.array(z.enum(SECRET_FIELDS)).default([]),
+  /** Secret fields whose value is in a secret the user owns. */
+  secretRefs: z.partialRecord(z.enum(SECRET_FIELDS), SecretRef).default({}),
   events: z.array(z.string()).min(1).optional(),
   retry: RetryOverride.optional(),
+  disabledReason: z.string().optional(),
+  createdAt: z.string(),
   updatedAt: z.string(),
+  version: z.number().int().min(1),
 });
 export type ChannelRecord = z.infer<typeof ChannelRecord>;
-
-/** A webhook channel as users write it (seed file now, admin API later): settings and secrets together. */
-export const WebhookChannelInput = z.strictObject({
-  id: ResourceId,
-  type: z.literal('webhook'),
-  enabled: z.boolean().default(true),
-  description: z.string().max(1024).optional(),
-  events: z.array(z.string().min(1).max(256)).min(1).max(100).optional(),
-  retry: RetryOverride.optional(),
-  config: z.strictObject({
-    url: WebhookSecret.shape.url,
-    method: WebhookSettings.shape.method,
-    timeoutMs: WebhookSettings.shape.timeoutMs,
-    headers: WebhookSecret.shape.headers,
-    signingSecret: WebhookSecret.shape.signingSecret.optional(),
-  }),
-});
-export type WebhookChannelInput = z.infer<typeof WebhookChannelInput>;
 
 /** A new Standard Webhooks signing secret: `whsec_` and 32 random bytes in base64. */
 export const newSigningSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 
-/** Splits a channel into what the config table keeps and what goes to Secrets Manager. */
-export const splitWebhookChannel = (
-  input: WebhookChannelInput,
-  secretArn: string,
-  updatedAt: string,
-): { record: ChannelRecord; secret: WebhookSecret } => {
-  const { url, headers, signingSecret, method, timeoutMs } = input.config;
-  return {
-    record: {
-      id: input.id,
-      type: input.type,
-      enabled: input.enabled,
-      settings: { method, timeoutMs },
-      secretArn,
-      updatedAt,
-      ...(input.description === undefined ? {} : { description: input.description }),
-      ...(input.events === undefined ? {} : { events: input.events }),
-      ...(input.retry === undefined ? {} : { retry: input.retry }),
-    },
-    secret: { url, headers, signingSecret: signingSecret ?? newSigningSecret() },
-  };
+/** Inline secret values of a channel, by field. */
+export type InlineSecrets = Partial<Record<SecretField, unknown>>;
+
+/** Reads a secret's JSON value by name or ARN. */
+export type ReadSecret = (secretId: string) => Promise<unknown>;
+
+/**
+ * Resolves a channel's secret fields from Herald's own secret and any referenced secrets, and
+ * validates the result. Throws when a secret cannot be read or the values are not valid.
+ */
+export const resolveWebhookSecret = async (
+  record: ChannelRecord,
+  readSecret: ReadSecret,
+): Promise<WebhookSecret> => {
+  const values: Record<string, unknown> = {};
+  if (record.secretArn !== undefined && record.inlineSecrets.length > 0) {
+    const own = await readSecret(record.secretArn);
+    if (typeof own === 'object' && own !== null) {
+      for (const field of record.inlineSecrets) values[field] = (own as Record<string, unknown>)[field];
+    }
+  }
+  for (const [field, ref] of Object.entries(record.secretRefs)) {
+    const referenced = await readSecret(ref.secretRef);
+    values[field] =
+      typeof referenced === 'object' && referenced !== null
+        ? (referenced as Record<string, unknown>)[ref.key]
+        : undefined;
+  }
+  return WebhookSecret.parse(values);
 };

@@ -1,6 +1,7 @@
 import type { AttemptRecord } from './aws/state-repository.ts';
-import { type ChannelRecord, WebhookSecret } from './channel.ts';
-import { type AttemptResult, renderWebhook, sendWebhook } from './channels/webhook.ts';
+import type { ChannelRecord, ReadSecret } from './channel.ts';
+import { InvalidChannelSecretError, sendToChannel } from './channels/send.ts';
+import type { AttemptResult } from './channels/webhook.ts';
 import type { SafeRequestOptions } from './http/safe-request.ts';
 import type { DeliveryJob } from './jobs.ts';
 import type { Log } from './log.ts';
@@ -16,7 +17,8 @@ export interface DeliverPorts {
   markDelivered(deliveryId: string, now: Date): Promise<boolean>;
   markDead(deliveryId: string, reason: string, now: Date): Promise<void>;
   channel(id: string): Promise<ChannelRecord | undefined>;
-  secret(secretArn: string): Promise<unknown>;
+  /** Reads a secret's JSON value (cached). */
+  readSecret: ReadSecret;
   disableChannel(id: string, reason: string, at: string): Promise<void>;
   /** Puts the job on the dead-letter queue with the reason. */
   deadLetter(job: DeliveryJob, reason: string): Promise<void>;
@@ -73,18 +75,20 @@ export const deliverJob = async (
   const channel = await ports.channel(channelId);
   if (channel === undefined) return deadLetter(`channel ${channelId} does not exist`);
   if (!channel.enabled) return deadLetter(`channel ${channelId} is disabled`);
-  const secret = WebhookSecret.safeParse(await ports.secret(channel.secretArn));
-  if (!secret.success) return deadLetter(`channel ${channelId} has an invalid secret`);
 
   const sentAt = now();
-  const request = renderWebhook(
-    event,
-    { deliveryId, attempt, channelId, policyIds: job.policyIds },
-    channel.settings,
-    secret.data,
-    sentAt,
-  );
-  const result = await sendWebhook(request, settings.http);
+  let result: AttemptResult;
+  try {
+    result = await sendToChannel(
+      channel,
+      event,
+      { deliveryId, attempt, channelId, policyIds: job.policyIds },
+      { readSecret: ports.readSecret, http: settings.http, now: sentAt },
+    );
+  } catch (error) {
+    if (error instanceof InvalidChannelSecretError) return deadLetter(error.message);
+    throw error;
+  }
   await ports.recordAttempt(toAttemptRecord(deliveryId, attempt, sentAt, result), now());
 
   const { outcome } = result;

@@ -26,3 +26,14 @@ export const Policy = z.strictObject({
 });
 export type Policy = z.infer<typeof Policy>;
 export type PolicyInput = z.input<typeof Policy>;
+
+/** A policy as the config table keeps it. */
+export const PolicyRecord = Policy.extend({
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  version: z.number().int().min(1),
+});
+export type PolicyRecord = z.infer<typeof PolicyRecord>;
+
+/** A policy as users write it: the id comes from the path (and must match when also given). */
+export const PolicyInput = Policy.extend({ id: ResourceId.optional() });

@@ -44,7 +44,8 @@ export interface RouterPorts {
     event: HeraldEvent,
     now: Date,
   ): Promise<{ status: 'accepted' | 'routed'; acceptedAt: string; created: boolean }>;
-  markRouted(eventId: string, channelIds: readonly string[]): Promise<void>;
+  /** Marks the event routed, with the delivery id of each channel it went to. */
+  markRouted(eventId: string, deliveries: Readonly<Record<string, string>>): Promise<void>;
   config(): Promise<{ policies: readonly Policy[]; channels: readonly ChannelRecord[] }>;
   /** Queues delivery jobs; returns the keys that failed. */
   enqueue(entries: readonly { key: string; body: string }[]): Promise<string[]>;
@@ -83,13 +84,13 @@ export const routeEvent = async (event: HeraldEvent, ports: RouterPorts, now: Da
       policyIds: [...target.policyIds],
       event,
     };
-    return { key: target.channelId, body: JSON.stringify(job) };
+    return { key: target.channelId, deliveryId: job.deliveryId, body: JSON.stringify(job) };
   });
   const failed = await ports.enqueue(jobs);
   if (failed.length > 0) throw new Error(`could not queue deliveries to ${failed.join(', ')}`);
 
   const channelIds = routes.map((target) => target.channelId);
-  await ports.markRouted(event.id, channelIds);
+  await ports.markRouted(event.id, Object.fromEntries(jobs.map((job) => [job.key, job.deliveryId])));
   ports.logger.info('event routed', { eventId: event.id, type: event.type, channels: channelIds });
   return { kind: 'routed', channelIds };
 };

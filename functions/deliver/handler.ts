@@ -52,7 +52,7 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
       markDelivered: (deliveryId, now) => state.markDelivered(deliveryId, now),
       markDead: (deliveryId, reason, now) => state.markDead(deliveryId, reason, now),
       channel: (id) => channels.get(id),
-      secret: (secretArn) => secrets.json(secretArn),
+      readSecret: (secretId) => secrets.json(secretId),
       disableChannel: async (id, reason, at) => {
         await configRepository.disableChannel(id, reason, at);
         channels.invalidate(id);

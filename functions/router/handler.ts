@@ -45,7 +45,7 @@ const routeRecord = async (record: SQSRecord): Promise<void> => {
     event,
     {
       claimEvent: (heraldEvent, at) => state.claimEvent(heraldEvent, at),
-      markRouted: (eventId, channelIds) => state.markRouted(eventId, channelIds),
+      markRouted: (eventId, deliveries) => state.markRouted(eventId, deliveries),
       config: () => config.get('all'),
       enqueue: (entries) => deliveryQueue.sendAll(entries),
       logger,

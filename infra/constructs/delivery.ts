@@ -13,6 +13,8 @@ export interface DeliveryProps {
   readonly stateTable: ITableV2;
   /** Channel secrets live under this Secrets Manager name prefix. */
   readonly secretPrefix: string;
+  /** ARNs (patterns allowed) of existing secrets that channels may reference with `secretRef`. */
+  readonly secretRefArns: readonly string[];
   /** Default retry schedule; entry n is the delay before attempt n + 1. */
   readonly retrySchedule?: readonly Duration[];
   readonly allowPrivateTargets: boolean;
@@ -65,6 +67,7 @@ export class Delivery extends Construct {
             resourceName: `${props.secretPrefix}*`,
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
+          ...props.secretRefArns,
         ],
       }),
     );

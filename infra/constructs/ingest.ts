@@ -1,6 +1,10 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import {
+  HttpIamAuthorizer,
+  HttpLambdaAuthorizer,
+  HttpLambdaResponseType,
+} from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
@@ -12,13 +16,17 @@ import { QueueWithDlq } from './queues.ts';
 
 export interface IngestProps {
   readonly stateTable: ITableV2;
+  readonly configTable: ITableV2;
+  /** How long the HTTP API caches an API key's verdict. @default Duration.seconds(30) */
+  readonly apiKeyCacheTtl?: Duration;
   /** @default 'herald' */
   readonly eventBusName?: string;
   readonly retentionDays: number;
 }
 
 /**
- * The ways in: the HTTP API's ingest routes (validated by the ingest function, then queued) and the
+ * The ways in: the HTTP API's ingest routes (`/v1/events` with an API key checked by the authorizer
+ * function, `/v1/iam/events` with IAM) (validated by the ingest function, then queued) and the
  * EventBridge bus, whose rule puts every event straight on the ingest queue.
  */
 export class Ingest extends Construct {
@@ -26,6 +34,7 @@ export class Ingest extends Construct {
   readonly bus: EventBus;
   readonly queue: QueueWithDlq;
   readonly function: HeraldFunction;
+  readonly authorizerFunction: HeraldFunction;
 
   constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
@@ -43,12 +52,30 @@ export class Ingest extends Construct {
       .bindQueueSender('INGEST_QUEUE_URL', this.queue.queue)
       .bindTable('STATE_TABLE_NAME', props.stateTable, 'rw');
 
+    this.authorizerFunction = new HeraldFunction(this, 'AuthorizerFunction', {
+      entry: functionEntry('authorizer'),
+      description: 'Herald API key authorizer for the ingest route',
+      timeout: Duration.seconds(5),
+    }).bindTable('CONFIG_TABLE_NAME', props.configTable, 'rw');
+
     this.api = new HttpApi(this, 'Api', { description: 'Herald API' });
     const integration = new HttpLambdaIntegration('IngestIntegration', this.function.fn);
-    const iam = new HttpIamAuthorizer();
-    for (const path of ['/v1/events', '/v1/iam/events']) {
-      this.api.addRoutes({ path, methods: [HttpMethod.POST], integration, authorizer: iam });
-    }
+    this.api.addRoutes({
+      path: '/v1/events',
+      methods: [HttpMethod.POST],
+      integration,
+      authorizer: new HttpLambdaAuthorizer('ApiKeyAuthorizer', this.authorizerFunction.fn, {
+        responseTypes: [HttpLambdaResponseType.SIMPLE],
+        identitySource: ['$request.header.Authorization'],
+        resultsCacheTtl: props.apiKeyCacheTtl ?? Duration.seconds(30),
+      }),
+    });
+    this.api.addRoutes({
+      path: '/v1/iam/events',
+      methods: [HttpMethod.POST],
+      integration,
+      authorizer: new HttpIamAuthorizer(),
+    });
 
     this.bus = new EventBus(this, 'Bus', { eventBusName: props.eventBusName ?? 'herald' });
     new Rule(this, 'BusToIngestQueue', {

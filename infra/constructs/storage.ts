@@ -9,7 +9,8 @@ export interface StorageProps {
 
 /**
  * DynamoDB: the config table (channels and policies; partition `kind`, sort `id`) and the state table
- * (event idempotency, delivery state, attempts; `pk`/`sk`, records expire through TTL on `expiresAt`).
+ * (event idempotency, delivery state, attempts; `pk`/`sk`, records expire through TTL on `expiresAt`;
+ * index `byTime` lists deliveries newest first).
  * Both on-demand, encrypted at rest, with point-in-time recovery for the config.
  */
 export class Storage extends Construct {
@@ -29,6 +30,13 @@ export class Storage extends Construct {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
       timeToLiveAttribute: 'expiresAt',
+      globalSecondaryIndexes: [
+        {
+          indexName: 'byTime',
+          partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
+          sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+        },
+      ],
       removalPolicy,
     });
   }

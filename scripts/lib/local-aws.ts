@@ -177,6 +177,7 @@ export interface LocalDeployOptions {
   /** Retry schedule in seconds (short for tests). */
   readonly retrySchedule?: readonly number[];
   readonly configCacheSeconds?: number;
+  readonly apiKeyCacheSeconds?: number;
 }
 
 export type StackOutputs = Record<string, string>;
@@ -205,6 +206,7 @@ export const deployStack = async (
     ...(options.eventBusName ? [`eventBusName=${options.eventBusName}`] : []),
     ...(options.retrySchedule ? [`retrySchedule=${options.retrySchedule.join(',')}`] : []),
     ...(options.configCacheSeconds === undefined ? [] : [`configCacheSeconds=${options.configCacheSeconds}`]),
+    ...(options.apiKeyCacheSeconds === undefined ? [] : [`apiKeyCacheSeconds=${options.apiKeyCacheSeconds}`]),
   ].flatMap((entry) => ['-c', entry]);
   run(
     cdk,

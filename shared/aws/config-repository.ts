@@ -1,21 +1,54 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   paginateQuery,
+  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ChannelRecord } from '../channel.ts';
+import { HttpError } from '../errors.ts';
 import type { Log } from '../log.ts';
-import { Policy } from '../policy.ts';
+import { PolicyRecord } from '../policy.ts';
 
-type Kind = 'channel' | 'policy';
+export type Kind = 'channel' | 'policy' | 'apikey' | 'apikeyhash';
+
+/** Someone changed the record since the caller read it (or it does not exist for an `If-Match`). */
+export class PreconditionFailedError extends HttpError {
+  constructor(message: string) {
+    super(412, 'precondition_failed', message);
+  }
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextToken?: string;
+}
+
+const encodeToken = (key: Record<string, unknown> | undefined): string | undefined =>
+  key === undefined ? undefined : Buffer.from(JSON.stringify(key)).toString('base64url');
+
+const decodeToken = (token: string | undefined, kind: Kind): Record<string, unknown> | undefined => {
+  if (token === undefined) return undefined;
+  try {
+    const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+    if (typeof key === 'object' && key !== null && (key as { kind?: unknown }).kind === kind) {
+      return key as Record<string, unknown>;
+    }
+  } catch {
+    // fall through
+  }
+  throw new HttpError(400, 'invalid_request', 'nextToken is not valid', [
+    { path: 'nextToken', message: 'not a token this list returned' },
+  ]);
+};
 
 /**
- * Channels and policies in the config table: partition key `kind`, sort key `id`, so each kind is one
- * Query. Items are validated on the way out: a record a newer or older version wrote badly is skipped
- * with a warning instead of stopping all routing.
+ * The config table: partition key `kind`, sort key `id`, so each kind is one Query. Channels and
+ * policies carry a `version` that makes their ETag; writes are conditional on it. Items are validated
+ * on the way out: a bad record is skipped with a warning instead of stopping all routing.
  */
 export class ConfigRepository {
   constructor(
@@ -24,34 +57,111 @@ export class ConfigRepository {
     private readonly logger: Pick<Log, 'warn'>,
   ) {}
 
+  /** Every channel (for routing). */
   async listChannels(): Promise<ChannelRecord[]> {
-    return this.listValid('channel', ChannelRecord);
+    return this.listAll('channel', ChannelRecord);
   }
 
-  async listPolicies(): Promise<Policy[]> {
-    return this.listValid('policy', Policy);
+  /** Every policy (for routing). */
+  async listPolicies(): Promise<PolicyRecord[]> {
+    return this.listAll('policy', PolicyRecord);
   }
 
   async getChannel(id: string): Promise<ChannelRecord | undefined> {
+    const item = await this.getItem('channel', id);
+    return item === undefined ? undefined : ChannelRecord.parse(item);
+  }
+
+  async getPolicy(id: string): Promise<PolicyRecord | undefined> {
+    const item = await this.getItem('policy', id);
+    return item === undefined ? undefined : PolicyRecord.parse(item);
+  }
+
+  /** One page of a kind, in id order. */
+  async page<T>(
+    kind: Kind,
+    schema: { parse(value: unknown): T },
+    limit: number,
+    nextToken: string | undefined,
+  ): Promise<Page<T>> {
+    const exclusiveStartKey = decodeToken(nextToken, kind);
     const result = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { kind: 'channel', id } }),
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'kind = :kind',
+        ExpressionAttributeValues: { ':kind': kind },
+        Limit: limit,
+        ...(exclusiveStartKey === undefined ? {} : { ExclusiveStartKey: exclusiveStartKey }),
+      }),
     );
-    if (result.Item === undefined) return undefined;
-    return ChannelRecord.parse(stripKeys(result.Item));
+    const items = (result.Items ?? []).map((item) => schema.parse(stripKind(item)));
+    const token = encodeToken(result.LastEvaluatedKey);
+    return token === undefined ? { items } : { items, nextToken: token };
   }
 
-  async putChannel(channel: ChannelRecord): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...channel, kind: 'channel' } }));
-  }
-
-  async putPolicy(policy: Policy, updatedAt: string): Promise<void> {
-    await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...policy, updatedAt, kind: 'policy' } }),
+  async getItem(kind: Kind, id: string): Promise<Record<string, unknown> | undefined> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { kind, id }, ConsistentRead: true }),
     );
+    return result.Item === undefined ? undefined : stripKind(result.Item);
   }
 
-  async delete(kind: Kind, id: string): Promise<void> {
-    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { kind, id } }));
+  /**
+   * Writes a versioned record: creates it when `expectedVersion` is undefined (and it must not
+   * exist), replaces it otherwise (and it must still be at that version).
+   */
+  async putVersioned(
+    kind: 'channel' | 'policy',
+    record: { id: string; version: number },
+    expectedVersion: number | undefined,
+  ): Promise<void> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...record, kind },
+          ...(expectedVersion === undefined
+            ? { ConditionExpression: 'attribute_not_exists(id)' }
+            : {
+                ConditionExpression: 'version = :expected',
+                ExpressionAttributeValues: { ':expected': expectedVersion },
+              }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new PreconditionFailedError(`${kind} ${record.id} was changed by someone else; read it again`);
+      }
+      throw error;
+    }
+  }
+
+  /** Deletes a record, only if it is still at `expectedVersion` when one is given. */
+  async deleteVersioned(kind: Kind, id: string, expectedVersion?: number): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { kind, id },
+          ...(expectedVersion === undefined
+            ? {}
+            : {
+                ConditionExpression: 'version = :expected',
+                ExpressionAttributeValues: { ':expected': expectedVersion },
+              }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new PreconditionFailedError(`${kind} ${id} was changed by someone else; read it again`);
+      }
+      throw error;
+    }
+  }
+
+  /** Puts an unversioned item (API keys). */
+  async putItem(kind: Kind, item: { id: string } & Record<string, unknown>): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...item, kind } }));
   }
 
   /** Disables a channel (its receiver answered 410 Gone). */
@@ -60,14 +170,35 @@ export class ConfigRepository {
       new UpdateCommand({
         TableName: this.tableName,
         Key: { kind: 'channel', id },
-        UpdateExpression: 'SET enabled = :false, disabledReason = :reason, updatedAt = :at',
+        UpdateExpression: 'SET enabled = :false, disabledReason = :reason, updatedAt = :at ADD version :one',
         ConditionExpression: 'attribute_exists(id)',
-        ExpressionAttributeValues: { ':false': false, ':reason': reason, ':at': at },
+        ExpressionAttributeValues: { ':false': false, ':reason': reason, ':at': at, ':one': 1 },
       }),
     );
   }
 
-  private async listValid<T>(
+  /** Records that an API key was used, at most once a minute per key. */
+  async touchApiKey(id: string, at: Date): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { kind: 'apikey', id },
+          UpdateExpression: 'SET lastUsedAt = :at',
+          ConditionExpression:
+            'attribute_exists(id) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :before)',
+          ExpressionAttributeValues: {
+            ':at': at.toISOString(),
+            ':before': new Date(at.getTime() - 60_000).toISOString(),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  private async listAll<T>(
     kind: Kind,
     schema: { safeParse(value: unknown): { success: boolean; data?: T } },
   ) {
@@ -82,7 +213,7 @@ export class ConfigRepository {
     );
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
-        const parsed = schema.safeParse(stripKeys(item));
+        const parsed = schema.safeParse(stripKind(item));
         if (parsed.success && parsed.data !== undefined) valid.push(parsed.data);
         else this.logger.warn('skipping an invalid config record', { kind, id: item.id });
       }
@@ -91,10 +222,7 @@ export class ConfigRepository {
   }
 }
 
-/** Drops the table's own attributes so the record parses against its schema (policies are strict). */
-const stripKeys = (item: Record<string, unknown>): Record<string, unknown> => {
-  const { kind, disabledReason: _reason, ...rest } = item;
-  if (kind !== 'policy') return rest;
-  const { updatedAt: _updatedAt, ...policy } = rest;
-  return policy;
+const stripKind = (item: Record<string, unknown>): Record<string, unknown> => {
+  const { kind: _kind, ...rest } = item;
+  return rest;
 };

@@ -4,9 +4,14 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  paginateQuery,
+  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { HeraldEvent } from '../event.ts';
+
+/** The state table's index of deliveries by creation time (`gsi1pk` = `delivery`, `gsi1sk` = time#id). */
+export const DELIVERIES_BY_TIME_INDEX = 'byTime';
 
 /** Same event id within this window: acknowledged as a duplicate, not processed (SPEC §1). */
 export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
@@ -95,17 +100,119 @@ export class StateRepository {
     );
   }
 
-  /** Marks an event routed: a later copy of it is a duplicate. */
-  async markRouted(eventId: string, channelIds: readonly string[]): Promise<void> {
+  /** Marks an event routed (a later copy of it is a duplicate), with each channel's delivery id. */
+  async markRouted(eventId: string, deliveries: Readonly<Record<string, string>>): Promise<void> {
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: `event#${eventId}`, sk: 'event' },
-        UpdateExpression: 'SET #status = :routed, channels = :channels',
+        UpdateExpression: 'SET #status = :routed, deliveries = :deliveries',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':routed': 'routed', ':channels': channelIds },
+        ExpressionAttributeValues: { ':routed': 'routed', ':deliveries': deliveries },
       }),
     );
+  }
+
+  /** The stored event record, if it is still retained. */
+  async getEvent(eventId: string): Promise<Record<string, unknown> | undefined> {
+    const result = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `event#${eventId}`, sk: 'event' },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item;
+  }
+
+  /** A delivery's record and its attempts, in order. */
+  async getDelivery(
+    deliveryId: string,
+  ): Promise<{ delivery?: Record<string, unknown>; attempts: Record<string, unknown>[] }> {
+    const items: Record<string, unknown>[] = [];
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `delivery#${deliveryId}` },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) items.push(...(page.Items ?? []));
+    const delivery = items.find((item) => item.sk === 'delivery');
+    const attempts = items.filter((item) => String(item.sk).startsWith('attempt#'));
+    return delivery === undefined ? { attempts } : { delivery, attempts };
+  }
+
+  /**
+   * Recent deliveries, newest first, through the `byTime` index; `status` and `channelId` filter.
+   * Returns the page and the key to continue from.
+   */
+  async listDeliveries(query: {
+    status?: string;
+    channelId?: string;
+    since?: string;
+    limit: number;
+    startKey?: Record<string, unknown>;
+  }): Promise<{ items: Record<string, unknown>[]; lastKey?: Record<string, unknown> }> {
+    const filters: string[] = [];
+    const values: Record<string, unknown> = { ':gsi1pk': 'delivery' };
+    const names: Record<string, string> = {};
+    if (query.status !== undefined) {
+      filters.push('#status = :status');
+      values[':status'] = query.status;
+      names['#status'] = 'status';
+    }
+    if (query.channelId !== undefined) {
+      filters.push('channelId = :channelId');
+      values[':channelId'] = query.channelId;
+    }
+    if (query.since !== undefined) values[':since'] = query.since;
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: DELIVERIES_BY_TIME_INDEX,
+        KeyConditionExpression: `gsi1pk = :gsi1pk${query.since === undefined ? '' : ' AND gsi1sk >= :since'}`,
+        ExpressionAttributeValues: values,
+        ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+        ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+        ScanIndexForward: false,
+        Limit: query.limit,
+        ...(query.startKey === undefined ? {} : { ExclusiveStartKey: query.startKey }),
+      }),
+    );
+    return result.LastEvaluatedKey === undefined
+      ? { items: result.Items ?? [] }
+      : { items: result.Items ?? [], lastKey: result.LastEvaluatedKey };
+  }
+
+  /**
+   * Gets a dead delivery ready to be sent again: pending, attempts counted from zero. Returns false
+   * when it was delivered meanwhile (it is then not sent again).
+   */
+  async resetForRedrive(deliveryId: string, now: Date): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
+          UpdateExpression: 'SET #status = :pending, attempts = :zero, updatedAt = :now REMOVE reason',
+          ConditionExpression: 'attribute_not_exists(#status) OR #status <> :delivered',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':pending': 'pending',
+            ':zero': 0,
+            ':delivered': 'delivered',
+            ':now': now.toISOString(),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /**
@@ -123,7 +230,7 @@ export class StateRepository {
           TableName: this.tableName,
           Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
           UpdateExpression:
-            'ADD attempts :one SET eventId = :eventId, channelId = :channelId, #status = if_not_exists(#status, :pending), createdAt = if_not_exists(createdAt, :now), updatedAt = :now, expiresAt = :expires',
+            'ADD attempts :one SET eventId = :eventId, channelId = :channelId, #status = if_not_exists(#status, :pending), createdAt = if_not_exists(createdAt, :now), gsi1pk = :gsi1pk, gsi1sk = if_not_exists(gsi1sk, :gsi1sk), updatedAt = :now, expiresAt = :expires',
           ConditionExpression: 'attribute_not_exists(#status) OR #status <> :delivered',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -134,6 +241,8 @@ export class StateRepository {
             ':delivered': 'delivered',
             ':now': now.toISOString(),
             ':expires': epoch(now) + this.retentionSeconds,
+            ':gsi1pk': 'delivery',
+            ':gsi1sk': `${now.toISOString()}#${deliveryId}`,
           },
           ReturnValues: 'ALL_NEW',
         }),

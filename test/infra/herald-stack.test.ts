@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HeraldStack } from '../../infra/herald-stack.ts';
+import { ADMIN_ROUTE_KEYS } from '../../shared/admin/api.ts';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
@@ -71,12 +72,12 @@ describe('HeraldStack', () => {
     });
   });
 
-  it('runs three functions on Node.js 24 arm64, each with a role of its own', () => {
+  it('runs five functions on Node.js 24 arm64, each with a role of its own', () => {
     const functions = Object.values(resourcesOf('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(3);
+    expect(functions).toHaveLength(5);
     const roles = functions.map((fn) => JSON.stringify(fn.Properties?.Role));
-    expect(new Set(roles).size).toBe(3);
-    template.resourceCountIs('AWS::IAM::Role', 3);
+    expect(new Set(roles).size).toBe(5);
+    template.resourceCountIs('AWS::IAM::Role', 5);
     for (const fn of functions) {
       expect(fn.Properties?.Runtime).toBe('nodejs24.x');
       expect(fn.Properties?.Architectures).toEqual(['arm64']);
@@ -111,13 +112,46 @@ describe('HeraldStack', () => {
     });
   });
 
-  it('protects both ingest routes with IAM authorization', () => {
-    for (const routeKey of ['POST /v1/events', 'POST /v1/iam/events']) {
+  it('guards POST /v1/events with the API key authorizer (cached briefly) and POST /v1/iam/events with IAM', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /v1/events',
+      AuthorizationType: 'CUSTOM',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerResultTtlInSeconds: 30,
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /v1/iam/events',
+      AuthorizationType: 'AWS_IAM',
+    });
+  });
+
+  it('requires IAM (SigV4) on every admin route', () => {
+    for (const routeKey of ADMIN_ROUTE_KEYS) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: routeKey,
         AuthorizationType: 'AWS_IAM',
       });
     }
+    const routes = Object.values(resourcesOf('AWS::ApiGatewayV2::Route'));
+    expect(routes).toHaveLength(ADMIN_ROUTE_KEYS.length + 2);
+  });
+
+  it('lists deliveries newest first through a byTime index on the state table', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'byTime',
+          KeySchema: [
+            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          ],
+        }),
+      ],
+    });
   });
 
   it('ingests every event on the herald bus through a rule targeting the ingest queue', () => {

@@ -8,12 +8,13 @@ declare module 'vitest' {
   }
 }
 
-/** Test stack: its own name and bus, a retry schedule in seconds, and a 1 s config cache. */
+/** Test stack: its own name and bus, a retry schedule in seconds, a 1 s config cache, no API key cache. */
 export const TEST_STACK = {
   stackName: 'HeraldTest',
   eventBusName: 'herald-test',
   retrySchedule: [0, 1, 1],
   configCacheSeconds: 1,
+  apiKeyCacheSeconds: 0,
 } as const;
 
 const log = (message: string) => console.log(`[integration] ${message}`);

@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { apiUrl, useEmulator } from '../../scripts/lib/local-aws.ts';
 import type { WebhookReceiver } from '../../scripts/lib/receiver.ts';
-import { seed } from '../../scripts/lib/seed.ts';
 import { signedFetch } from '../../scripts/lib/signed-fetch.ts';
+import { newSigningSecret } from '../../shared/channel.ts';
 import type { PolicyInput } from '../../shared/policy.ts';
 
 const endpoint = inject('endpoint');
@@ -32,14 +38,14 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 /** A unique suffix so tests never see each other's channels, policies or events. */
 export const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
-/** POSTs a body to an ingest route, signed with SigV4 as the IAM-authorized route requires. */
+/** POSTs a body to the IAM ingest route (`/v1/iam/events` unless `path` says otherwise), signed with SigV4. */
 export const postEvents = async (
   body: unknown,
   options: { path?: string; contentType?: string; raw?: string } = {},
 ): Promise<{ status: number; json: unknown }> => {
   const response = await signedFetch({
     method: 'POST',
-    url: apiUrl(endpoint, output('ApiId'), options.path ?? '/v1/events'),
+    url: apiUrl(endpoint, output('ApiId'), options.path ?? '/v1/iam/events'),
     headers: { 'content-type': options.contentType ?? 'application/json' },
     body: options.raw ?? JSON.stringify(body),
   });
@@ -76,9 +82,58 @@ export const putEvent = async (entry: {
   return id;
 };
 
+export interface ApiResult {
+  readonly status: number;
+  readonly json: unknown;
+  readonly headers: Headers;
+  readonly text: string;
+}
+
+/** POSTs to `/v1/events` with an optional API key, unsigned, as a producer with a key does. */
+export const postWithKey = async (
+  body: unknown,
+  key: string | undefined,
+): Promise<{ status: number; text: string }> => {
+  const response = await fetch(apiUrl(endpoint, output('ApiId'), '/v1/events'), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, text: await response.text() };
+};
+
+/** Calls an admin route, signed with SigV4 as the IAM-authorized routes require. */
+export const admin = async (
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<ApiResult> => {
+  const response = await signedFetch({
+    method,
+    url: apiUrl(endpoint, output('ApiId'), path),
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: response.status, json, headers: response.headers, text };
+};
+
+/** Waits until the functions' config caches have certainly expired. */
+export const configPropagated = () => sleep(CONFIG_PROPAGATION_MS);
+
 /**
- * Creates a webhook channel pointing at `path` on the receiver and a policy sending `eventType` to it;
- * registers the channel's signing secret with the receiver.
+ * Creates, through the admin API, a webhook channel pointing at `path` on the receiver and a policy
+ * sending `eventType` to it; registers the channel's signing secret with the receiver.
  */
 export const webhookRoute = async (
   receiver: WebhookReceiver,
@@ -91,17 +146,20 @@ export const webhookRoute = async (
 ): Promise<{ channelId: string; policyId: string }> => {
   const channelId = unique('ch');
   const policyId = unique('pol');
-  const secrets = await seed(
-    {
-      channels: [{ id: channelId, type: 'webhook', config: { url: receiver.url(options.path) } }],
-      policies: [{ id: policyId, events: [options.eventType], channels: [channelId], ...options.policy }],
-    },
-    { configTableName: output('ConfigTableName'), secretPrefix: output('SecretPrefix') },
-  );
-  const secret = secrets[channelId];
-  if (secret === undefined) throw new Error('seed returned no signing secret');
-  receiver.expect(options.path, secret, options.responder);
-  await sleep(CONFIG_PROPAGATION_MS);
+  const signingSecret = newSigningSecret();
+  const channel = await admin('PUT', `/v1/channels/${channelId}`, {
+    type: 'webhook',
+    config: { url: receiver.url(options.path), signingSecret },
+  });
+  if (channel.status !== 201) throw new Error(`creating channel failed: ${channel.status} ${channel.text}`);
+  const policy = await admin('PUT', `/v1/policies/${policyId}`, {
+    events: [options.eventType],
+    channels: [channelId],
+    ...options.policy,
+  });
+  if (policy.status !== 201) throw new Error(`creating policy failed: ${policy.status} ${policy.text}`);
+  receiver.expect(options.path, signingSecret, options.responder);
+  await configPropagated();
   return { channelId, policyId };
 };
 
@@ -120,6 +178,21 @@ export const deliveryRecords = async (deliveryId: string) => {
     delivery: items.find((item) => item.sk === 'delivery'),
     attempts: items.filter((item) => String(item.sk).startsWith('attempt#')),
   };
+};
+
+/** Puts a message on a queue (used to plant a dead letter). */
+export const sendToQueue = async (
+  queueUrlOutput: string,
+  body: string,
+  attributes?: Message['MessageAttributes'],
+): Promise<void> => {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: output(queueUrlOutput),
+      MessageBody: body,
+      ...(attributes === undefined ? {} : { MessageAttributes: attributes }),
+    }),
+  );
 };
 
 /** Waits for a message on a dead-letter queue whose body contains `needle`; removes it. */

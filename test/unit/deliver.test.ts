@@ -56,7 +56,7 @@ const fakePorts = (state: FakeState) => {
       calls.dead.push({ deliveryId, reason });
     },
     channel: async (id) => (state.channel?.id === id ? state.channel : undefined),
-    secret: async () => state.secret,
+    readSecret: async () => state.secret,
     disableChannel: async (id, reason) => {
       calls.disabled.push({ id, reason });
     },
@@ -74,7 +74,11 @@ const channelRecord = (overrides: Partial<ChannelRecord> = {}): ChannelRecord =>
   enabled: true,
   settings: { method: 'POST', timeoutMs: 2000 },
   secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:herald/ops',
+  inlineSecrets: ['url', 'headers', 'signingSecret'],
+  secretRefs: {},
+  createdAt: '2026-11-23T08:00:00Z',
   updatedAt: '2026-11-23T08:00:00Z',
+  version: 1,
   ...overrides,
 });
 
@@ -271,7 +275,9 @@ describe('deliverJob', () => {
     const { ports, calls } = fakePorts(state);
     const result = await deliverJob(job, ports, settingsFor());
     expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });
-    expect(calls.deadLetters).toEqual([{ job, reason: 'channel ops has an invalid secret' }]);
+    expect(calls.deadLetters).toEqual([
+      { job, reason: expect.stringMatching(/^channel ops has invalid secret fields/) },
+    ]);
   });
 
   it('dead-letters a private target when private targets are not allowed', async () => {

@@ -26,7 +26,11 @@ const channel = (id: string, overrides: Partial<ChannelRecord> = {}): ChannelRec
   enabled: true,
   settings: { method: 'POST', timeoutMs: 10_000 },
   secretArn: `arn:secret:${id}`,
+  inlineSecrets: ['url', 'signingSecret'],
+  secretRefs: {},
+  createdAt: acceptedAt,
   updatedAt: acceptedAt,
+  version: 1,
   ...overrides,
 });
 
@@ -44,8 +48,8 @@ const fakePorts = (
   const logger = recordingLog();
   const ports: RouterPorts = {
     claimEvent: async () => ({ status: options.status ?? 'accepted', acceptedAt, created: true }),
-    markRouted: async (eventId, channelIds) => {
-      routed.push({ eventId, channelIds });
+    markRouted: async (eventId, deliveries) => {
+      routed.push({ eventId, channelIds: Object.keys(deliveries) });
     },
     config: async () => {
       configReads += 1;

@@ -1,0 +1,106 @@
+/** `herald deliveries list` and `herald dlq list|redrive`. */
+import { type Command, InvalidArgumentError } from 'commander';
+import { parseDurationSeconds } from '#shared/duration.ts';
+import type { Page } from '../client.ts';
+import type { CliContext } from '../context.ts';
+import type { Output } from '../output.ts';
+
+/** `--limit`: a positive integer. */
+export const parseLimit = (value: string): number => {
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new InvalidArgumentError('expected a positive whole number');
+  return limit;
+};
+
+/**
+ * `--since`: an RFC 3339 time, or a duration back from `now` (`30m`, `2h`, `1d`), as an ISO time.
+ */
+export const parseSince = (value: string, now: Date = new Date()): string => {
+  const seconds = /^\d/.test(value) && !value.includes('-') ? parseDurationSeconds(value) : undefined;
+  if (seconds !== undefined) return new Date(now.getTime() - seconds * 1000).toISOString();
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    throw new InvalidArgumentError('expected an ISO time (2026-11-23T09:00:00Z) or a duration (30m, 2h, 1d)');
+  }
+  return time.toISOString();
+};
+
+const hintNextPage = (out: Output, page: Page<unknown>): void => {
+  if (page.nextToken) out.note(`More: add --next-token ${page.nextToken}`);
+};
+
+interface DeliveriesOptions {
+  readonly status?: string;
+  readonly channel?: string;
+  readonly since?: string;
+  readonly limit?: number;
+  readonly nextToken?: string;
+}
+
+export const registerDeliveries = (program: Command, context: CliContext): void => {
+  const deliveries = program.command('deliveries').description('inspect recent deliveries');
+  deliveries
+    .command('list')
+    .description('recent deliveries, newest first')
+    .option('--status <status>', 'pending, delivered or dead')
+    .option('--channel <id>', 'only deliveries to this channel')
+    .option('--since <time>', 'only since this ISO time, or this long ago (30m, 2h, 1d)', (value) =>
+      parseSince(value),
+    )
+    .option('--limit <n>', 'at most this many', parseLimit)
+    .option('--next-token <token>', 'the next page, as printed by the previous call')
+    .action(async (options: DeliveriesOptions, command: Command) => {
+      const out = context.output(command);
+      const client = await context.client(command);
+      const page = await out.progress('Listing deliveries', () => client.listDeliveries(options));
+      if (out.json) return out.printJson(page);
+      out.table(page.items, [
+        { header: 'delivery', value: (delivery) => delivery.deliveryId },
+        { header: 'event', value: (delivery) => delivery.eventId },
+        { header: 'channel', value: (delivery) => delivery.channelId },
+        { header: 'status', value: (delivery) => delivery.status },
+        { header: 'attempts', value: (delivery) => delivery.attemptCount, align: 'right' },
+        { header: 'updated', value: (delivery) => delivery.updatedAt ?? delivery.createdAt },
+        { header: 'reason', value: (delivery) => delivery.reason },
+      ]);
+      hintNextPage(out, page);
+    });
+};
+
+export const registerDlq = (program: Command, context: CliContext): void => {
+  const dlq = program.command('dlq').description('inspect and replay dead-lettered deliveries');
+  dlq
+    .command('list')
+    .description('deliveries in the dead-letter queue')
+    .option('--limit <n>', 'at most this many', parseLimit)
+    .action(async (options: { limit?: number }, command: Command) => {
+      const out = context.output(command);
+      const client = await context.client(command);
+      const page = await out.progress('Reading the dead-letter queue', () => client.listDeadLetters(options));
+      if (out.json) return out.printJson(page);
+      out.table(
+        page.items,
+        [
+          { header: 'delivery', value: (item) => item.deliveryId },
+          { header: 'event', value: (item) => item.eventId },
+          { header: 'type', value: (item) => item.eventType },
+          { header: 'channel', value: (item) => item.channelId },
+          { header: 'dead since', value: (item) => item.deadLetteredAt },
+          { header: 'reason', value: (item) => item.reason },
+        ],
+        '(the dead-letter queue is empty)',
+      );
+    });
+  dlq
+    .command('redrive')
+    .description('send dead-lettered deliveries back for another round of attempts')
+    .option('--channel <id>', 'only deliveries to this channel')
+    .action(async (options: { channel?: string }, command: Command) => {
+      const out = context.output(command);
+      const client = await context.client(command);
+      const result = await out.progress('Redriving', () => client.redrive(options.channel));
+      if (out.json) return out.printJson(result);
+      out.line(`Redriven: ${result.redriven}, skipped: ${result.skipped}.`);
+    });
+};

@@ -1,0 +1,48 @@
+/** `herald keys create|list|revoke`: ingest API keys. */
+import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
+
+export const registerKeys = (program: Command, context: CliContext): void => {
+  const keys = program.command('keys').description('manage ingest API keys (Authorization: Bearer hk_…)');
+
+  keys
+    .command('create')
+    .description('create a key; it is shown once')
+    .requiredOption('--name <name>', 'what the key is for, e.g. ci')
+    .action(async (options: { name: string }, command: Command) => {
+      const out = context.output(command);
+      const client = await context.client(command);
+      const created = await out.progress('Creating the key', () => client.createKey(options.name));
+      out.note('! Store this key now: Herald keeps only a hash and cannot show it again.');
+      if (out.json) return out.printJson(created);
+      out.note(`Created key ${created.name} (id ${created.id}):`);
+      out.line(created.key);
+    });
+
+  keys
+    .command('list')
+    .description('list keys (never the keys themselves)')
+    .action(async (_options: object, command: Command) => {
+      const out = context.output(command);
+      const client = await context.client(command);
+      const items = await out.progress('Listing keys', () => client.listKeys());
+      if (out.json) return out.printJson({ items });
+      out.table(items, [
+        { header: 'id', value: (key) => key.id },
+        { header: 'name', value: (key) => key.name },
+        { header: 'created', value: (key) => key.createdAt },
+        { header: 'last used', value: (key) => key.lastUsedAt ?? 'never' },
+      ]);
+    });
+
+  keys
+    .command('revoke <id>')
+    .description('revoke a key: requests with it get 403 from now on')
+    .action(async (id: string, _options: object, command: Command) => {
+      const out = context.output(command);
+      const client = await context.client(command);
+      await out.progress(`Revoking key ${id}`, () => client.revokeKey(id));
+      if (out.json) return out.printJson({ revoked: id });
+      out.line(`Revoked key ${id}.`);
+    });
+};

@@ -1,0 +1,74 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ActivityAdmin } from '#shared/admin/activity.ts';
+import { adminRoutes, dispatch } from '#shared/admin/api.ts';
+import { ApiKeyAdmin } from '#shared/admin/api-keys.ts';
+import { ChannelAdmin } from '#shared/admin/channels.ts';
+import { DeadLetterAdmin } from '#shared/admin/dead-letters.ts';
+import { PolicyAdmin } from '#shared/admin/policies.ts';
+import { ConfigRepository } from '#shared/aws/config-repository.ts';
+import { Queue } from '#shared/aws/queue.ts';
+import { secretsManagerStore } from '#shared/aws/secret-store.ts';
+import { StateRepository } from '#shared/aws/state-repository.ts';
+import { boolEnv, intEnv, requireEnv } from '#shared/env.ts';
+import { httpErrors, requestBody } from '#shared/http/api.ts';
+
+const logger = new Logger({ serviceName: 'herald-admin' });
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const sqs = new SQSClient({});
+const config = new ConfigRepository(db, requireEnv('CONFIG_TABLE_NAME'), logger);
+const state = new StateRepository(db, requireEnv('STATE_TABLE_NAME'), intEnv('RETENTION_DAYS', 30) * 86_400);
+const secrets = secretsManagerStore(new SecretsManagerClient({}));
+const routes = adminRoutes({
+  channels: new ChannelAdmin({
+    config,
+    secrets,
+    state,
+    secretPrefix: requireEnv('SECRET_PREFIX'),
+    http: { allowPrivateTargets: boolEnv('ALLOW_PRIVATE_TARGETS', false) },
+  }),
+  policies: new PolicyAdmin(config),
+  apiKeys: new ApiKeyAdmin(config),
+  activity: new ActivityAdmin(state),
+  deadLetters: new DeadLetterAdmin({
+    sqs,
+    deadLetterQueueUrl: requireEnv('DELIVERY_DLQ_URL'),
+    deliveryQueue: new Queue(sqs, requireEnv('DELIVERY_QUEUE_URL')),
+    resetForRedrive: (deliveryId, now) => state.resetForRedrive(deliveryId, now),
+  }),
+});
+
+const lowerCaseKeys = (record: Record<string, string | undefined> | undefined) =>
+  Object.fromEntries(Object.entries(record ?? {}).map(([key, value]) => [key.toLowerCase(), value]));
+
+const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  const response = await dispatch(
+    routes,
+    {
+      method: event.requestContext.http.method,
+      routeKey: event.routeKey,
+      pathParameters: event.pathParameters ?? {},
+      query: event.queryStringParameters ?? {},
+      headers: lowerCaseKeys(event.headers),
+      body: requestBody(event),
+    },
+    new Date(),
+  );
+  logger.info('admin request', { route: event.routeKey, status: response.status });
+  return {
+    statusCode: response.status,
+    headers: {
+      ...(response.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...response.headers,
+    },
+    ...(response.body === undefined ? {} : { body: JSON.stringify(response.body) }),
+  };
+};
+
+export const handler = middy(handle).use(injectLambdaContext(logger)).use(httpErrors(logger));

@@ -1,0 +1,82 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { type HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ADMIN_ROUTE_KEYS } from '../../shared/admin/api.ts';
+import { functionEntry } from '../paths.ts';
+import { HeraldFunction } from './herald-function.ts';
+
+export interface AdminProps {
+  readonly api: HttpApi;
+  readonly configTable: ITableV2;
+  readonly stateTable: ITableV2;
+  readonly deliveryQueue: IQueue;
+  readonly deliveryDeadLetterQueue: IQueue;
+  readonly secretPrefix: string;
+  /** ARNs (patterns allowed) of existing secrets that channels may reference with `secretRef`. */
+  readonly secretRefArns: readonly string[];
+  readonly allowPrivateTargets: boolean;
+  readonly retentionDays: number;
+}
+
+/** The admin API (SPEC §6): one function behind every admin route, each route IAM-authorized. */
+export class Admin extends Construct {
+  readonly function: HeraldFunction;
+
+  constructor(scope: Construct, id: string, props: AdminProps) {
+    super(scope, id);
+    this.function = new HeraldFunction(this, 'AdminFunction', {
+      entry: functionEntry('admin'),
+      description: 'Herald admin API: channels, policies, API keys, deliveries, dead letters',
+      timeout: Duration.seconds(29),
+      environment: {
+        ALLOW_PRIVATE_TARGETS: String(props.allowPrivateTargets),
+        SECRET_PREFIX: props.secretPrefix,
+        RETENTION_DAYS: String(props.retentionDays),
+      },
+    })
+      .bindTable('CONFIG_TABLE_NAME', props.configTable, 'rw')
+      .bindTable('STATE_TABLE_NAME', props.stateTable, 'rw')
+      .bindQueueSender('DELIVERY_QUEUE_URL', props.deliveryQueue)
+      .env('DELIVERY_DLQ_URL', props.deliveryDeadLetterQueue.queueUrl);
+    props.deliveryDeadLetterQueue.grantConsumeMessages(this.function.fn);
+
+    const ownSecrets = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${props.secretPrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.function.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: [
+          'secretsmanager:CreateSecret',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:DeleteSecret',
+          'secretsmanager:DescribeSecret',
+        ],
+        resources: [ownSecrets],
+      }),
+    );
+    if (props.secretRefArns.length > 0) {
+      this.function.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [...props.secretRefArns],
+        }),
+      );
+    }
+
+    const integration = new HttpLambdaIntegration('AdminIntegration', this.function.fn);
+    const iam = new HttpIamAuthorizer();
+    for (const routeKey of ADMIN_ROUTE_KEYS) {
+      const [method, path] = routeKey.split(' ') as [keyof typeof HttpMethod, string];
+      props.api.addRoutes({ path, methods: [HttpMethod[method]], integration, authorizer: iam });
+    }
+  }
+}

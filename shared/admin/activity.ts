@@ -1,0 +1,101 @@
+import * as z from 'zod';
+import type { StateRepository } from '../aws/state-repository.ts';
+import { HttpError, ValidationError } from '../errors.ts';
+import { toFieldIssues } from '../issues.ts';
+import type { AdminRequest } from './request.ts';
+import { notFound, pageParams } from './request.ts';
+
+const toAttemptView = (item: Record<string, unknown>) => ({
+  attempt: item.attempt,
+  at: item.at,
+  outcome: item.outcome,
+  ...(item.httpStatus === undefined ? {} : { httpStatus: item.httpStatus }),
+  latencyMs: item.latencyMs,
+  ...(item.error === undefined ? {} : { error: item.error }),
+});
+
+const toDeliveryView = (item: Record<string, unknown>) => ({
+  deliveryId: String(item.pk).replace(/^delivery#/, ''),
+  eventId: item.eventId,
+  channelId: item.channelId,
+  status: item.status,
+  attemptCount: Number(item.attempts ?? 0),
+  createdAt: item.createdAt,
+  updatedAt: item.updatedAt,
+  ...(item.reason === undefined ? {} : { reason: item.reason }),
+});
+
+const DeliveryQuery = z.strictObject({
+  status: z.enum(['pending', 'delivered', 'dead']).optional(),
+  channel: z.string().min(1).max(63).optional(),
+  since: z.iso.datetime({ offset: true, message: 'since must be an RFC 3339 date-time' }).optional(),
+  limit: z.string().optional(),
+  nextToken: z.string().optional(),
+});
+
+/** Read-only views of what Herald did: an event with its deliveries, recent deliveries. */
+export class ActivityAdmin {
+  constructor(private readonly state: StateRepository) {}
+
+  /** The event and each delivery with its attempts (SPEC §6). */
+  async event(eventId: string) {
+    const item = await this.state.getEvent(eventId);
+    if (item === undefined) throw notFound('event', eventId);
+    const deliveries = (item.deliveries ?? {}) as Record<string, string>;
+    const views = await Promise.all(
+      Object.entries(deliveries).map(async ([channelId, deliveryId]) => {
+        const { delivery, attempts } = await this.state.getDelivery(deliveryId);
+        return {
+          deliveryId,
+          channelId,
+          status: delivery?.status ?? 'pending',
+          attemptCount: Number(delivery?.attempts ?? 0),
+          ...(delivery?.reason === undefined ? {} : { reason: delivery.reason }),
+          attempts: attempts.map(toAttemptView),
+        };
+      }),
+    );
+    return {
+      event: JSON.parse(String(item.payload)) as unknown,
+      status: item.status,
+      acceptedAt: item.acceptedAt,
+      deliveries: views,
+    };
+  }
+
+  /** Recent deliveries, newest first, filtered by status, channel and start time. */
+  async deliveries(request: AdminRequest) {
+    const parsed = DeliveryQuery.safeParse(request.query);
+    if (!parsed.success) {
+      throw new ValidationError('invalid_request', 'the query is not valid', toFieldIssues(parsed.error));
+    }
+    const { limit, nextToken } = pageParams(request);
+    let startKey: Record<string, unknown> | undefined;
+    if (nextToken !== undefined) {
+      try {
+        startKey = JSON.parse(Buffer.from(nextToken, 'base64url').toString('utf8')) as Record<
+          string,
+          unknown
+        >;
+      } catch {
+        throw new HttpError(400, 'invalid_request', 'nextToken is not valid', [
+          { path: 'nextToken', message: 'not a token this list returned' },
+        ]);
+      }
+    }
+    const { status, channel, since } = parsed.data;
+    const page = await this.state.listDeliveries({
+      limit,
+      ...(status === undefined ? {} : { status }),
+      ...(channel === undefined ? {} : { channelId: channel }),
+      ...(since === undefined ? {} : { since: new Date(since).toISOString() }),
+      ...(startKey === undefined ? {} : { startKey }),
+    });
+    return {
+      items: page.items.map(toDeliveryView),
+      ...(page.lastKey === undefined
+        ? {}
+        : { nextToken: Buffer.from(JSON.stringify(page.lastKey)).toString('base64url') }),
+    };
+  }
+}

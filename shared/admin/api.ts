@@ -1,0 +1,123 @@
+import { HttpError } from '../errors.ts';
+import type { ActivityAdmin } from './activity.ts';
+import type { ApiKeyAdmin } from './api-keys.ts';
+import type { ChannelAdmin } from './channels.ts';
+import { toChannelView } from './channels.ts';
+import { type DeadLetterAdmin, RedriveRequest } from './dead-letters.ts';
+import type { PolicyAdmin } from './policies.ts';
+import { toPolicyView } from './policies.ts';
+import {
+  type AdminRequest,
+  type AdminResponse,
+  etagOf,
+  isDryRun,
+  pageParams,
+  parseBody,
+  pathId,
+} from './request.ts';
+
+export interface AdminServices {
+  readonly channels: ChannelAdmin;
+  readonly policies: PolicyAdmin;
+  readonly apiKeys: ApiKeyAdmin;
+  readonly activity: ActivityAdmin;
+  readonly deadLetters: DeadLetterAdmin;
+}
+
+type Route = (request: AdminRequest, now: Date) => Promise<AdminResponse>;
+
+const ok = (body: unknown, headers?: Record<string, string>): AdminResponse =>
+  headers === undefined ? { status: 200, body } : { status: 200, body, headers };
+const noContent: AdminResponse = { status: 204 };
+
+/** The admin API (SPEC §6): one route table, every route a call into a service. */
+export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRouteKey, Route>> => {
+  const { channels, policies, apiKeys, activity, deadLetters } = services;
+  return {
+    'GET /v1/channels': async (request) => {
+      const { limit, nextToken } = pageParams(request);
+      return ok(await channels.list(limit, nextToken));
+    },
+    'GET /v1/channels/{id}': async (request) => {
+      const view = toChannelView(await channels.get(pathId(request)));
+      return ok(view, { etag: view.etag });
+    },
+    'PUT /v1/channels/{id}': async (request, now) => {
+      const result = await channels.put(request, isDryRun(request), now);
+      if (result.kind === 'planned') return ok({ action: result.action, changes: result.changes });
+      return { status: result.created ? 201 : 200, body: result.view, headers: { etag: result.view.etag } };
+    },
+    'DELETE /v1/channels/{id}': async (request) => {
+      await channels.delete(request);
+      return noContent;
+    },
+    'POST /v1/channels/{id}/test': async (request, now) => ok(await channels.test(pathId(request), now)),
+    'GET /v1/policies': async (request) => {
+      const { limit, nextToken } = pageParams(request);
+      return ok(await policies.list(limit, nextToken));
+    },
+    'GET /v1/policies/{id}': async (request) => {
+      const record = await policies.get(pathId(request));
+      return ok(toPolicyView(record), { etag: etagOf(record.version) });
+    },
+    'PUT /v1/policies/{id}': async (request, now) => {
+      const result = await policies.put(request, isDryRun(request), now);
+      if (result.kind === 'planned') {
+        return ok({ action: result.action, changes: result.changes, warnings: result.warnings });
+      }
+      return { status: result.created ? 201 : 200, body: result.view, headers: { etag: result.view.etag } };
+    },
+    'DELETE /v1/policies/{id}': async (request) => {
+      await policies.delete(request);
+      return noContent;
+    },
+    'GET /v1/events/{id}': async (request) => {
+      const id = request.pathParameters.id ?? '';
+      return ok(await activity.event(id));
+    },
+    'GET /v1/deliveries': async (request) => ok(await activity.deliveries(request)),
+    'GET /v1/dead-letters': async (request) => ok(await deadLetters.list(pageParams(request).limit)),
+    'POST /v1/dead-letters/redrive': async (request, now) => {
+      const { channel } = parseBody(request, RedriveRequest);
+      return ok(await deadLetters.redrive(channel, now));
+    },
+    'POST /v1/api-keys': async (request, now) => ({ status: 201, body: await apiKeys.create(request, now) }),
+    'GET /v1/api-keys': async () => ok(await apiKeys.list()),
+    'DELETE /v1/api-keys/{id}': async (request) => {
+      await apiKeys.revoke(request.pathParameters.id ?? '');
+      return noContent;
+    },
+  };
+};
+
+/** Dispatches a request to its route; 404 for a route this API does not have. */
+export const dispatch = async (
+  routes: Readonly<Record<AdminRouteKey, Route>>,
+  request: AdminRequest,
+  now: Date,
+): Promise<AdminResponse> => {
+  const route = (routes as Readonly<Record<string, Route | undefined>>)[request.routeKey];
+  if (route === undefined) throw new HttpError(404, 'not_found', `no route ${request.routeKey}`);
+  return route(request, now);
+};
+
+/** Every admin route key, for the infrastructure to register. */
+export const ADMIN_ROUTE_KEYS = [
+  'GET /v1/channels',
+  'GET /v1/channels/{id}',
+  'PUT /v1/channels/{id}',
+  'DELETE /v1/channels/{id}',
+  'POST /v1/channels/{id}/test',
+  'GET /v1/policies',
+  'GET /v1/policies/{id}',
+  'PUT /v1/policies/{id}',
+  'DELETE /v1/policies/{id}',
+  'GET /v1/events/{id}',
+  'GET /v1/deliveries',
+  'GET /v1/dead-letters',
+  'POST /v1/dead-letters/redrive',
+  'POST /v1/api-keys',
+  'GET /v1/api-keys',
+  'DELETE /v1/api-keys/{id}',
+] as const;
+export type AdminRouteKey = (typeof ADMIN_ROUTE_KEYS)[number];

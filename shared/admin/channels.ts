@@ -1,0 +1,274 @@
+import type { ConfigRepository, Page } from '../aws/config-repository.ts';
+import { PreconditionFailedError } from '../aws/config-repository.ts';
+import {
+  ChannelInput,
+  ChannelRecord,
+  type InlineSecrets,
+  isSecretRef,
+  newSigningSecret,
+  type ReadSecret,
+  SECRET_FIELDS,
+  type SecretField,
+  type SecretRef,
+} from '../channel.ts';
+import { InvalidChannelSecretError, sendToChannel } from '../channels/send.ts';
+import { ValidationError } from '../errors.ts';
+import type { HeraldEvent } from '../event.ts';
+import type { SafeRequestOptions } from '../http/safe-request.ts';
+import { newEventId } from '../ids.ts';
+import { type AdminRequest, etagOf, ifMatch, notFound, parseBody, pathId } from './request.ts';
+import { validateTargetUrl } from './targets.ts';
+
+/** Herald's own per-channel secrets in Secrets Manager. */
+export interface SecretStore {
+  /** Creates or replaces the secret's JSON value; returns its ARN. */
+  write(name: string, value: Readonly<Record<string, unknown>>): Promise<string>;
+  /** Reads a secret's JSON value, uncached. */
+  read: ReadSecret;
+  /** Deletes a secret at once (no recovery window, so the channel id can be reused). */
+  remove(secretId: string): Promise<void>;
+}
+
+/** What recording a test-send needs of the state table. */
+export interface AttemptRecorder {
+  beginAttempt(
+    deliveryId: string,
+    refs: { eventId: string; channelId: string },
+    now: Date,
+  ): Promise<number | undefined>;
+  recordAttempt(
+    attempt: {
+      deliveryId: string;
+      attempt: number;
+      at: string;
+      outcome: string;
+      httpStatus?: number;
+      latencyMs: number;
+      error?: string;
+    },
+    now: Date,
+  ): Promise<void>;
+  markDelivered(deliveryId: string, now: Date): Promise<boolean>;
+  markDead(deliveryId: string, reason: string, now: Date): Promise<void>;
+}
+
+export interface ChannelAdminDeps {
+  readonly config: ConfigRepository;
+  readonly secrets: SecretStore;
+  readonly state: AttemptRecorder;
+  readonly secretPrefix: string;
+  readonly http: SafeRequestOptions;
+}
+
+/** A secret field as reads show it: never the value. */
+type SecretFieldView = { configured: true } | SecretRef;
+
+/** A channel as the admin API returns it (SPEC §3: secret fields show `configured: true`). */
+export const toChannelView = (record: ChannelRecord) => {
+  const secretFields: Partial<Record<SecretField, SecretFieldView>> = {};
+  for (const field of SECRET_FIELDS) {
+    const ref = record.secretRefs[field];
+    if (ref !== undefined) secretFields[field] = ref;
+    else if (record.inlineSecrets.includes(field)) secretFields[field] = { configured: true };
+  }
+  return {
+    id: record.id,
+    type: record.type,
+    enabled: record.enabled,
+    ...(record.description === undefined ? {} : { description: record.description }),
+    ...(record.events === undefined ? {} : { events: record.events }),
+    ...(record.retry === undefined ? {} : { retry: record.retry }),
+    ...(record.disabledReason === undefined ? {} : { disabledReason: record.disabledReason }),
+    config: { ...record.settings, ...secretFields },
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    etag: etagOf(record.version),
+  };
+};
+export type ChannelView = ReturnType<typeof toChannelView>;
+
+export type PutResult<V> =
+  | { readonly kind: 'written'; readonly created: boolean; readonly view: V }
+  | {
+      readonly kind: 'planned';
+      readonly action: 'create' | 'update' | 'unchanged';
+      readonly changes: string[];
+    };
+
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** Admin operations on channels: CRUD with ETags, secrets kept apart, and test-sends. */
+export class ChannelAdmin {
+  constructor(private readonly deps: ChannelAdminDeps) {}
+
+  async list(limit: number, nextToken: string | undefined): Promise<Page<ChannelView>> {
+    const page = await this.deps.config.page('channel', ChannelRecord, limit, nextToken);
+    return { ...page, items: page.items.map(toChannelView) };
+  }
+
+  async get(id: string): Promise<ChannelRecord> {
+    const record = await this.deps.config.getChannel(id);
+    if (record === undefined) throw notFound('channel', id);
+    return record;
+  }
+
+  /**
+   * Creates or replaces a channel. Secret fields left out keep their stored value (a new channel gets
+   * a generated `signingSecret`); with `dryRun` nothing is written and the plan is returned.
+   */
+  async put(request: AdminRequest, dryRun: boolean, now: Date): Promise<PutResult<ChannelView>> {
+    const id = pathId(request);
+    const input = parseBody(request, ChannelInput);
+    if (input.id !== undefined && input.id !== id) {
+      throw new ValidationError('invalid_request', 'the body id differs from the path id', [
+        { path: 'id', message: `expected ${id}` },
+      ]);
+    }
+    if (typeof input.config.url === 'string') {
+      await validateTargetUrl(input.config.url, 'config.url', this.deps.http.allowPrivateTargets);
+    }
+    const current = await this.deps.config.getChannel(id);
+    checkIfMatch(request, current?.version, 'channel', id);
+
+    const currentInline: InlineSecrets =
+      current?.secretArn !== undefined && current.inlineSecrets.length > 0
+        ? ((await this.deps.secrets.read(current.secretArn)) as InlineSecrets)
+        : {};
+    const inline: InlineSecrets = {};
+    const refs: Partial<Record<SecretField, SecretRef>> = {};
+    for (const field of SECRET_FIELDS) {
+      const given = input.config[field];
+      if (isSecretRef(given)) refs[field] = given;
+      else if (given !== undefined) inline[field] = given;
+      else if (current?.secretRefs[field] !== undefined) refs[field] = current.secretRefs[field];
+      else if (current?.inlineSecrets.includes(field)) inline[field] = currentInline[field];
+      else if (field === 'signingSecret') inline[field] = newSigningSecret();
+    }
+
+    const next = {
+      enabled: input.enabled,
+      description: input.description,
+      events: input.events,
+      retry: input.retry,
+      settings: { method: input.config.method, timeoutMs: input.config.timeoutMs },
+    };
+    if (dryRun) {
+      if (current === undefined) return { kind: 'planned', action: 'create', changes: [] };
+      const changes = [
+        ...(['enabled', 'description', 'events', 'retry'] as const).filter(
+          (key) => !sameJson(next[key], current[key]),
+        ),
+        ...(['method', 'timeoutMs'] as const)
+          .filter((key) => next.settings[key] !== current.settings[key])
+          .map((key) => `config.${key}`),
+        ...SECRET_FIELDS.filter(
+          (field) =>
+            !sameJson(refs[field], current.secretRefs[field]) ||
+            !sameJson(
+              inline[field],
+              current.inlineSecrets.includes(field) ? currentInline[field] : undefined,
+            ),
+        ).map((field) => `config.${field}`),
+      ];
+      return { kind: 'planned', action: changes.length > 0 ? 'update' : 'unchanged', changes };
+    }
+
+    const inlineFields = SECRET_FIELDS.filter((field) => inline[field] !== undefined);
+    const secretArn =
+      inlineFields.length > 0
+        ? await this.deps.secrets.write(`${this.deps.secretPrefix}${id}`, inline)
+        : current?.secretArn;
+    const record: ChannelRecord = {
+      id,
+      type: input.type,
+      enabled: next.enabled,
+      settings: next.settings,
+      inlineSecrets: inlineFields,
+      secretRefs: refs,
+      createdAt: current?.createdAt ?? now.toISOString(),
+      updatedAt: now.toISOString(),
+      version: (current?.version ?? 0) + 1,
+      ...(secretArn === undefined ? {} : { secretArn }),
+      ...(next.description === undefined ? {} : { description: next.description }),
+      ...(next.events === undefined ? {} : { events: next.events }),
+      ...(next.retry === undefined ? {} : { retry: next.retry }),
+    };
+    await this.deps.config.putVersioned('channel', record, current?.version);
+    return { kind: 'written', created: current === undefined, view: toChannelView(record) };
+  }
+
+  async delete(request: AdminRequest): Promise<void> {
+    const id = pathId(request);
+    const current = await this.get(id);
+    checkIfMatch(request, current.version, 'channel', id);
+    await this.deps.config.deleteVersioned('channel', id, current.version);
+    if (current.secretArn !== undefined) await this.deps.secrets.remove(current.secretArn);
+  }
+
+  /**
+   * Sends a `herald.test` event through the same channel code the deliver function uses, records the
+   * attempt, and reports what happened. Never throws for a failed send.
+   */
+  async test(id: string, now: Date) {
+    const channel = await this.get(id);
+    const event: HeraldEvent = {
+      id: `test_${newEventId()}`,
+      type: 'herald.test',
+      source: 'herald',
+      time: now.toISOString(),
+      subject: `Test notification to channel ${id}`,
+      severity: 'info',
+      attributes: {},
+      data: { test: true },
+    };
+    const deliveryId = `msg_test_${newEventId()}`;
+    const attempt =
+      (await this.deps.state.beginAttempt(deliveryId, { eventId: event.id, channelId: id }, now)) ?? 1;
+    let status: number | null = null;
+    let latencyMs = 0;
+    let error: string | null = null;
+    try {
+      const result = await sendToChannel(
+        channel,
+        event,
+        { deliveryId, attempt, channelId: id, policyIds: [] },
+        { readSecret: this.deps.secrets.read, http: this.deps.http, now },
+      );
+      latencyMs = result.latencyMs;
+      status = result.outcome.status ?? null;
+      error = 'error' in result.outcome ? result.outcome.error : null;
+      await this.deps.state.recordAttempt(
+        {
+          deliveryId,
+          attempt,
+          at: now.toISOString(),
+          outcome: result.outcome.kind,
+          latencyMs,
+          ...(status === null ? {} : { httpStatus: status }),
+          ...(error === null ? {} : { error }),
+        },
+        new Date(),
+      );
+    } catch (cause) {
+      if (!(cause instanceof InvalidChannelSecretError)) throw cause;
+      error = cause.message;
+    }
+    if (error === null) await this.deps.state.markDelivered(deliveryId, new Date());
+    else await this.deps.state.markDead(deliveryId, `test-send failed: ${error}`, new Date());
+    return { ok: error === null, status, latencyMs, error };
+  }
+}
+
+/** 412 when `If-Match` is given and does not name the current version. */
+export const checkIfMatch = (
+  request: AdminRequest,
+  currentVersion: number | undefined,
+  kind: string,
+  id: string,
+): void => {
+  const wanted = ifMatch(request);
+  if (wanted === undefined || (wanted === '*' && currentVersion !== undefined)) return;
+  if (currentVersion === undefined || wanted !== etagOf(currentVersion)) {
+    throw new PreconditionFailedError(`${kind} ${id} does not match If-Match ${wanted}`);
+  }
+};

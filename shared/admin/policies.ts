@@ -1,0 +1,88 @@
+import type { ConfigRepository, Page } from '../aws/config-repository.ts';
+import { ValidationError } from '../errors.ts';
+import { PolicyInput, PolicyRecord } from '../policy.ts';
+import type { PutResult } from './channels.ts';
+import { checkIfMatch } from './channels.ts';
+import { type AdminRequest, etagOf, notFound, parseBody, pathId } from './request.ts';
+
+/** A policy as the admin API returns it. */
+export const toPolicyView = (record: PolicyRecord) => {
+  const { version, ...rest } = record;
+  return { ...rest, etag: etagOf(version) };
+};
+export type PolicyView = ReturnType<typeof toPolicyView> & { warnings?: string[] };
+
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+const COMPARED = [
+  'description',
+  'enabled',
+  'events',
+  'match',
+  'minSeverity',
+  'channels',
+  'dedupWindow',
+] as const;
+
+/** Admin operations on policies. A policy may name channels that do not exist yet: it gets warnings. */
+export class PolicyAdmin {
+  constructor(private readonly config: ConfigRepository) {}
+
+  async list(limit: number, nextToken: string | undefined): Promise<Page<PolicyView>> {
+    const page = await this.config.page('policy', PolicyRecord, limit, nextToken);
+    return { ...page, items: page.items.map(toPolicyView) };
+  }
+
+  async get(id: string): Promise<PolicyRecord> {
+    const record = await this.config.getPolicy(id);
+    if (record === undefined) throw notFound('policy', id);
+    return record;
+  }
+
+  async put(
+    request: AdminRequest,
+    dryRun: boolean,
+    now: Date,
+  ): Promise<PutResult<PolicyView> & { warnings: string[] }> {
+    const id = pathId(request);
+    const input = parseBody(request, PolicyInput);
+    if (input.id !== undefined && input.id !== id) {
+      throw new ValidationError('invalid_request', 'the body id differs from the path id', [
+        { path: 'id', message: `expected ${id}` },
+      ]);
+    }
+    const current = await this.config.getPolicy(id);
+    checkIfMatch(request, current?.version, 'policy', id);
+    const missing = await Promise.all(
+      input.channels.map(async (channel) =>
+        (await this.config.getChannel(channel)) === undefined ? channel : undefined,
+      ),
+    );
+    const warnings = missing
+      .filter((channel): channel is string => channel !== undefined)
+      .map((channel) => `channel ${channel} does not exist (yet): the policy sends nothing to it`);
+
+    if (dryRun) {
+      if (current === undefined) return { kind: 'planned', action: 'create', changes: [], warnings };
+      const changes = COMPARED.filter((key) => !sameJson(input[key], current[key]));
+      return { kind: 'planned', action: changes.length > 0 ? 'update' : 'unchanged', changes, warnings };
+    }
+
+    const record: PolicyRecord = {
+      ...input,
+      id,
+      createdAt: current?.createdAt ?? now.toISOString(),
+      updatedAt: now.toISOString(),
+      version: (current?.version ?? 0) + 1,
+    };
+    await this.config.putVersioned('policy', record, current?.version);
+    const view: PolicyView = { ...toPolicyView(record), warnings };
+    return { kind: 'written', created: current === undefined, view, warnings };
+  }
+
+  async delete(request: AdminRequest): Promise<void> {
+    const id = pathId(request);
+    const current = await this.get(id);
+    checkIfMatch(request, current.version, 'policy', id);
+    await this.config.deleteVersioned('policy', id, current.version);
+  }
+}

@@ -1,0 +1,80 @@
+import type * as z from 'zod';
+import { HttpError, ValidationError } from '../errors.ts';
+import { toFieldIssues } from '../issues.ts';
+import { ResourceId } from '../policy.ts';
+
+/** What admin operations need of an HTTP request, whatever delivered it. */
+export interface AdminRequest {
+  readonly method: string;
+  /** The matched route, e.g. `PUT /v1/channels/{id}`. */
+  readonly routeKey: string;
+  readonly pathParameters: Readonly<Record<string, string | undefined>>;
+  readonly query: Readonly<Record<string, string | undefined>>;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string | undefined;
+}
+
+/** An admin response: status, JSON body, extra headers. */
+export interface AdminResponse {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 100;
+
+/** Parses a JSON body against a schema: 400 `malformed_json` or `invalid_request` with field paths. */
+export const parseBody = <T extends z.ZodType>(request: AdminRequest, schema: T): z.infer<T> => {
+  let json: unknown;
+  try {
+    json = JSON.parse(request.body === undefined || request.body === '' ? '{}' : request.body);
+  } catch {
+    throw new HttpError(400, 'malformed_json', 'request body is not valid JSON');
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    throw new ValidationError(
+      'invalid_request',
+      'the request body is not valid',
+      toFieldIssues(result.error),
+    );
+  }
+  return result.data;
+};
+
+/** A path parameter that must be a Herald resource id (400 otherwise). */
+export const pathId = (request: AdminRequest, name = 'id'): string => {
+  const value = request.pathParameters[name];
+  const result = ResourceId.safeParse(value);
+  if (!result.success) {
+    throw new ValidationError('invalid_request', `${name} is not a valid id`, [
+      { path: name, message: result.error.issues[0]?.message ?? 'invalid id' },
+    ]);
+  }
+  return result.data;
+};
+
+/** `limit` and `nextToken` query parameters. */
+export const pageParams = (request: AdminRequest): { limit: number; nextToken: string | undefined } => {
+  const raw = request.query.limit;
+  const limit = raw === undefined ? DEFAULT_PAGE_SIZE : Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new ValidationError('invalid_request', 'limit is not valid', [
+      { path: 'limit', message: `expected an integer from 1 to ${MAX_PAGE_SIZE}` },
+    ]);
+  }
+  return { limit, nextToken: request.query.nextToken };
+};
+
+/** The ETag of a versioned record. */
+export const etagOf = (version: number): string => `"${version}"`;
+
+/** The `If-Match` header, if any. */
+export const ifMatch = (request: AdminRequest): string | undefined => request.headers['if-match'];
+
+/** Whether `?dryRun=true`. */
+export const isDryRun = (request: AdminRequest): boolean => request.query.dryRun === 'true';
+
+export const notFound = (what: string, id: string): HttpError =>
+  new HttpError(404, 'not_found', `${what} ${id} does not exist`);

@@ -1,0 +1,32 @@
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import type { SecretStore } from '../admin/channels.ts';
+
+/** Herald's per-channel secrets in Secrets Manager, written by the admin API. */
+export const secretsManagerStore = (client: SecretsManagerClient): SecretStore => ({
+  async write(name, value) {
+    const SecretString = JSON.stringify(value);
+    try {
+      const created = await client.send(new CreateSecretCommand({ Name: name, SecretString }));
+      return created.ARN ?? name;
+    } catch (error) {
+      if (!(error instanceof ResourceExistsException)) throw error;
+      const updated = await client.send(new PutSecretValueCommand({ SecretId: name, SecretString }));
+      return updated.ARN ?? name;
+    }
+  },
+  async read(secretId) {
+    const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    if (result.SecretString === undefined) throw new Error(`secret ${secretId} has no string value`);
+    return JSON.parse(result.SecretString) as unknown;
+  },
+  async remove(secretId) {
+    await client.send(new DeleteSecretCommand({ SecretId: secretId, ForceDeleteWithoutRecovery: true }));
+  },
+});

@@ -1,0 +1,361 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
+import { newSigningSecret } from '../../shared/channel.ts';
+import {
+  admin,
+  configPropagated,
+  postEvents,
+  postWithKey,
+  sendToQueue,
+  sleep,
+  unique,
+  waitForDeadLetter,
+  webhookRoute,
+} from './support.ts';
+
+const DELIVERY_TIMEOUT_MS = 30_000;
+
+const receiver = new WebhookReceiver();
+
+beforeAll(async () => {
+  await receiver.start();
+});
+
+afterAll(async () => {
+  await receiver.stop();
+});
+
+const webhookChannel = (url: string, extra: Record<string, unknown> = {}) => ({
+  type: 'webhook',
+  config: { url, signingSecret: newSigningSecret(), ...extra },
+});
+
+describe('admin API: channels', () => {
+  it('creates, reads, replaces and deletes a channel, with ETags guarding changes', async () => {
+    // Prepare
+    const id = unique('crud');
+    const path = `/v1/channels/${id}`;
+
+    // Act and assess, step by step.
+    const created = await admin('PUT', path, webhookChannel(receiver.url('/crud'), { timeoutMs: 5000 }));
+    expect(created.status).toBe(201);
+    const etag = created.headers.get('etag') ?? '';
+    expect(etag).not.toBe('');
+
+    const read = await admin('GET', path);
+    expect(read.status).toBe(200);
+    expect(read.headers.get('etag')).toBe(etag);
+    expect(read.json).toMatchObject({
+      id,
+      type: 'webhook',
+      enabled: true,
+      config: { method: 'POST', timeoutMs: 5000 },
+    });
+
+    const replaced = await admin(
+      'PUT',
+      path,
+      { ...webhookChannel(receiver.url('/crud')), enabled: false },
+      { 'if-match': etag },
+    );
+    expect(replaced.status).toBe(200);
+    expect(replaced.json).toMatchObject({ enabled: false, config: { timeoutMs: 10000 } });
+    const newEtag = replaced.headers.get('etag') ?? '';
+    expect(newEtag).not.toBe(etag);
+
+    const stalePut = await admin('PUT', path, webhookChannel(receiver.url('/crud')), { 'if-match': etag });
+    expect(stalePut).toMatchObject({ status: 412, json: { error: 'precondition_failed' } });
+    const staleDelete = await admin('DELETE', path, undefined, { 'if-match': etag });
+    expect(staleDelete.status).toBe(412);
+
+    const deleted = await admin('DELETE', path, undefined, { 'if-match': newEtag });
+    expect(deleted.status).toBe(204);
+    expect((await admin('GET', path)).status).toBe(404);
+  });
+
+  it('never returns a secret value in any read, only that it is configured or where it is referenced', async () => {
+    // Prepare: every secret field inline, with recognisable values.
+    const id = unique('secret');
+    const token = `tok-${unique('x')}`;
+    const headerValue = `Bearer ${unique('header')}`;
+    const signingSecret = newSigningSecret();
+    const url = `${receiver.url('/secret')}?token=${token}`;
+
+    // Act
+    const created = await admin('PUT', `/v1/channels/${id}`, {
+      type: 'webhook',
+      config: { url, headers: { authorization: headerValue }, signingSecret },
+    });
+    const single = await admin('GET', `/v1/channels/${id}`);
+    const list = await admin('GET', '/v1/channels?limit=100');
+    const referenced = await admin('PUT', `/v1/channels/${id}`, {
+      type: 'webhook',
+      config: { url, signingSecret: { secretRef: 'team/webhooks', key: 'signing' } },
+    });
+
+    // Assess: on the bytes of every response.
+    for (const response of [created, single, list, referenced]) {
+      expect(response.status).toBeLessThan(300);
+      for (const secret of [token, headerValue, signingSecret.slice(6), url])
+        expect(response.text).not.toContain(secret);
+    }
+    expect(single.json).toMatchObject({
+      config: {
+        url: { configured: true },
+        headers: { configured: true },
+        signingSecret: { configured: true },
+      },
+    });
+    expect(referenced.json).toMatchObject({
+      config: { url: { configured: true }, signingSecret: { secretRef: 'team/webhooks', key: 'signing' } },
+    });
+  });
+
+  it('rejects invalid channels with 400 and the field path', async () => {
+    const cases: [unknown, string][] = [
+      [{ type: 'carrier-pigeon', config: {} }, 'type'],
+      [{ type: 'webhook', config: {} }, 'config.url'],
+      [{ type: 'webhook', config: { url: 'ftp://example.com/x' } }, 'config.url'],
+      [{ type: 'webhook', config: { url: 'https://example.com', method: 'GET' } }, 'config.method'],
+      [
+        { type: 'webhook', config: { url: 'https://example.com', signingSecret: 'nope' } },
+        'config.signingSecret',
+      ],
+      [
+        { type: 'webhook', config: { url: 'https://example.com' }, retry: { maxAttempts: 99 } },
+        'retry.maxAttempts',
+      ],
+    ];
+    for (const [body, path] of cases) {
+      const response = await admin('PUT', `/v1/channels/${unique('bad')}`, body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(response.json).toMatchObject({
+        error: 'invalid_request',
+        details: expect.arrayContaining([expect.objectContaining({ path })]),
+      });
+    }
+    const badId = await admin('PUT', '/v1/channels/Not_Valid', webhookChannel('https://example.com'));
+    expect(badId).toMatchObject({ status: 400, json: { details: [{ path: 'id' }] } });
+  });
+
+  it('answers 404 for unknown channels, policies, events and API keys', async () => {
+    for (const path of [
+      `/v1/channels/${unique('none')}`,
+      `/v1/policies/${unique('none')}`,
+      `/v1/events/${unique('none')}`,
+    ]) {
+      expect((await admin('GET', path)).status, path).toBe(404);
+    }
+    expect((await admin('DELETE', `/v1/channels/${unique('none')}`)).status).toBe(404);
+    expect((await admin('POST', `/v1/channels/${unique('none')}/test`)).status).toBe(404);
+    expect((await admin('DELETE', '/v1/api-keys/key_unknown')).status).toBe(404);
+  });
+
+  it('test-sends through the channel: ok against a live receiver, an error (not a throw) against a dead one', async () => {
+    // Prepare
+    const live = unique('live');
+    const signingSecret = newSigningSecret();
+    await admin('PUT', `/v1/channels/${live}`, {
+      type: 'webhook',
+      config: { url: receiver.url('/live'), signingSecret },
+    });
+    receiver.expect('/live', signingSecret);
+    const dead = unique('dead');
+    await admin('PUT', `/v1/channels/${dead}`, webhookChannel('http://127.0.0.1:9/nobody-listens'));
+
+    // Act
+    const ok = await admin('POST', `/v1/channels/${live}/test`);
+    const failed = await admin('POST', `/v1/channels/${dead}/test`);
+
+    // Assess
+    expect(ok).toMatchObject({ status: 200, json: { ok: true, status: 200, error: null } });
+    const [delivery] = receiver.deliveriesTo('/live');
+    expect(delivery?.verified).toBe(true);
+    expect(delivery?.payload).toMatchObject({ type: 'herald.test', source: 'herald' });
+    expect(failed).toMatchObject({ status: 200, json: { ok: false, status: null } });
+    expect((failed.json as { error: string }).error).toMatch(/ECONNREFUSED/);
+    const recorded = await admin('GET', `/v1/deliveries?channel=${live}`);
+    expect(recorded.json).toMatchObject({
+      items: [{ channelId: live, status: 'delivered', attemptCount: 1 }],
+    });
+  });
+});
+
+describe('admin API: policies', () => {
+  it('accepts a policy naming a missing channel with a warning, and lists policies page by page', async () => {
+    // Prepare
+    const prefix = unique('pg');
+    const ids = [`${prefix}-a`, `${prefix}-b`, `${prefix}-c`];
+
+    // Act
+    const responses = await Promise.all(
+      ids.map((id) => admin('PUT', `/v1/policies/${id}`, { channels: [`${prefix}-ghost`] })),
+    );
+    const seen: string[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await admin(
+        'GET',
+        `/v1/policies?limit=2${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ''}`,
+      );
+      const body = page.json as { items: { id: string }[]; nextToken?: string };
+      expect(body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...body.items.map((item) => item.id));
+      nextToken = body.nextToken;
+      pages += 1;
+    } while (nextToken !== undefined && pages < 100);
+
+    // Assess
+    for (const response of responses) {
+      expect(response.status).toBe(201);
+      expect(response.json).toMatchObject({ warnings: [expect.stringContaining(`${prefix}-ghost`)] });
+    }
+    expect(seen).toEqual(expect.arrayContaining(ids));
+    expect(pages).toBeGreaterThan(1);
+  });
+
+  it('rejects invalid policies with paths and guards replacement with If-Match', async () => {
+    const id = unique('pol');
+    const invalid = await admin('PUT', `/v1/policies/${id}`, {
+      channels: [],
+      minSeverity: 'urgent',
+      match: { env: 7 },
+    });
+    expect(invalid.status).toBe(400);
+    const paths = (invalid.json as { details: { path: string }[] }).details.map((detail) => detail.path);
+    expect(paths).toEqual(expect.arrayContaining(['channels', 'minSeverity', 'match.env']));
+
+    const created = await admin('PUT', `/v1/policies/${id}`, { channels: ['x'] });
+    const etag = created.headers.get('etag') ?? '';
+    expect(
+      (await admin('PUT', `/v1/policies/${id}`, { channels: ['y'] }, { 'if-match': '"999"' })).status,
+    ).toBe(412);
+    const replaced = await admin('PUT', `/v1/policies/${id}`, { channels: ['y'] }, { 'if-match': etag });
+    expect(replaced).toMatchObject({ status: 200, json: { channels: ['y'] } });
+    expect((await admin('DELETE', `/v1/policies/${id}`)).status).toBe(204);
+  });
+});
+
+describe('admin API: API keys', () => {
+  it('lets a created key ingest, refuses it once revoked (403), and answers 401 without one', async () => {
+    // Prepare
+    const created = await admin('POST', '/v1/api-keys', { name: unique('producer') });
+    expect(created.status).toBe(201);
+    const { id, key } = created.json as { id: string; key: string };
+    expect(key).toMatch(/^hk_/);
+    const event = { type: 'key.check', source: 'tests' };
+
+    // Act and assess
+    expect((await postWithKey(event, key)).status).toBe(202);
+    const listed = await admin('GET', '/v1/api-keys');
+    expect(listed.text).not.toContain(key);
+    expect(listed.json).toMatchObject({
+      items: expect.arrayContaining([expect.objectContaining({ id, lastUsedAt: expect.any(String) })]),
+    });
+    expect((await admin('DELETE', `/v1/api-keys/${id}`)).status).toBe(204);
+    expect((await postWithKey(event, key)).status).toBe(403);
+    expect((await postWithKey(event, 'hk_neverissuedneverissuedneverissued')).status).toBe(403);
+    expect((await postWithKey(event, undefined)).status).toBe(401);
+  });
+});
+
+describe('admin API: events, deliveries and dead letters', () => {
+  it('shows an event with each delivery and its attempts, and lists recent deliveries', async () => {
+    // Prepare
+    const type = unique('inspect.me');
+    const { channelId } = await webhookRoute(receiver, {
+      eventType: type,
+      path: '/inspect',
+      responder: (_p, n) => (n === 1 ? 500 : 200),
+    });
+
+    // Act
+    const sent = await postEvents({ type, source: 'tests' });
+    const eventId = (sent.json as { events: { id: string }[] }).events[0]?.id ?? '';
+    await receiver.waitFor('/inspect', 2, DELIVERY_TIMEOUT_MS);
+    await sleep(500);
+    const event = await admin('GET', `/v1/events/${eventId}`);
+    const deliveries = await admin('GET', `/v1/deliveries?channel=${channelId}&status=delivered`);
+
+    // Assess
+    expect(event).toMatchObject({
+      status: 200,
+      json: {
+        event: { id: eventId, type },
+        status: 'routed',
+        deliveries: [
+          {
+            channelId,
+            status: 'delivered',
+            attemptCount: 2,
+            attempts: [
+              { attempt: 1, outcome: 'retry', httpStatus: 500 },
+              { attempt: 2, outcome: 'delivered', httpStatus: 200 },
+            ],
+          },
+        ],
+      },
+    });
+    expect(deliveries.json).toMatchObject({ items: [{ eventId, channelId, status: 'delivered' }] });
+    expect((await admin('GET', '/v1/deliveries?status=lost')).status).toBe(400);
+  });
+
+  it('redrives dead letters through delivery, sending only what was not delivered', async () => {
+    // Prepare: a receiver that is down until the test brings it back.
+    const type = unique('redrive.me');
+    let up = false;
+    const { channelId } = await webhookRoute(receiver, {
+      eventType: type,
+      path: '/redrive',
+      responder: () => (up ? 200 : 503),
+    });
+    const sent = await postEvents({ type, source: 'tests' });
+    const eventId = (sent.json as { events: { id: string }[] }).events[0]?.id ?? '';
+    const deadLetter = await waitForDeadLetter('DeliveryDeadLetterQueueUrl', eventId, DELIVERY_TIMEOUT_MS);
+    // Put the dead job back (waitForDeadLetter took it), and plant a copy of a delivery that
+    // already succeeded: redrive must not send that one again.
+    await sendToQueue('DeliveryDeadLetterQueueUrl', deadLetter.Body ?? '', deadLetter.MessageAttributes);
+    const delivered = await webhookRoute(receiver, { eventType: `${type}-ok`, path: '/redrive-ok' });
+    const okSent = await postEvents({ type: `${type}-ok`, source: 'tests' });
+    const okEventId = (okSent.json as { events: { id: string }[] }).events[0]?.id ?? '';
+    await receiver.waitFor('/redrive-ok', 1, DELIVERY_TIMEOUT_MS);
+    await sleep(500);
+    const okDelivery = (
+      (await admin('GET', `/v1/events/${okEventId}`)).json as { deliveries: { deliveryId: string }[] }
+    ).deliveries[0];
+    const job = JSON.parse(deadLetter.Body ?? '{}') as Record<string, unknown>;
+    await sendToQueue(
+      'DeliveryDeadLetterQueueUrl',
+      JSON.stringify({ ...job, deliveryId: okDelivery?.deliveryId, channelId: delivered.channelId }),
+    );
+
+    // Act
+    const listed = await admin('GET', '/v1/dead-letters?limit=100');
+    up = true;
+    const before = receiver.deliveriesTo('/redrive').length;
+    const redriveDead = await admin('POST', '/v1/dead-letters/redrive', { channel: channelId });
+    const redriveDelivered = await admin('POST', '/v1/dead-letters/redrive', {
+      channel: delivered.channelId,
+    });
+
+    // Assess
+    expect(listed.json).toMatchObject({
+      items: expect.arrayContaining([
+        expect.objectContaining({
+          eventId,
+          channelId,
+          reason: 'gave up after 3 attempts: receiver answered 503',
+        }),
+      ]),
+    });
+    expect(redriveDead.json).toEqual({ redriven: 1, skipped: 0 });
+    expect(redriveDelivered.json).toEqual({ redriven: 0, skipped: 1 });
+    const after = await receiver.waitFor('/redrive', before + 1, DELIVERY_TIMEOUT_MS);
+    expect(after.at(-1)?.answered).toBe(200);
+    await sleep(2000);
+    expect(receiver.deliveriesTo('/redrive-ok')).toHaveLength(1);
+    expect(receiver.deliveriesTo('/redrive')).toHaveLength(before + 1);
+    await configPropagated();
+  });
+});
