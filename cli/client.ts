@@ -5,6 +5,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import * as z from 'zod';
+import { type RequestToSign, sigV4Headers } from './signing.ts';
 
 /** Credentials (or a provider of them) as the SigV4 signer takes them. */
 export type SigningCredentials = ConstructorParameters<typeof SignatureV4>[0]['credentials'];
@@ -433,11 +434,9 @@ export class AdminClient {
   }
 
   /** Signs a request; missing credentials become an error that says what to do. */
-  private async sign(
-    request: Parameters<SignatureV4['sign']>[0],
-  ): Promise<{ headers: Record<string, string> }> {
+  private async sign(request: RequestToSign): Promise<Record<string, string>> {
     try {
-      return await this.signer.sign(request);
+      return await sigV4Headers(this.signer, request);
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);
       throw new HeraldApiError(
@@ -457,23 +456,16 @@ export class AdminClient {
     }
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
     const headers: Record<string, string> = {
-      host: url.host,
       accept: 'application/json',
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       ...call.headers,
     };
-    const signed = await this.sign({
+    const sendHeaders = await this.sign({
       method: call.method,
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(url.port ? { port: Number(url.port) } : {}),
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
+      url,
       headers,
       ...(body === undefined ? {} : { body }),
     });
-    // fetch sets `host` itself (to the same value that was signed).
-    const { host: _host, ...sendHeaders } = signed.headers;
 
     let response: Response;
     try {

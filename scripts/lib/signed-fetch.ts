@@ -2,6 +2,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { sigV4Headers } from '../../cli/signing.ts';
 
 export interface SignedRequest {
   readonly method: string;
@@ -18,19 +19,15 @@ export const signedFetch = async (request: SignedRequest, region = process.env.A
     credentials: fromNodeProviderChain(),
     sha256: Sha256,
   });
-  const signed = await signer.sign({
+  const headers = await sigV4Headers(signer, {
     method: request.method,
-    protocol: url.protocol,
-    hostname: url.hostname,
-    ...(url.port ? { port: Number(url.port) } : {}),
-    path: url.pathname,
-    query: Object.fromEntries(url.searchParams),
-    headers: { host: url.host, ...request.headers },
+    url,
+    headers: request.headers ?? {},
     ...(request.body === undefined ? {} : { body: request.body }),
   });
   return fetch(url, {
     method: request.method,
-    headers: signed.headers,
+    headers,
     ...(request.body === undefined ? {} : { body: request.body }),
   });
 };
