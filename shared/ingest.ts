@@ -99,15 +99,25 @@ export interface AcceptedEvent {
 
 /** What accepting events needs: claim ids, release claims, queue. */
 export interface IngestPorts {
-  claimEvent(event: HeraldEvent, now: Date): Promise<{ created: boolean }>;
+  claimEvent(
+    event: HeraldEvent,
+    now: Date,
+  ): Promise<{ created: boolean; status: 'accepted' | 'routed'; acceptedAt: string }>;
   releaseEvent(eventId: string): Promise<void>;
   enqueue(entries: readonly { key: string; body: string }[]): Promise<string[]>;
 }
 
 /**
+ * A claim still `accepted` (never routed) after this long is orphaned: its request failed between
+ * claiming and queuing (a crash or timeout). A retry of that event is queued again, not called a
+ * duplicate; the router and the derived delivery ids keep that from delivering twice.
+ */
+export const ORPHANED_CLAIM_MS = 5 * 60 * 1000;
+
+/**
  * Accepts validated events: applies defaults, skips ids already accepted within 24 h, and queues the
- * rest. Resolves only once every new event is queued; otherwise releases the claims and throws 503 so
- * that the producer's retry is not mistaken for a duplicate.
+ * rest. Resolves only once every new event is queued; otherwise releases the claims it made and
+ * throws 503 so that the producer's retry is not mistaken for a duplicate.
  */
 export const acceptEvents = async (
   inputs: readonly EventInput[],
@@ -117,28 +127,45 @@ export const acceptEvents = async (
 ): Promise<AcceptedEvent[]> => {
   const events = inputs.map((input) => normalizeEvent(input, now, newId));
   const seen = new Set<string>();
-  const claims = await Promise.all(
+  const claims = await Promise.allSettled(
     events.map(async (event) => {
-      if (seen.has(event.id)) return false;
+      if (seen.has(event.id)) return { queue: false, created: false };
       seen.add(event.id);
-      return (await ports.claimEvent(event, now)).created;
+      const claim = await ports.claimEvent(event, now);
+      const orphaned =
+        !claim.created &&
+        claim.status === 'accepted' &&
+        now.getTime() - Date.parse(claim.acceptedAt) > ORPHANED_CLAIM_MS;
+      return { queue: claim.created || orphaned, created: claim.created };
     }),
   );
+  const created = events.filter((_, index) => {
+    const claim = claims[index];
+    return claim?.status === 'fulfilled' && claim.value.created;
+  });
+  const release = () => Promise.allSettled(created.map((event) => ports.releaseEvent(event.id)));
+  const unavailable = () =>
+    new HttpError(503, 'queue_unavailable', 'events could not be queued; nothing was accepted, retry later');
 
-  const fresh = events.filter((_, index) => claims[index]);
+  const queued: boolean[] = [];
+  for (const claim of claims) {
+    if (claim.status === 'rejected') {
+      await release();
+      throw unavailable();
+    }
+    queued.push(claim.value.queue);
+  }
   const failed = await ports.enqueue(
-    fresh.map((event) => ({
-      key: event.id,
-      body: JSON.stringify({ kind: 'herald.event', event } satisfies IngestMessage),
-    })),
+    events
+      .filter((_, index) => queued[index])
+      .map((event) => ({
+        key: event.id,
+        body: JSON.stringify({ kind: 'herald.event', event } satisfies IngestMessage),
+      })),
   );
   if (failed.length > 0) {
-    await Promise.allSettled(fresh.map((event) => ports.releaseEvent(event.id)));
-    throw new HttpError(
-      503,
-      'queue_unavailable',
-      'events could not be queued; nothing was accepted, retry later',
-    );
+    await release();
+    throw unavailable();
   }
-  return events.map((event, index) => ({ id: event.id, duplicate: !claims[index] }));
+  return events.map((event, index) => ({ id: event.id, duplicate: !queued[index] }));
 };

@@ -164,15 +164,24 @@ describe('parseIngestRequest', () => {
 });
 
 /** In-memory ports: a claim table and a queue. */
-const fakePorts = (options: { claimed?: string[]; failEnqueue?: boolean } = {}) => {
+const fakePorts = (
+  options: { claimed?: string[]; failEnqueue?: boolean; orphanedAt?: string; failClaimOf?: string } = {},
+) => {
   const claims = new Set(options.claimed ?? []);
   const queued: { key: string; body: string }[] = [];
   const released: string[] = [];
   const ports: IngestPorts = {
     claimEvent: async (claimed: HeraldEvent) => {
-      if (claims.has(claimed.id)) return { created: false };
+      if (claimed.id === options.failClaimOf) throw new Error('DynamoDB unavailable');
+      if (claims.has(claimed.id)) {
+        return {
+          created: false,
+          status: 'accepted' as const,
+          acceptedAt: options.orphanedAt ?? now.toISOString(),
+        };
+      }
       claims.add(claimed.id);
-      return { created: true };
+      return { created: true, status: 'accepted' as const, acceptedAt: now.toISOString() };
     },
     releaseEvent: async (eventId) => {
       released.push(eventId);
@@ -195,6 +204,32 @@ const ids = () => {
 const inputs = (...items: Record<string, unknown>[]) => items.map((item) => EventInput.parse(event(item)));
 
 describe('acceptEvents', () => {
+  it('queues again an event whose earlier claim was orphaned (accepted, never routed, minutes old)', async () => {
+    const { ports, queued } = fakePorts({
+      claimed: ['evt-1'],
+      orphanedAt: new Date(now.getTime() - 10 * 60 * 1000).toISOString(),
+    });
+    const accepted = await acceptEvents([{ id: 'evt-1', type: 'a.b', source: 's' }], ports, now, () => 'x');
+    expect(accepted).toEqual([{ id: 'evt-1', duplicate: false }]);
+    expect(queued).toHaveLength(1);
+  });
+
+  it('releases the claims it made and answers 503 when another claim fails', async () => {
+    const { ports, queued, released } = fakePorts({ failClaimOf: 'evt-2' });
+    const attempt = acceptEvents(
+      [
+        { id: 'evt-1', type: 'a.b', source: 's' },
+        { id: 'evt-2', type: 'a.b', source: 's' },
+      ],
+      ports,
+      now,
+      () => 'x',
+    );
+    await expect(attempt).rejects.toMatchObject({ status: 503 });
+    expect(released).toEqual(['evt-1']);
+    expect(queued).toHaveLength(0);
+  });
+
   it('queues each new event as a herald.event message with defaults applied', async () => {
     // Prepare
     const { ports, queued } = fakePorts();

@@ -283,3 +283,11 @@ describe('route (properties)', () => {
     );
   });
 });
+
+describe('globMatches on adversarial patterns', () => {
+  it('answers patterns that make backtracking regular expressions explode (within the test timeout)', () => {
+    // A regex of `.*` runs took over a minute on this input; the linear matcher answers at once.
+    expect(globMatches(`${'*a'.repeat(12)}b`, 'a'.repeat(64))).toBe(false);
+    expect(globMatches(`${'*a'.repeat(12)}b`, `${'a'.repeat(64)}b`)).toBe(true);
+  });
+});
