@@ -16,7 +16,28 @@ export type SecretField = (typeof SECRET_FIELDS)[number];
 
 const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'not a valid header name');
 const WebhookUrl = z.url({ protocol: /^https?$/, message: 'url must be an https:// URL' }).max(2048);
-const Headers = z.record(HeaderName, z.string().max(4096));
+/** Headers Herald sets itself (or HTTP needs to be right): a channel cannot override them. */
+const RESERVED_HEADERS = new Set([
+  'content-length',
+  'content-type',
+  'host',
+  'transfer-encoding',
+  'connection',
+  'user-agent',
+]);
+const Headers = z.record(
+  HeaderName.refine(
+    (name) => !RESERVED_HEADERS.has(name.toLowerCase()) && !name.toLowerCase().startsWith('webhook-'),
+    'Herald sets this header itself',
+  ),
+  z
+    .string()
+    .max(4096)
+    .refine(
+      (value) => [...value].every((char) => char.charCodeAt(0) >= 0x20 && char.charCodeAt(0) !== 0x7f),
+      'header values cannot contain control characters',
+    ),
+);
 const SigningSecret = z
   .string()
   .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'signingSecret must be whsec_ followed by base64');

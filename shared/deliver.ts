@@ -1,4 +1,4 @@
-import type { AttemptRecord } from './aws/state-repository.ts';
+import type { AttemptRecord, AttemptStart } from './aws/state-repository.ts';
 import type { ChannelRecord, ReadSecret } from './channel.ts';
 import { InvalidChannelSecretError, sendToChannel } from './channels/send.ts';
 import type { AttemptResult } from './channels/webhook.ts';
@@ -12,7 +12,9 @@ export interface DeliverPorts {
     deliveryId: string,
     refs: { eventId: string; channelId: string },
     now: Date,
-  ): Promise<number | undefined>;
+  ): Promise<AttemptStart>;
+  /** Gives up the delivery's lease after an attempt that will be retried. */
+  releaseLease(deliveryId: string): Promise<void>;
   recordAttempt(attempt: AttemptRecord, now: Date): Promise<void>;
   markDelivered(deliveryId: string, now: Date): Promise<boolean>;
   markDead(deliveryId: string, reason: string, now: Date): Promise<void>;
@@ -33,7 +35,9 @@ export interface DeliverSettings {
 /** What happens to the job's message after this attempt. */
 export type DeliverResult =
   | { readonly kind: 'done'; readonly detail: 'delivered' | 'already-delivered' | 'dead-lettered' }
-  | { readonly kind: 'retry'; readonly delaySeconds: number; readonly attempt: number };
+  | { readonly kind: 'retry'; readonly delaySeconds: number; readonly attempt: number }
+  /** Another copy of the job holds the delivery: look again after the delay, counting no attempt. */
+  | { readonly kind: 'wait'; readonly delaySeconds: number };
 
 /** The schedule a channel uses: its own override, or the stack's default. */
 export const scheduleFor = (channel: ChannelRecord, fallback: RetrySchedule): RetrySchedule => {
@@ -56,12 +60,15 @@ export const deliverJob = async (
   now: () => Date = () => new Date(),
 ): Promise<DeliverResult> => {
   const { deliveryId, channelId, event } = job;
-  const attempt = await ports.beginAttempt(deliveryId, { eventId: event.id, channelId }, now());
-  if (attempt === undefined) return { kind: 'done', detail: 'already-delivered' };
+  const start = await ports.beginAttempt(deliveryId, { eventId: event.id, channelId }, now());
+  if (start.kind === 'delivered') return { kind: 'done', detail: 'already-delivered' };
+  if (start.kind === 'busy') return { kind: 'wait', delaySeconds: start.retryInSeconds };
+  const { attempt, seq } = start;
 
+  // Marked dead before it is queued: if queuing fails, the job is retried and queued again, never lost.
   const deadLetter = async (reason: string): Promise<DeliverResult> => {
-    await ports.deadLetter(job, reason);
     await ports.markDead(deliveryId, reason, now());
+    await ports.deadLetter(job, reason);
     ports.logger.warn('delivery dead-lettered', {
       deliveryId,
       channelId,
@@ -72,13 +79,13 @@ export const deliverJob = async (
     return { kind: 'done', detail: 'dead-lettered' };
   };
 
-  const channel = await ports.channel(channelId);
-  if (channel === undefined) return deadLetter(`channel ${channelId} does not exist`);
-  if (!channel.enabled) return deadLetter(`channel ${channelId} is disabled`);
-
+  let channel: ChannelRecord | undefined;
   const sentAt = now();
   let result: AttemptResult;
   try {
+    channel = await ports.channel(channelId);
+    if (channel === undefined) return deadLetter(`channel ${channelId} does not exist`);
+    if (!channel.enabled) return deadLetter(`channel ${channelId} is disabled`);
     result = await sendToChannel(
       channel,
       event,
@@ -87,9 +94,15 @@ export const deliverJob = async (
     );
   } catch (error) {
     if (error instanceof InvalidChannelSecretError) return deadLetter(error.message);
-    throw error;
+    // Reading the channel or its secrets failed: an attempt like any other, retried on schedule and
+    // dead-lettered with this reason when the schedule is spent.
+    const message = error instanceof Error ? error.message : String(error);
+    result = {
+      outcome: { kind: 'retry', error: `could not prepare the delivery: ${message}` },
+      latencyMs: 0,
+    };
   }
-  await ports.recordAttempt(toAttemptRecord(deliveryId, attempt, sentAt, result), now());
+  await ports.recordAttempt(toAttemptRecord(deliveryId, attempt, seq, sentAt, result), now());
 
   const { outcome } = result;
   ports.logger.info('delivery attempt', {
@@ -106,14 +119,21 @@ export const deliverJob = async (
       await ports.markDelivered(deliveryId, now());
       return { kind: 'done', detail: 'delivered' };
     case 'gone':
-      await ports.disableChannel(channelId, outcome.error, now().toISOString());
+      await ports.disableChannel(channelId, outcome.error, now().toISOString()).catch((error: unknown) => {
+        ports.logger.warn('could not disable the channel', {
+          channelId,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      });
       return deadLetter(`${outcome.error}; channel ${channelId} disabled`);
     case 'failed':
       return deadLetter(outcome.error);
     case 'retry': {
-      const schedule = scheduleFor(channel, settings.defaultSchedule);
+      const schedule =
+        channel === undefined ? settings.defaultSchedule : scheduleFor(channel, settings.defaultSchedule);
       if (!schedule.hasNext(attempt))
         return deadLetter(`gave up after ${attempt} attempts: ${outcome.error}`);
+      await ports.releaseLease(deliveryId);
       return {
         kind: 'retry',
         attempt,
@@ -126,11 +146,13 @@ export const deliverJob = async (
 const toAttemptRecord = (
   deliveryId: string,
   attempt: number,
+  seq: number,
   at: Date,
   result: AttemptResult,
 ): AttemptRecord => ({
   deliveryId,
   attempt,
+  seq,
   at: at.toISOString(),
   outcome: result.outcome.kind,
   latencyMs: result.latencyMs,

@@ -59,6 +59,15 @@ export const classifyError = (error: unknown): AttemptOutcome => {
     return { kind: 'failed', error: `target refused: ${error.message}` };
   if (error instanceof RequestTimeoutError) return { kind: 'retry', error: `timeout: ${error.message}` };
   const code = (error as { code?: unknown } | undefined)?.code;
+  if (
+    code === 'ERR_INVALID_CHAR' ||
+    code === 'ERR_HTTP_INVALID_HEADER_VALUE' ||
+    code === 'ERR_INVALID_HTTP_TOKEN'
+  ) {
+    // The request itself cannot be built: retrying cannot help.
+    const message = error instanceof Error ? error.message : String(error);
+    return { kind: 'failed', error: `invalid request: ${message}` };
+  }
   const message = error instanceof Error ? error.message : String(error);
   return { kind: 'retry', error: `network error: ${typeof code === 'string' ? `${code} ` : ''}${message}` };
 };

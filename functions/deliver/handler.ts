@@ -13,7 +13,7 @@ import { StateRepository } from '#shared/aws/state-repository.ts';
 import { type DeliverSettings, deliverJob } from '#shared/deliver.ts';
 import { boolEnv, intEnv, requireEnv } from '#shared/env.ts';
 import { DeliveryJob } from '#shared/jobs.ts';
-import { DEFAULT_RETRY_SCHEDULE_SECONDS, RetrySchedule } from '#shared/retry.ts';
+import { DEFAULT_RETRY_SCHEDULE_SECONDS, scheduleEnv } from '#shared/retry.ts';
 import { processBatch, RetryLaterError } from '#shared/sqs-batch.ts';
 import { TtlCache } from '#shared/ttl-cache.ts';
 
@@ -29,9 +29,7 @@ const channels = new TtlCache(intEnv('CONFIG_CACHE_SECONDS', 30) * 1000, (id: st
 );
 const secrets = new SecretCache(new SecretsManagerClient({}), intEnv('SECRET_CACHE_SECONDS', 300) * 1000);
 const settings: DeliverSettings = {
-  defaultSchedule: process.env.RETRY_SCHEDULE
-    ? RetrySchedule.parse(process.env.RETRY_SCHEDULE)
-    : new RetrySchedule(DEFAULT_RETRY_SCHEDULE_SECONDS),
+  defaultSchedule: scheduleEnv('RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE_SECONDS),
   http: { allowPrivateTargets: boolEnv('ALLOW_PRIVATE_TARGETS', false) },
 };
 
@@ -48,6 +46,7 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
     job,
     {
       beginAttempt: (deliveryId, refs, now) => state.beginAttempt(deliveryId, refs, now),
+      releaseLease: (deliveryId) => state.releaseLease(deliveryId),
       recordAttempt: (attempt, now) => state.recordAttempt(attempt, now),
       markDelivered: (deliveryId, now) => state.markDelivered(deliveryId, now),
       markDead: (deliveryId, reason, now) => state.markDead(deliveryId, reason, now),
@@ -62,9 +61,9 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
     },
     settings,
   );
-  if (result.kind === 'retry') {
+  if (result.kind === 'retry' || result.kind === 'wait') {
     await deliveryQueue.delay(record.receiptHandle, result.delaySeconds);
-    throw new RetryLaterError(`attempt ${result.attempt} failed; next in ${result.delaySeconds}s`);
+    throw new RetryLaterError(`delivery ${job.deliveryId} comes back in ${result.delaySeconds}s`);
   }
 };
 

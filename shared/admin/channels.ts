@@ -1,5 +1,6 @@
 import type { ConfigRepository, Page } from '../aws/config-repository.ts';
 import { PreconditionFailedError } from '../aws/config-repository.ts';
+import type { StateRepository } from '../aws/state-repository.ts';
 import {
   ChannelInput,
   ChannelRecord,
@@ -30,27 +31,10 @@ export interface SecretStore {
 }
 
 /** What recording a test-send needs of the state table. */
-export interface AttemptRecorder {
-  beginAttempt(
-    deliveryId: string,
-    refs: { eventId: string; channelId: string },
-    now: Date,
-  ): Promise<number | undefined>;
-  recordAttempt(
-    attempt: {
-      deliveryId: string;
-      attempt: number;
-      at: string;
-      outcome: string;
-      httpStatus?: number;
-      latencyMs: number;
-      error?: string;
-    },
-    now: Date,
-  ): Promise<void>;
-  markDelivered(deliveryId: string, now: Date): Promise<boolean>;
-  markDead(deliveryId: string, reason: string, now: Date): Promise<void>;
-}
+export type AttemptRecorder = Pick<
+  StateRepository,
+  'beginAttempt' | 'recordAttempt' | 'markDelivered' | 'markDead'
+>;
 
 export interface ChannelAdminDeps {
   readonly config: ConfigRepository;
@@ -222,11 +206,12 @@ export class ChannelAdmin {
       data: { test: true },
     };
     const deliveryId = `msg_test_${newEventId()}`;
-    const attempt =
-      (await this.deps.state.beginAttempt(deliveryId, { eventId: event.id, channelId: id }, now)) ?? 1;
+    const start = await this.deps.state.beginAttempt(deliveryId, { eventId: event.id, channelId: id }, now);
+    const { attempt, seq } = start.kind === 'started' ? start : { attempt: 1, seq: 1 };
     let status: number | null = null;
     let latencyMs = 0;
     let error: string | null = null;
+    let outcome = 'failed';
     try {
       const result = await sendToChannel(
         channel,
@@ -237,22 +222,27 @@ export class ChannelAdmin {
       latencyMs = result.latencyMs;
       status = result.outcome.status ?? null;
       error = 'error' in result.outcome ? result.outcome.error : null;
-      await this.deps.state.recordAttempt(
-        {
-          deliveryId,
-          attempt,
-          at: now.toISOString(),
-          outcome: result.outcome.kind,
-          latencyMs,
-          ...(status === null ? {} : { httpStatus: status }),
-          ...(error === null ? {} : { error }),
-        },
-        new Date(),
-      );
+      outcome = result.outcome.kind;
     } catch (cause) {
-      if (!(cause instanceof InvalidChannelSecretError)) throw cause;
-      error = cause.message;
+      // Secrets missing, unreadable or invalid: reported, not thrown.
+      error =
+        cause instanceof InvalidChannelSecretError
+          ? cause.message
+          : `could not prepare the delivery: ${String(cause instanceof Error ? cause.message : cause)}`;
     }
+    await this.deps.state.recordAttempt(
+      {
+        deliveryId,
+        attempt,
+        seq,
+        at: now.toISOString(),
+        outcome,
+        latencyMs,
+        ...(status === null ? {} : { httpStatus: status }),
+        ...(error === null ? {} : { error }),
+      },
+      new Date(),
+    );
     if (error === null) await this.deps.state.markDelivered(deliveryId, new Date());
     else await this.deps.state.markDead(deliveryId, `test-send failed: ${error}`, new Date());
     return { ok: error === null, status, latencyMs, error };

@@ -99,7 +99,8 @@ export class DeadLetterAdmin {
           QueueUrl: this.deps.deadLetterQueueUrl,
           MaxNumberOfMessages: 10,
           VisibilityTimeout: HOLD_SECONDS,
-          WaitTimeSeconds: 0,
+          // A short long-poll asks every SQS server, so an empty answer means the queue is empty.
+          WaitTimeSeconds: 1,
           MessageAttributeNames: ['All'],
           MessageSystemAttributeNames: ['SentTimestamp'],
         }),

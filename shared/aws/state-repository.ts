@@ -28,13 +28,29 @@ export interface EventClaim {
 
 export interface AttemptRecord {
   readonly deliveryId: string;
+  /** Attempt number within the current round (a redrive starts a new round). */
   readonly attempt: number;
+  /** Position in the delivery's whole history: never reset, so no attempt record is overwritten. */
+  readonly seq: number;
   readonly at: string;
   readonly outcome: string;
   readonly httpStatus?: number;
   readonly latencyMs: number;
   readonly error?: string;
 }
+
+/**
+ * How long one attempt holds its delivery: a second copy of the job (SQS delivers at least once) waits
+ * instead of sending in parallel. Longer than the deliver function's timeout, shorter than the delivery
+ * queue's visibility timeout, so a crashed attempt never blocks the next receive.
+ */
+export const ATTEMPT_LEASE_SECONDS = 120;
+
+/** What starting an attempt came to. */
+export type AttemptStart =
+  | { readonly kind: 'started'; readonly attempt: number; readonly seq: number }
+  | { readonly kind: 'delivered' }
+  | { readonly kind: 'busy'; readonly retryInSeconds: number };
 
 const epoch = (date: Date): number => Math.floor(date.getTime() / 1000);
 
@@ -216,22 +232,25 @@ export class StateRepository {
   }
 
   /**
-   * Starts an attempt: counts it and returns its number, or undefined when the delivery has already
-   * succeeded (a duplicate job, or a redrive of something already delivered).
+   * Starts an attempt: counts it (within the round and in the whole history) and takes the delivery's
+   * lease. A delivery already delivered is not attempted again; one whose lease another copy of the
+   * job holds is `busy`.
    */
   async beginAttempt(
     deliveryId: string,
     refs: { eventId: string; channelId: string },
     now: Date,
-  ): Promise<number | undefined> {
+  ): Promise<AttemptStart> {
+    const key = { pk: `delivery#${deliveryId}`, sk: 'delivery' };
     try {
       const result = await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
+          Key: key,
           UpdateExpression:
-            'ADD attempts :one SET eventId = :eventId, channelId = :channelId, #status = if_not_exists(#status, :pending), createdAt = if_not_exists(createdAt, :now), gsi1pk = :gsi1pk, gsi1sk = if_not_exists(gsi1sk, :gsi1sk), updatedAt = :now, expiresAt = :expires',
-          ConditionExpression: 'attribute_not_exists(#status) OR #status <> :delivered',
+            'ADD attempts :one, seq :one SET eventId = :eventId, channelId = :channelId, #status = if_not_exists(#status, :pending), createdAt = if_not_exists(createdAt, :now), gsi1pk = :gsi1pk, gsi1sk = if_not_exists(gsi1sk, :gsi1sk), updatedAt = :now, expiresAt = :expires, leaseUntil = :leaseUntil',
+          ConditionExpression:
+            '(attribute_not_exists(#status) OR #status <> :delivered) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :nowEpoch)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':one': 1,
@@ -240,6 +259,8 @@ export class StateRepository {
             ':pending': 'pending',
             ':delivered': 'delivered',
             ':now': now.toISOString(),
+            ':nowEpoch': epoch(now),
+            ':leaseUntil': epoch(now) + ATTEMPT_LEASE_SECONDS,
             ':expires': epoch(now) + this.retentionSeconds,
             ':gsi1pk': 'delivery',
             ':gsi1sk': `${now.toISOString()}#${deliveryId}`,
@@ -247,11 +268,31 @@ export class StateRepository {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return Number(result.Attributes?.attempts ?? 1);
+      return {
+        kind: 'started',
+        attempt: Number(result.Attributes?.attempts ?? 1),
+        seq: Number(result.Attributes?.seq ?? 1),
+      };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+    const current = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    if (current.Item?.status === 'delivered') return { kind: 'delivered' };
+    const leaseUntil = Number(current.Item?.leaseUntil ?? 0);
+    return { kind: 'busy', retryInSeconds: Math.max(1, leaseUntil - epoch(now) + 1) };
+  }
+
+  /** Gives up the delivery's lease after an attempt that will be retried. */
+  async releaseLease(deliveryId: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
+        UpdateExpression: 'REMOVE leaseUntil',
+      }),
+    );
   }
 
   /** Records one attempt (readable later through the admin API). */
@@ -261,7 +302,7 @@ export class StateRepository {
         TableName: this.tableName,
         Item: {
           pk: `delivery#${attempt.deliveryId}`,
-          sk: `attempt#${String(attempt.attempt).padStart(4, '0')}`,
+          sk: `attempt#${String(attempt.seq).padStart(4, '0')}`,
           ...attempt,
           expiresAt: epoch(now) + this.retentionSeconds,
         },
@@ -301,7 +342,7 @@ export class StateRepository {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
-          UpdateExpression: `SET #status = :status, updatedAt = :now${reason === undefined ? '' : ', reason = :reason'}`,
+          UpdateExpression: `SET #status = :status, updatedAt = :now${reason === undefined ? '' : ', reason = :reason'} REMOVE leaseUntil`,
           ConditionExpression: '#status <> :delivered',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {

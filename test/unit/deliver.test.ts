@@ -33,6 +33,8 @@ interface FakeState {
   attempt: number | undefined;
   channel: ChannelRecord | undefined;
   secret: unknown;
+  /** The delivery's lease is held by another copy of the job for this many seconds. */
+  busyFor?: number;
 }
 
 const fakePorts = (state: FakeState) => {
@@ -42,9 +44,18 @@ const fakePorts = (state: FakeState) => {
     dead: [] as { deliveryId: string; reason: string }[],
     deadLetters: [] as { job: DeliveryJob; reason: string }[],
     disabled: [] as { id: string; reason: string }[],
+    released: [] as string[],
   };
   const ports: DeliverPorts = {
-    beginAttempt: async () => state.attempt,
+    beginAttempt: async () =>
+      state.busyFor !== undefined
+        ? { kind: 'busy', retryInSeconds: state.busyFor }
+        : state.attempt === undefined
+          ? { kind: 'delivered' }
+          : { kind: 'started', attempt: state.attempt, seq: state.attempt + 10 },
+    releaseLease: async (deliveryId) => {
+      calls.released.push(deliveryId);
+    },
     recordAttempt: async (attempt) => {
       calls.attempts.push(attempt);
     },
@@ -133,6 +144,29 @@ describe('deliverJob', () => {
       id: 'evt-1',
       herald: { deliveryId: 'msg_delivery1', attempt: 1, channel: 'ops' },
     });
+  });
+
+  it('waits, sending nothing and counting no attempt, while another copy of the job holds the delivery', async () => {
+    const { ports, calls } = fakePorts({ ...state, busyFor: 42 });
+    const result = await deliverJob(job, ports, settingsFor());
+    expect(result).toEqual({ kind: 'wait', delaySeconds: 42 });
+    expect(server.received).toHaveLength(0);
+    expect(calls.attempts).toEqual([]);
+  });
+
+  it('records a failure to read the channel as an attempt, retried with the reason', async () => {
+    const { ports, calls } = fakePorts(state);
+    const failing = { ...ports, channel: async () => Promise.reject(new Error('DynamoDB throttled')) };
+    const result = await deliverJob(job, failing, settingsFor());
+    expect(result).toMatchObject({ kind: 'retry', attempt: 1 });
+    expect(calls.attempts).toEqual([
+      expect.objectContaining({
+        outcome: 'retry',
+        error: 'could not prepare the delivery: DynamoDB throttled',
+        seq: 11,
+      }),
+    ]);
+    expect(calls.released).toEqual(['msg_delivery1']);
   });
 
   it('sends nothing when the delivery was already delivered', async () => {

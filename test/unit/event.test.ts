@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ChannelInput } from '#shared/channel.ts';
 import { EventInput, jsonBytes, normalizeEvent, type Severity, severityRank } from '#shared/event.ts';
 
 const valid = { type: 'request_created', source: 'dbward' };
@@ -260,5 +261,22 @@ describe('severityRank', () => {
 describe('jsonBytes', () => {
   it('counts UTF-8 bytes of the serialized value', () => {
     expect(jsonBytes({ a: 'é' })).toBe(Buffer.byteLength('{"a":"é"}', 'utf8'));
+  });
+});
+
+describe('ChannelInput webhook headers', () => {
+  const channel = (headers: Record<string, string>) =>
+    ChannelInput.safeParse({ type: 'webhook', config: { url: 'https://example.com/x', headers } });
+
+  it('accepts ordinary custom headers', () => {
+    expect(channel({ authorization: 'Bearer x', 'x-team': 'ops' }).success).toBe(true);
+  });
+
+  it.each([['Content-Type'], ['webhook-signature'], ['Host']])('refuses the reserved header %s', (name) => {
+    expect(channel({ [name]: 'x' }).success).toBe(false);
+  });
+
+  it('refuses a header value with a line break', () => {
+    expect(channel({ 'x-team': 'ops\r\nx-evil: 1' }).success).toBe(false);
   });
 });

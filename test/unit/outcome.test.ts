@@ -109,3 +109,12 @@ describe('classifyError', () => {
     expect(classifyError(undefined)).toMatchObject({ kind: 'retry' });
   });
 });
+
+describe('classifyError for requests that cannot be built', () => {
+  it('treats an invalid header character as a permanent failure', () => {
+    const error = Object.assign(new TypeError('Invalid character in header content'), {
+      code: 'ERR_INVALID_CHAR',
+    });
+    expect(classifyError(error)).toMatchObject({ kind: 'failed' });
+  });
+});
