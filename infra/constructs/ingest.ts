@@ -9,6 +9,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { functionEntry } from '../paths.ts';
 import { HeraldFunction } from './herald-function.ts';
@@ -56,7 +57,15 @@ export class Ingest extends Construct {
       entry: functionEntry('authorizer'),
       description: 'Herald API key authorizer for the ingest route',
       timeout: Duration.seconds(5),
-    }).bindTable('CONFIG_TABLE_NAME', props.configTable, 'rw');
+    }).env('CONFIG_TABLE_NAME', props.configTable.tableName);
+    // Only what the authorizer does: read a key's hash item, stamp the key's last use.
+    this.authorizerFunction.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [props.configTable.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['apikeyhash', 'apikey'] } },
+      }),
+    );
 
     this.api = new HttpApi(this, 'Api', { description: 'Herald API' });
     const integration = new HttpLambdaIntegration('IngestIntegration', this.function.fn);

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import type { StateRepository } from '../aws/state-repository.ts';
-import { HttpError, ValidationError } from '../errors.ts';
+import { ValidationError } from '../errors.ts';
 import { toFieldIssues } from '../issues.ts';
+import { decodePageToken, deliveriesKey, encodePageToken } from '../page-token.ts';
 import type { AdminRequest } from './request.ts';
 import { notFound, pageParams } from './request.ts';
 
@@ -70,19 +71,7 @@ export class ActivityAdmin {
       throw new ValidationError('invalid_request', 'the query is not valid', toFieldIssues(parsed.error));
     }
     const { limit, nextToken } = pageParams(request);
-    let startKey: Record<string, unknown> | undefined;
-    if (nextToken !== undefined) {
-      try {
-        startKey = JSON.parse(Buffer.from(nextToken, 'base64url').toString('utf8')) as Record<
-          string,
-          unknown
-        >;
-      } catch {
-        throw new HttpError(400, 'invalid_request', 'nextToken is not valid', [
-          { path: 'nextToken', message: 'not a token this list returned' },
-        ]);
-      }
-    }
+    const startKey = decodePageToken(nextToken, deliveriesKey);
     const { status, channel, since } = parsed.data;
     const page = await this.state.listDeliveries({
       limit,
@@ -93,9 +82,7 @@ export class ActivityAdmin {
     });
     return {
       items: page.items.map(toDeliveryView),
-      ...(page.lastKey === undefined
-        ? {}
-        : { nextToken: Buffer.from(JSON.stringify(page.lastKey)).toString('base64url') }),
+      ...(page.lastKey === undefined ? {} : { nextToken: encodePageToken(page.lastKey) }),
     };
   }
 }

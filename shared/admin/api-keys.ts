@@ -32,9 +32,9 @@ export class ApiKeyAdmin {
     return { ...toView(record), key };
   }
 
-  async list() {
-    const page = await this.config.page('apikey', ApiKeyRecord, 100, undefined);
-    return { items: page.items.map(toView) };
+  async list(limit: number, nextToken: string | undefined) {
+    const page = await this.config.page('apikey', ApiKeyRecord, limit, nextToken);
+    return { ...page, items: page.items.map(toView) };
   }
 
   async revoke(id: string): Promise<void> {

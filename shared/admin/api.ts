@@ -82,7 +82,10 @@ export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRoute
       return ok(await deadLetters.redrive(channel, now));
     },
     'POST /v1/api-keys': async (request, now) => ({ status: 201, body: await apiKeys.create(request, now) }),
-    'GET /v1/api-keys': async () => ok(await apiKeys.list()),
+    'GET /v1/api-keys': async (request) => {
+      const { limit, nextToken } = pageParams(request);
+      return ok(await apiKeys.list(limit, nextToken));
+    },
     'DELETE /v1/api-keys/{id}': async (request) => {
       await apiKeys.revoke(request.pathParameters.id ?? '');
       return noContent;

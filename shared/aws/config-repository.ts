@@ -11,6 +11,7 @@ import {
 import { ChannelRecord } from '../channel.ts';
 import { HttpError } from '../errors.ts';
 import type { Log } from '../log.ts';
+import { configKey, decodePageToken, encodePageToken } from '../page-token.ts';
 import { PolicyRecord } from '../policy.ts';
 
 export type Kind = 'channel' | 'policy' | 'apikey' | 'apikeyhash';
@@ -26,24 +27,6 @@ export interface Page<T> {
   readonly items: T[];
   readonly nextToken?: string;
 }
-
-const encodeToken = (key: Record<string, unknown> | undefined): string | undefined =>
-  key === undefined ? undefined : Buffer.from(JSON.stringify(key)).toString('base64url');
-
-const decodeToken = (token: string | undefined, kind: Kind): Record<string, unknown> | undefined => {
-  if (token === undefined) return undefined;
-  try {
-    const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
-    if (typeof key === 'object' && key !== null && (key as { kind?: unknown }).kind === kind) {
-      return key as Record<string, unknown>;
-    }
-  } catch {
-    // fall through
-  }
-  throw new HttpError(400, 'invalid_request', 'nextToken is not valid', [
-    { path: 'nextToken', message: 'not a token this list returned' },
-  ]);
-};
 
 /**
  * The config table: partition key `kind`, sort key `id`, so each kind is one Query. Channels and
@@ -84,7 +67,7 @@ export class ConfigRepository {
     limit: number,
     nextToken: string | undefined,
   ): Promise<Page<T>> {
-    const exclusiveStartKey = decodeToken(nextToken, kind);
+    const exclusiveStartKey = decodePageToken(nextToken, configKey(kind));
     const result = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -95,7 +78,7 @@ export class ConfigRepository {
       }),
     );
     const items = (result.Items ?? []).map((item) => schema.parse(stripKind(item)));
-    const token = encodeToken(result.LastEvaluatedKey);
+    const token = encodePageToken(result.LastEvaluatedKey);
     return token === undefined ? { items } : { items, nextToken: token };
   }
 

@@ -174,3 +174,18 @@ describe('HeraldStack', () => {
     });
   });
 });
+
+describe('API key authorizer', () => {
+  it('may only read key hashes and stamp key use in the config table', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+            Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['apikeyhash', 'apikey'] } },
+          }),
+        ],
+      },
+    });
+  });
+});

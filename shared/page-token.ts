@@ -1,0 +1,41 @@
+import * as z from 'zod';
+import { HttpError } from './errors.ts';
+
+/** Turns a DynamoDB `LastEvaluatedKey` into an opaque `nextToken`. */
+export const encodePageToken = (key: Record<string, unknown> | undefined): string | undefined =>
+  key === undefined ? undefined : Buffer.from(JSON.stringify(key)).toString('base64url');
+
+/**
+ * Reads a `nextToken` back into the key it came from, checked against the key's shape, so a token
+ * that was tampered with is a 400, never a database error.
+ */
+export const decodePageToken = <T extends Record<string, unknown>>(
+  token: string | undefined,
+  schema: z.ZodType<T>,
+): T | undefined => {
+  if (token === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    json = undefined;
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new HttpError(400, 'invalid_request', 'nextToken is not valid', [
+      { path: 'nextToken', message: 'not a token this list returned' },
+    ]);
+  }
+  return parsed.data;
+};
+
+/** The shape of a config-table key of one kind. */
+export const configKey = (kind: string) => z.strictObject({ kind: z.literal(kind), id: z.string() });
+
+/** The shape of a key of the state table's `byTime` index. */
+export const deliveriesKey = z.strictObject({
+  pk: z.string(),
+  sk: z.string(),
+  gsi1pk: z.literal('delivery'),
+  gsi1sk: z.string(),
+});

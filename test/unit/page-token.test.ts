@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { HttpError } from '#shared/errors.ts';
+import { configKey, decodePageToken, deliveriesKey, encodePageToken } from '#shared/page-token.ts';
+
+describe('page tokens', () => {
+  it('round-trips a key of the expected shape', () => {
+    const key = {
+      pk: 'delivery#msg_1',
+      sk: 'delivery',
+      gsi1pk: 'delivery',
+      gsi1sk: '2026-11-23T09:00:00Z#msg_1',
+    };
+    expect(decodePageToken(encodePageToken(key), deliveriesKey)).toEqual(key);
+  });
+
+  it.each([
+    ['not base64 json', 'this is not a token'],
+    ['another list’s token', encodePageToken({ kind: 'channel', id: 'ops' })],
+    ['extra attributes', encodePageToken({ kind: 'policy', id: 'p', admin: true })],
+  ])('answers 400 for %s', (_what, token) => {
+    expect(() => decodePageToken(token, configKey('policy'))).toThrow(HttpError);
+    try {
+      decodePageToken(token, configKey('policy'));
+    } catch (error) {
+      expect(error).toMatchObject({ status: 400, details: [{ path: 'nextToken' }] });
+    }
+  });
+});
