@@ -80,6 +80,8 @@ export interface PlanStep {
   readonly warnings: readonly string[];
   /** The body to PUT (absent for deletes). */
   readonly body?: Readonly<Record<string, unknown>>;
+  /** The ETag the step was planned against: the write fails (412) if someone changed it since. */
+  readonly etag?: string;
 }
 
 /** What planning needs of the admin API. */
@@ -174,6 +176,7 @@ export const planApply = async (
     changes: plan?.action === 'update' ? plan.changes : [],
     warnings,
     body: resource.body,
+    ...(plan?.etag ? { etag: plan.etag } : {}),
   });
   const remove =
     (kind: Kind) =>
@@ -197,10 +200,11 @@ export const planApply = async (
 
 /** What executing needs of the admin API. */
 export interface ExecuteApi {
-  putChannel(id: string, body: unknown): Promise<unknown>;
+  putChannel(id: string, body: unknown, ifMatch: string | undefined): Promise<unknown>;
   putPolicy(
     id: string,
     body: unknown,
+    ifMatch: string | undefined,
   ): Promise<{ readonly view: { readonly warnings?: readonly string[] | undefined } }>;
   deleteChannel(id: string): Promise<void>;
   deletePolicy(id: string): Promise<void>;
@@ -241,10 +245,10 @@ const runStep = async (step: PlanStep, api: ExecuteApi): Promise<readonly string
   }
   const body = step.body ?? {};
   if (step.kind === 'channel') {
-    await api.putChannel(step.id, body);
+    await api.putChannel(step.id, body, step.etag);
     return [];
   }
-  const written = await api.putPolicy(step.id, body);
+  const written = await api.putPolicy(step.id, body, step.etag);
   return written.view.warnings ?? [];
 };
 

@@ -95,6 +95,8 @@ export const DryRunResult = z.looseObject({
   action: z.enum(['create', 'update', 'unchanged']),
   changes: z.array(z.string()).default([]),
   warnings: z.array(z.string()).default([]),
+  /** The ETag the plan was made against: applying sends it as `If-Match`. */
+  etag: z.string().nullish(),
 });
 export type DryRunResult = z.infer<typeof DryRunResult>;
 

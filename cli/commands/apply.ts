@@ -41,8 +41,8 @@ export const registerApply = (program: Command, context: CliContext): void => {
           ? []
           : await out.progress('Applying', () =>
               executePlan(plan, {
-                putChannel: (id, body) => client.putChannel(id, body),
-                putPolicy: (id, body) => client.putPolicy(id, body),
+                putChannel: (id, body, ifMatch) => client.putChannel(id, body, { ifMatch }),
+                putPolicy: (id, body, ifMatch) => client.putPolicy(id, body, { ifMatch }),
                 deleteChannel: (id) => client.deleteChannel(id),
                 deletePolicy: (id) => client.deletePolicy(id),
               }),

@@ -44,7 +44,8 @@ export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRoute
     },
     'PUT /v1/channels/{id}': async (request, now) => {
       const result = await channels.put(request, isDryRun(request), now);
-      if (result.kind === 'planned') return ok({ action: result.action, changes: result.changes });
+      if (result.kind === 'planned')
+        return ok({ action: result.action, changes: result.changes, etag: result.etag });
       return { status: result.created ? 201 : 200, body: result.view, headers: { etag: result.view.etag } };
     },
     'DELETE /v1/channels/{id}': async (request) => {
@@ -63,7 +64,12 @@ export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRoute
     'PUT /v1/policies/{id}': async (request, now) => {
       const result = await policies.put(request, isDryRun(request), now);
       if (result.kind === 'planned') {
-        return ok({ action: result.action, changes: result.changes, warnings: result.warnings });
+        return ok({
+          action: result.action,
+          changes: result.changes,
+          etag: result.etag,
+          warnings: result.warnings,
+        });
       }
       return { status: result.created ? 201 : 200, body: result.view, headers: { etag: result.view.etag } };
     },

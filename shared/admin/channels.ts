@@ -77,6 +77,8 @@ export type PutResult<V> =
       readonly kind: 'planned';
       readonly action: 'create' | 'update' | 'unchanged';
       readonly changes: string[];
+      /** The ETag the plan was made against (null for a create): send it as `If-Match` to apply it. */
+      readonly etag: string | null;
     };
 
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
@@ -137,7 +139,7 @@ export class ChannelAdmin {
       settings: { method: input.config.method, timeoutMs: input.config.timeoutMs },
     };
     if (dryRun) {
-      if (current === undefined) return { kind: 'planned', action: 'create', changes: [] };
+      if (current === undefined) return { kind: 'planned', action: 'create', changes: [], etag: null };
       const changes = [
         ...(['enabled', 'description', 'events', 'retry'] as const).filter(
           (key) => !sameJson(next[key], current[key]),
@@ -154,7 +156,12 @@ export class ChannelAdmin {
             ),
         ).map((field) => `config.${field}`),
       ];
-      return { kind: 'planned', action: changes.length > 0 ? 'update' : 'unchanged', changes };
+      return {
+        kind: 'planned',
+        action: changes.length > 0 ? 'update' : 'unchanged',
+        changes,
+        etag: etagOf(current.version),
+      };
     }
 
     const inlineFields = SECRET_FIELDS.filter((field) => inline[field] !== undefined);

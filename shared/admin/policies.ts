@@ -62,9 +62,16 @@ export class PolicyAdmin {
       .map((channel) => `channel ${channel} does not exist (yet): the policy sends nothing to it`);
 
     if (dryRun) {
-      if (current === undefined) return { kind: 'planned', action: 'create', changes: [], warnings };
+      if (current === undefined)
+        return { kind: 'planned', action: 'create', changes: [], etag: null, warnings };
       const changes = COMPARED.filter((key) => !sameJson(input[key], current[key]));
-      return { kind: 'planned', action: changes.length > 0 ? 'update' : 'unchanged', changes, warnings };
+      return {
+        kind: 'planned',
+        action: changes.length > 0 ? 'update' : 'unchanged',
+        changes,
+        etag: etagOf(current.version),
+        warnings,
+      };
     }
 
     const record: PolicyRecord = {

@@ -169,8 +169,8 @@ const recordingExecuteApi = (): ExecuteApi & { calls: string[] } => {
   const calls: string[] = [];
   return {
     calls,
-    putChannel: async (id) => {
-      calls.push(`put channel ${id}`);
+    putChannel: async (id, _body, ifMatch) => {
+      calls.push(`put channel ${id}${ifMatch === undefined ? '' : ` if-match ${ifMatch}`}`);
       return {};
     },
     putPolicy: async (id) => {
@@ -196,6 +196,12 @@ const step = (kind: PlanStep['kind'], id: string, action: PlanStep['action']): P
 });
 
 describe('executePlan', () => {
+  it('writes an update only if the resource still has the ETag it was planned against', async () => {
+    const api = recordingExecuteApi();
+    await executePlan([{ ...step('channel', 'ops', 'update'), etag: '"3"' }], api);
+    expect(api.calls).toEqual(['put channel ops if-match "3"']);
+  });
+
   it('runs the writes in plan order, skips unchanged steps and returns the write warnings', async () => {
     // Prepare
     const api = recordingExecuteApi();
