@@ -165,10 +165,11 @@ export class ChannelAdmin {
     }
 
     const inlineFields = SECRET_FIELDS.filter((field) => inline[field] !== undefined);
+    // The record is written first, conditionally: a refused write (412) changes no secret. The secret
+    // follows; a delivery that reads the record in between and cannot read the secret yet is an attempt
+    // that is retried.
     const secretArn =
-      inlineFields.length > 0
-        ? await this.deps.secrets.write(`${this.deps.secretPrefix}${id}`, inline)
-        : current?.secretArn;
+      inlineFields.length > 0 ? (current?.secretArn ?? `${this.deps.secretPrefix}${id}`) : current?.secretArn;
     const record: ChannelRecord = {
       id,
       type: input.type,
@@ -185,6 +186,7 @@ export class ChannelAdmin {
       ...(next.retry === undefined ? {} : { retry: next.retry }),
     };
     await this.deps.config.putVersioned('channel', record, current?.version);
+    if (inlineFields.length > 0) await this.deps.secrets.write(`${this.deps.secretPrefix}${id}`, inline);
     return { kind: 'written', created: current === undefined, view: toChannelView(record) };
   }
 

@@ -57,9 +57,12 @@ export class PolicyAdmin {
         (await this.config.getChannel(channel)) === undefined ? channel : undefined,
       ),
     );
-    const warnings = missing
-      .filter((channel): channel is string => channel !== undefined)
-      .map((channel) => `channel ${channel} does not exist (yet): the policy sends nothing to it`);
+    const warnings = [
+      ...missing
+        .filter((channel): channel is string => channel !== undefined)
+        .map((channel) => `channel ${channel} does not exist (yet): the policy sends nothing to it`),
+      ...(input.dedupWindow === undefined ? [] : ['dedupWindow is stored but not enforced yet']),
+    ];
 
     if (dryRun) {
       if (current === undefined)
