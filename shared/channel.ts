@@ -130,6 +130,16 @@ export type InlineSecrets = Partial<Record<SecretField, unknown>>;
 /** Reads a secret's JSON value by name or ARN. */
 export type ReadSecret = (secretId: string) => Promise<unknown>;
 
+/** Herald's own per-channel secrets in Secrets Manager. */
+export interface SecretStore {
+  /** Creates or replaces the secret's JSON value; returns its ARN. */
+  write(name: string, value: Readonly<Record<string, unknown>>): Promise<string>;
+  /** Reads a secret's JSON value, uncached. */
+  read: ReadSecret;
+  /** Deletes a secret at once (no recovery window, so the channel id can be reused). */
+  remove(secretId: string): Promise<void>;
+}
+
 /**
  * Resolves a channel's secret fields from Herald's own secret and any referenced secrets, and
  * validates the result. Throws when a secret cannot be read or the values are not valid.

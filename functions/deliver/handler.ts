@@ -8,7 +8,7 @@ import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { ConfigRepository } from '#shared/aws/config-repository.ts';
 import { Queue } from '#shared/aws/queue.ts';
-import { SecretCache } from '#shared/aws/secrets.ts';
+import { secretsManagerStore } from '#shared/aws/secret-store.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
 import { type DeliverSettings, deliverJob } from '#shared/deliver.ts';
 import { boolEnv, intEnv, requireEnv } from '#shared/env.ts';
@@ -27,7 +27,11 @@ const configRepository = new ConfigRepository(db, requireEnv('CONFIG_TABLE_NAME'
 const channels = new TtlCache(intEnv('CONFIG_CACHE_SECONDS', 30) * 1000, (id: string) =>
   configRepository.getChannel(id),
 );
-const secrets = new SecretCache(new SecretsManagerClient({}), intEnv('SECRET_CACHE_SECONDS', 300) * 1000);
+/** Channel secrets, read once per cache period rather than per delivery. */
+const secrets = new TtlCache(
+  intEnv('SECRET_CACHE_SECONDS', 300) * 1000,
+  secretsManagerStore(new SecretsManagerClient({})).read,
+);
 const settings: DeliverSettings = {
   defaultSchedule: scheduleEnv('RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE_SECONDS),
   http: { allowPrivateTargets: boolEnv('ALLOW_PRIVATE_TARGETS', false) },
@@ -51,7 +55,7 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
       markDelivered: (deliveryId, now) => state.markDelivered(deliveryId, now),
       markDead: (deliveryId, reason, now) => state.markDead(deliveryId, reason, now),
       channel: (id) => channels.get(id),
-      readSecret: (secretId) => secrets.json(secretId),
+      readSecret: (secretId) => secrets.get(secretId),
       disableChannel: async (id, reason, at) => {
         await configRepository.disableChannel(id, reason, at);
         channels.invalidate(id);

@@ -1,9 +1,8 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { type HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ADMIN_ROUTE_KEYS } from '../../shared/admin/api.ts';
@@ -35,42 +34,14 @@ export class Admin extends Construct {
       timeout: Duration.seconds(29),
       environment: {
         ALLOW_PRIVATE_TARGETS: String(props.allowPrivateTargets),
-        SECRET_PREFIX: props.secretPrefix,
         RETENTION_DAYS: String(props.retentionDays),
       },
     })
       .bindTable('CONFIG_TABLE_NAME', props.configTable, 'rw')
       .bindTable('STATE_TABLE_NAME', props.stateTable, 'rw')
       .bindQueueSender('DELIVERY_QUEUE_URL', props.deliveryQueue)
-      .env('DELIVERY_DLQ_URL', props.deliveryDeadLetterQueue.queueUrl);
-    props.deliveryDeadLetterQueue.grantConsumeMessages(this.function.fn);
-
-    const ownSecrets = Stack.of(this).formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      resourceName: `${props.secretPrefix}*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    this.function.fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: [
-          'secretsmanager:CreateSecret',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:DeleteSecret',
-          'secretsmanager:DescribeSecret',
-        ],
-        resources: [ownSecrets],
-      }),
-    );
-    if (props.secretRefArns.length > 0) {
-      this.function.fn.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['secretsmanager:GetSecretValue'],
-          resources: [...props.secretRefArns],
-        }),
-      );
-    }
+      .bindQueueConsumer('DELIVERY_DLQ_URL', props.deliveryDeadLetterQueue);
+    this.function.bindSecrets(props.secretPrefix, 'manage', props.secretRefArns);
 
     const integration = new HttpLambdaIntegration('AdminIntegration', this.function.fn);
     const iam = new HttpIamAuthorizer();

@@ -1,6 +1,5 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { MAX_ATTEMPTS_LIMIT } from '../../shared/retry.ts';
@@ -56,21 +55,7 @@ export class Delivery extends Construct {
       .bindQueueSender('DELIVERY_DLQ_URL', this.queue.deadLetterQueue)
       .env('DELIVERY_QUEUE_URL', this.queue.queue.queueUrl);
 
-    const stack = Stack.of(this);
-    this.function.fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [
-          stack.formatArn({
-            service: 'secretsmanager',
-            resource: 'secret',
-            resourceName: `${props.secretPrefix}*`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-          ...props.secretRefArns,
-        ],
-      }),
-    );
+    this.function.bindSecrets(props.secretPrefix, 'read', props.secretRefArns);
     this.function.fn.addEventSource(
       new SqsEventSource(this.queue.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );

@@ -1,5 +1,6 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -71,6 +72,43 @@ export class HeraldFunction extends Construct {
     if (access === 'read') table.grantReadData(this.fn);
     else table.grantReadWriteData(this.fn);
     return this.env(envName, table.tableName);
+  }
+
+  /** Grants receiving from a queue (not as an event source) and passes its URL in `envName`. */
+  bindQueueConsumer(envName: string, queue: IQueue): this {
+    queue.grantConsumeMessages(this.fn);
+    return this.env(envName, queue.queueUrl);
+  }
+
+  /**
+   * Grants access to Herald's channel secrets (names under `prefix`): `read` for delivering, `manage`
+   * for the admin API. `refs` are existing secrets channels may reference; they are only ever read.
+   */
+  bindSecrets(prefix: string, access: 'read' | 'manage', refs: readonly string[] = []): this {
+    const own = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${prefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const manage = [
+      'secretsmanager:CreateSecret',
+      'secretsmanager:PutSecretValue',
+      'secretsmanager:DeleteSecret',
+      'secretsmanager:DescribeSecret',
+    ];
+    this.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', ...(access === 'manage' ? manage : [])],
+        resources: [own],
+      }),
+    );
+    if (refs.length > 0) {
+      this.fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...refs] }),
+      );
+    }
+    return this.env('SECRET_PREFIX', prefix);
   }
 
   /** Grants sending to a queue and passes its URL in `envName`. */

@@ -7,10 +7,10 @@ import {
   type InlineSecrets,
   isSecretRef,
   newSigningSecret,
-  type ReadSecret,
   SECRET_FIELDS,
   type SecretField,
   type SecretRef,
+  type SecretStore,
 } from '../channel.ts';
 import { InvalidChannelSecretError, sendToChannel } from '../channels/send.ts';
 import { ValidationError } from '../errors.ts';
@@ -19,16 +19,6 @@ import type { SafeRequestOptions } from '../http/safe-request.ts';
 import { newEventId } from '../ids.ts';
 import { type AdminRequest, etagOf, ifMatch, notFound, parseBody, pathId } from './request.ts';
 import { validateTargetUrl } from './targets.ts';
-
-/** Herald's own per-channel secrets in Secrets Manager. */
-export interface SecretStore {
-  /** Creates or replaces the secret's JSON value; returns its ARN. */
-  write(name: string, value: Readonly<Record<string, unknown>>): Promise<string>;
-  /** Reads a secret's JSON value, uncached. */
-  read: ReadSecret;
-  /** Deletes a secret at once (no recovery window, so the channel id can be reused). */
-  remove(secretId: string): Promise<void>;
-}
 
 /** What recording a test-send needs of the state table. */
 export type AttemptRecorder = Pick<
