@@ -1,7 +1,7 @@
 import type { ChannelRecord } from './channel.ts';
 import { EventInput, type HeraldEvent, normalizeEvent } from './event.ts';
 import { EventBridgeEvent, fromEventBridge } from './eventbridge.ts';
-import { deliveryIdFor } from './ids.ts';
+import { dedupFingerprint, deliveryIdFor } from './ids.ts';
 import { type DeliveryJob, IngestMessage } from './jobs.ts';
 import type { Log } from './log.ts';
 import { route } from './matcher.ts';
@@ -47,6 +47,19 @@ export interface RouterPorts {
   /** Marks the event routed, with the delivery id of each channel it went to. */
   markRouted(eventId: string, deliveries: Readonly<Record<string, string>>): Promise<void>;
   config(): Promise<{ policies: readonly Policy[]; channels: readonly ChannelRecord[] }>;
+  /**
+   * Claims a `dedupWindow` slot for (channel, fingerprint): true when this delivery is the first in the
+   * window (or already holds the slot), false when it is to be suppressed.
+   */
+  claimDedup(
+    slot: { channelId: string; fingerprint: string; windowSeconds: number; deliveryId: string },
+    now: Date,
+  ): Promise<boolean>;
+  /** Records a delivery suppressed by `dedupWindow`. */
+  recordSuppressed(
+    delivery: { deliveryId: string; eventId: string; channelId: string },
+    now: Date,
+  ): Promise<void>;
   /** Queues delivery jobs; returns the keys that failed. */
   enqueue(entries: readonly { key: string; body: string }[]): Promise<string[]>;
   logger: Log;
@@ -54,7 +67,22 @@ export interface RouterPorts {
 
 export type RouteResult =
   | { readonly kind: 'duplicate' }
-  | { readonly kind: 'routed'; readonly channelIds: readonly string[] };
+  | {
+      readonly kind: 'routed';
+      /** Channels a delivery job was queued for. */
+      readonly channelIds: readonly string[];
+      /** Channels whose delivery `dedupWindow` suppressed. */
+      readonly suppressed: readonly string[];
+    };
+
+/**
+ * The dedup window for one channel: the shortest among the policies that route the event there (a
+ * policy without `dedupWindow` means "send every time", and wins). Zero means no deduplication.
+ */
+export const dedupWindowFor = (policyIds: readonly string[], policies: readonly Policy[]): number => {
+  const windows = policyIds.map((id) => policies.find((policy) => policy.id === id)?.dedupWindow ?? 0);
+  return windows.length === 0 ? 0 : Math.min(...windows);
+};
 
 /**
  * Routes one event: records it (an event already routed is a duplicate), matches it against the
@@ -77,20 +105,50 @@ export const routeEvent = async (event: HeraldEvent, ports: RouterPorts, now: Da
     });
   }
 
-  const jobs = routes.map((target) => {
-    const job: DeliveryJob = {
-      deliveryId: deliveryIdFor(event.id, claim.acceptedAt, target.channelId),
-      channelId: target.channelId,
-      policyIds: [...target.policyIds],
-      event,
-    };
-    return { key: target.channelId, deliveryId: job.deliveryId, body: JSON.stringify(job) };
-  });
+  const fingerprint = dedupFingerprint(event);
+  const planned = await Promise.all(
+    routes.map(async (target) => {
+      const deliveryId = deliveryIdFor(event.id, claim.acceptedAt, target.channelId);
+      const windowSeconds = dedupWindowFor(target.policyIds, policies);
+      const first =
+        windowSeconds <= 0 ||
+        (await ports.claimDedup(
+          { channelId: target.channelId, fingerprint, windowSeconds, deliveryId },
+          now,
+        ));
+      return { target, deliveryId, suppressed: !first };
+    }),
+  );
+  const suppressed = planned.filter((entry) => entry.suppressed);
+  for (const { target, deliveryId } of suppressed) {
+    await ports.recordSuppressed({ deliveryId, eventId: event.id, channelId: target.channelId }, now);
+  }
+
+  const jobs = planned
+    .filter((entry) => !entry.suppressed)
+    .map(({ target, deliveryId }) => {
+      const job: DeliveryJob = {
+        deliveryId,
+        channelId: target.channelId,
+        policyIds: [...target.policyIds],
+        event,
+      };
+      return { key: target.channelId, deliveryId, body: JSON.stringify(job) };
+    });
   const failed = await ports.enqueue(jobs);
   if (failed.length > 0) throw new Error(`could not queue deliveries to ${failed.join(', ')}`);
 
-  const channelIds = routes.map((target) => target.channelId);
-  await ports.markRouted(event.id, Object.fromEntries(jobs.map((job) => [job.key, job.deliveryId])));
-  ports.logger.info('event routed', { eventId: event.id, type: event.type, channels: channelIds });
-  return { kind: 'routed', channelIds };
+  const channelIds = jobs.map((job) => job.key);
+  await ports.markRouted(
+    event.id,
+    Object.fromEntries(planned.map((entry) => [entry.target.channelId, entry.deliveryId])),
+  );
+  const suppressedIds = suppressed.map((entry) => entry.target.channelId);
+  ports.logger.info('event routed', {
+    eventId: event.id,
+    type: event.type,
+    channels: channelIds,
+    ...(suppressedIds.length > 0 ? { suppressed: suppressedIds } : {}),
+  });
+  return { kind: 'routed', channelIds, suppressed: suppressedIds };
 };

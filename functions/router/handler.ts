@@ -46,6 +46,8 @@ const routeRecord = async (record: SQSRecord): Promise<void> => {
     {
       claimEvent: (heraldEvent, at) => state.claimEvent(heraldEvent, at),
       markRouted: (eventId, deliveries) => state.markRouted(eventId, deliveries),
+      claimDedup: (slot, at) => state.claimDedup(slot, at),
+      recordSuppressed: (delivery, at) => state.recordSuppressed(delivery, at),
       config: () => config.get('all'),
       enqueue: (entries) => deliveryQueue.sendAll(entries),
       logger,

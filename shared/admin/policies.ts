@@ -57,12 +57,9 @@ export class PolicyAdmin {
         (await this.config.getChannel(channel)) === undefined ? channel : undefined,
       ),
     );
-    const warnings = [
-      ...missing
-        .filter((channel): channel is string => channel !== undefined)
-        .map((channel) => `channel ${channel} does not exist (yet): the policy sends nothing to it`),
-      ...(input.dedupWindow === undefined ? [] : ['dedupWindow is stored but not enforced yet']),
-    ];
+    const warnings = missing
+      .filter((channel): channel is string => channel !== undefined)
+      .map((channel) => `channel ${channel} does not exist (yet): the policy sends nothing to it`);
 
     if (dryRun) {
       if (current === undefined)

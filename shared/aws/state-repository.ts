@@ -17,7 +17,7 @@ export const DELIVERIES_BY_TIME_INDEX = 'byTime';
 export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
 
 export type EventStatus = 'accepted' | 'routed';
-export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead' | 'suppressed';
 
 export interface EventClaim {
   /** True when this call recorded the event (it was not seen within the idempotency window). */
@@ -282,6 +282,61 @@ export class StateRepository {
     if (current.Item?.status === 'delivered') return { kind: 'delivered' };
     const leaseUntil = Number(current.Item?.leaseUntil ?? 0);
     return { kind: 'busy', retryInSeconds: Math.max(1, leaseUntil - epoch(now) + 1) };
+  }
+
+  /**
+   * Claims the `dedupWindow` slot of (channel, fingerprint) for a delivery: true when the slot was free
+   * (or expired, or already this delivery's, as on a router retry), false when another delivery holds it.
+   */
+  async claimDedup(
+    slot: { channelId: string; fingerprint: string; windowSeconds: number; deliveryId: string },
+    now: Date,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: `dedup#${slot.channelId}#${slot.fingerprint}`,
+            sk: 'dedup',
+            deliveryId: slot.deliveryId,
+            expiresAt: epoch(now) + Math.ceil(slot.windowSeconds),
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR deliveryId = :me',
+          ExpressionAttributeValues: { ':now': epoch(now), ':me': slot.deliveryId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Records a delivery that `dedupWindow` suppressed (listed like any other delivery). */
+  async recordSuppressed(
+    delivery: { deliveryId: string; eventId: string; channelId: string },
+    now: Date,
+  ): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: `delivery#${delivery.deliveryId}`,
+          sk: 'delivery',
+          eventId: delivery.eventId,
+          channelId: delivery.channelId,
+          status: 'suppressed',
+          reason: 'the same notification was sent to this channel within the policy dedupWindow',
+          attempts: 0,
+          createdAt: now.toISOString(),
+          updatedAt: now.toISOString(),
+          gsi1pk: 'delivery',
+          gsi1sk: `${now.toISOString()}#${delivery.deliveryId}`,
+          expiresAt: epoch(now) + this.retentionSeconds,
+        },
+      }),
+    );
   }
 
   /** Gives up the delivery's lease after an attempt that will be retried. */

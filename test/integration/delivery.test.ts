@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
 import {
+  admin,
   deliveryRecords,
   postEvents,
   putEvent,
@@ -231,5 +232,34 @@ describe('delivery through the deployed stack', () => {
       .deliveriesTo('/scoped')
       .map((delivery) => (delivery.payload as DeliveredBody).attributes);
     expect(delivered).toEqual([{ environment: 'production' }]);
+  });
+
+  it('suppresses the same notification to a channel within the policy dedupWindow, and records it', async () => {
+    // Prepare
+    const type = unique('disk.full');
+    const { channelId } = await webhookRoute(receiver, {
+      eventType: type,
+      path: '/dedup-window',
+      policy: { dedupWindow: '1h' },
+    });
+    const notification = { type, source: 'tests', attributes: { host: 'db-1' }, data: { usage: 97 } };
+
+    // Act: the same notification twice (two event ids), then a different one.
+    const first = await postEvents(notification);
+    await receiver.waitFor('/dedup-window', 1, DELIVERY_TIMEOUT_MS);
+    const second = await postEvents(notification);
+    const third = await postEvents({ ...notification, data: { usage: 99 } });
+    await receiver.waitFor('/dedup-window', 2, DELIVERY_TIMEOUT_MS);
+    await sleep(QUIET_MS);
+
+    // Assess
+    expect([first.status, second.status, third.status]).toEqual([202, 202, 202]);
+    const delivered = receiver
+      .deliveriesTo('/dedup-window')
+      .map((delivery) => (delivery.payload as DeliveredBody).data);
+    expect(delivered).toEqual([{ usage: 97 }, { usage: 99 }]);
+    const secondId = (second.json as { events: { id: string }[] }).events[0]?.id ?? '';
+    const shown = await admin('GET', `/v1/events/${secondId}`);
+    expect(shown.json).toMatchObject({ deliveries: [{ channelId, status: 'suppressed', attempts: [] }] });
   });
 });

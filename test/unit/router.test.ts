@@ -4,7 +4,13 @@ import type { HeraldEvent } from '#shared/event.ts';
 import { deliveryIdFor } from '#shared/ids.ts';
 import { DeliveryJob } from '#shared/jobs.ts';
 import { Policy } from '#shared/policy.ts';
-import { type RouterPorts, readIngestMessage, routeEvent, UnroutableMessageError } from '#shared/router.ts';
+import {
+  dedupWindowFor,
+  type RouterPorts,
+  readIngestMessage,
+  routeEvent,
+  UnroutableMessageError,
+} from '#shared/router.ts';
 import { recordingLog } from './support.ts';
 
 const now = new Date('2026-11-23T09:00:05.000Z');
@@ -44,9 +50,22 @@ const fakePorts = (
 ) => {
   const queued: { key: string; body: string }[] = [];
   const routed: { eventId: string; channelIds: readonly string[] }[] = [];
+  const suppressed: { deliveryId: string; channelId: string }[] = [];
+  /** dedup slots: key → holder delivery id */
+  const slots = new Map<string, string>();
   let configReads = 0;
   const logger = recordingLog();
   const ports: RouterPorts = {
+    claimDedup: async ({ channelId, fingerprint, deliveryId }) => {
+      const key = `${channelId}#${fingerprint}`;
+      const holder = slots.get(key);
+      if (holder !== undefined && holder !== deliveryId) return false;
+      slots.set(key, deliveryId);
+      return true;
+    },
+    recordSuppressed: async ({ deliveryId, channelId }) => {
+      suppressed.push({ deliveryId, channelId });
+    },
     claimEvent: async () => ({ status: options.status ?? 'accepted', acceptedAt, created: true }),
     markRouted: async (eventId, deliveries) => {
       routed.push({ eventId, channelIds: Object.keys(deliveries) });
@@ -68,7 +87,7 @@ const fakePorts = (
     },
     logger,
   };
-  return { ports, queued, routed, logger, configReads: () => configReads };
+  return { ports, queued, routed, suppressed, logger, configReads: () => configReads };
 };
 
 describe('routeEvent', () => {
@@ -80,7 +99,7 @@ describe('routeEvent', () => {
     const result = await routeEvent(event, ports, now);
 
     // Assess
-    expect(result).toEqual({ kind: 'routed', channelIds: ['ops', 'audit'] });
+    expect(result).toEqual({ kind: 'routed', channelIds: ['ops', 'audit'], suppressed: [] });
     const jobs = queued.map((entry) => DeliveryJob.parse(JSON.parse(entry.body)));
     expect(jobs).toEqual([
       {
@@ -151,7 +170,7 @@ describe('routeEvent', () => {
     const result = await routeEvent(event, ports, now);
 
     // Assess
-    expect(result).toEqual({ kind: 'routed', channelIds: ['ops'] });
+    expect(result).toEqual({ kind: 'routed', channelIds: ['ops'], suppressed: [] });
     expect(logger.lines.filter((line) => line.level === 'warn')).toEqual([
       expect.objectContaining({ attributes: expect.objectContaining({ channels: ['ghost'] }) }),
     ]);
@@ -168,7 +187,7 @@ describe('routeEvent', () => {
     const result = await routeEvent(event, ports, now);
 
     // Assess
-    expect(result).toEqual({ kind: 'routed', channelIds: [] });
+    expect(result).toEqual({ kind: 'routed', channelIds: [], suppressed: [] });
     expect(queued).toEqual([]);
     expect(routed).toEqual([{ eventId: 'evt-1', channelIds: [] }]);
   });
@@ -272,5 +291,56 @@ describe('readIngestMessage', () => {
       severity: 'info',
       data: detail,
     });
+  });
+});
+
+describe('dedupWindow', () => {
+  const dedupPolicies = [
+    Policy.parse({ id: 'dedup', channels: ['ops'], dedupWindow: '2h' }),
+    Policy.parse({ id: 'plain', channels: ['audit'] }),
+  ];
+
+  it('suppresses the same type, attributes and data to the same channel within the window, and records it', async () => {
+    // Prepare
+    const { ports, queued, suppressed } = fakePorts({ policies: dedupPolicies });
+    const second = { ...event, id: 'evt-2' };
+
+    // Act
+    const first = await routeEvent(event, ports, new Date(acceptedAt));
+    const again = await routeEvent(second, ports, new Date(acceptedAt));
+
+    // Assess
+    expect(first).toMatchObject({ channelIds: ['ops', 'audit'], suppressed: [] });
+    expect(again).toMatchObject({ channelIds: ['audit'], suppressed: ['ops'] });
+    expect(queued.map((entry) => entry.key)).toEqual(['ops', 'audit', 'audit']);
+    expect(suppressed).toEqual([{ deliveryId: deliveryIdFor('evt-2', acceptedAt, 'ops'), channelId: 'ops' }]);
+  });
+
+  it('does not suppress events whose data differs', async () => {
+    const { ports } = fakePorts({ policies: dedupPolicies });
+    await routeEvent(event, ports, new Date(acceptedAt));
+    const other = await routeEvent(
+      { ...event, id: 'evt-3', data: { different: true } },
+      ports,
+      new Date(acceptedAt),
+    );
+    expect(other).toMatchObject({ suppressed: [] });
+  });
+
+  it('does not suppress a retry of the same event (it holds the slot itself)', async () => {
+    const { ports } = fakePorts({ policies: dedupPolicies });
+    await routeEvent(event, ports, new Date(acceptedAt));
+    const retried = await routeEvent(event, ports, new Date(acceptedAt));
+    expect(retried).toMatchObject({ channelIds: ['ops', 'audit'], suppressed: [] });
+  });
+
+  it('takes the shortest window among the policies routing to the channel (none wins)', () => {
+    const policies = [
+      Policy.parse({ id: 'a', channels: ['ops'], dedupWindow: '2h' }),
+      Policy.parse({ id: 'b', channels: ['ops'], dedupWindow: '10m' }),
+      Policy.parse({ id: 'c', channels: ['ops'] }),
+    ];
+    expect(dedupWindowFor(['a', 'b'], policies)).toBe(600);
+    expect(dedupWindowFor(['a', 'c'], policies)).toBe(0);
   });
 });
