@@ -2,13 +2,19 @@ import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Admin } from './constructs/admin.ts';
 import { Delivery } from './constructs/delivery.ts';
-import { Ingest } from './constructs/ingest.ts';
+import { type ForwardRule, Ingest } from './constructs/ingest.ts';
 import { Routing } from './constructs/routing.ts';
 import { Storage } from './constructs/storage.ts';
 
 export interface HeraldProps {
   /** Name of the EventBridge bus whose events Herald ingests. @default 'herald' */
   readonly eventBusName?: string;
+  /**
+   * Also ingest the events matching a pattern on another bus of this account, e.g.
+   * `{ eventBusName: 'default', eventPattern: { source: ['aws.guardduty'] } }`.
+   * @default none
+   */
+  readonly forward?: ForwardRule;
   /**
    * Default retry schedule: entry n is the delay before attempt n + 1 (the first is normally zero), so
    * its length is the number of attempts. Jitter of ±20 % is added.
@@ -76,6 +82,7 @@ export class Herald extends Construct {
       retentionDays,
       ...(props.apiKeyCacheTtl ? { apiKeyCacheTtl: props.apiKeyCacheTtl } : {}),
       ...(props.eventBusName ? { eventBusName: props.eventBusName } : {}),
+      ...(props.forward ? { forward: props.forward } : {}),
     });
     this.delivery = new Delivery(this, 'Delivery', {
       configTable: this.storage.configTable,

@@ -7,7 +7,7 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { EventBus, type EventPattern, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -15,9 +15,18 @@ import { functionEntry } from '../paths.ts';
 import { HeraldFunction } from './herald-function.ts';
 import { QueueWithDlq } from './queues.ts';
 
+/** Events on another bus (e.g. `default`, where AWS services publish) that Herald ingests too. */
+export interface ForwardRule {
+  readonly eventBusName: string;
+  /** Which events: an EventBridge pattern (it must not be empty). */
+  readonly eventPattern: EventPattern;
+}
+
 export interface IngestProps {
   readonly stateTable: ITableV2;
   readonly configTable: ITableV2;
+  /** Also ingest matching events from another bus in this account (SPEC §2). @default none */
+  readonly forward?: ForwardRule;
   /** How long the HTTP API caches an API key's verdict. @default Duration.seconds(30) */
   readonly apiKeyCacheTtl?: Duration;
   /** @default 'herald' */
@@ -93,5 +102,13 @@ export class Ingest extends Construct {
       eventPattern: { account: [Stack.of(this).account] },
       targets: [new SqsQueue(this.queue.queue)],
     });
+    if (props.forward !== undefined) {
+      new Rule(this, 'ForwardToIngestQueue', {
+        eventBus: EventBus.fromEventBusName(this, 'ForwardedBus', props.forward.eventBusName),
+        description: `Events matching the pattern on ${props.forward.eventBusName} are ingested by Herald`,
+        eventPattern: props.forward.eventPattern,
+        targets: [new SqsQueue(this.queue.queue)],
+      });
+    }
   }
 }

@@ -189,3 +189,20 @@ describe('API key authorizer', () => {
     });
   });
 });
+
+describe('forwarding from another bus', () => {
+  it('adds a rule on the named bus that sends matching events to the ingest queue', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new HeraldStack(app, 'Forwarding', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+      herald: { forward: { eventBusName: 'default', eventPattern: { source: ['aws.guardduty'] } } },
+    });
+    const forwarding = Template.fromStack(stack);
+    forwarding.resourceCountIs('AWS::Events::Rule', 2);
+    forwarding.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: 'default',
+      EventPattern: { source: ['aws.guardduty'] },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('IngestQueue'), 'Arn'] } })],
+    });
+  });
+});
