@@ -52,10 +52,21 @@ export type SecretRef = z.infer<typeof SecretRef>;
 export const isSecretRef = (value: unknown): value is SecretRef => SecretRef.safeParse(value).success;
 
 /** The secret part of a webhook channel once resolved: what the deliver function signs and sends with. */
+/** How long a replaced signing secret keeps signing too, so receivers can switch over (SPEC §3). */
+export const SIGNING_SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
+
+/** Signing secrets that were replaced and still sign until `until`. */
+export const PreviousSigningSecrets = z
+  .array(z.strictObject({ secret: SigningSecret, until: z.string() }))
+  .max(10)
+  .default([]);
+export type PreviousSigningSecrets = z.infer<typeof PreviousSigningSecrets>;
+
 export const WebhookSecret = z.strictObject({
   url: WebhookUrl,
   headers: Headers.default({}),
   signingSecret: SigningSecret,
+  previousSigningSecrets: PreviousSigningSecrets,
 });
 export type WebhookSecret = z.infer<typeof WebhookSecret>;
 
@@ -153,6 +164,9 @@ export const resolveWebhookSecret = async (
     const own = await readSecret(record.secretArn);
     if (typeof own === 'object' && own !== null) {
       for (const field of record.inlineSecrets) values[field] = (own as Record<string, unknown>)[field];
+      if (record.inlineSecrets.includes('signingSecret')) {
+        values.previousSigningSecrets = (own as Record<string, unknown>).previousSigningSecrets;
+      }
     }
   }
   for (const [field, ref] of Object.entries(record.secretRefs)) {
@@ -163,4 +177,24 @@ export const resolveWebhookSecret = async (
         : undefined;
   }
   return WebhookSecret.parse(values);
+};
+
+/**
+ * The previous signing secrets to keep after a write: the replaced one for the grace period (when the
+ * secret changed), and those still within theirs.
+ */
+export const rotateSigningSecrets = (
+  replaced: unknown,
+  next: unknown,
+  current: unknown,
+  now: Date,
+): PreviousSigningSecrets => {
+  const kept = PreviousSigningSecrets.catch([])
+    .parse(current)
+    .filter((entry) => Date.parse(entry.until) > now.getTime() && entry.secret !== next);
+  if (typeof replaced !== 'string' || replaced === next || typeof next !== 'string') return kept;
+  return [
+    { secret: replaced, until: new Date(now.getTime() + SIGNING_SECRET_GRACE_MS).toISOString() },
+    ...kept,
+  ].slice(0, 10);
 };

@@ -7,6 +7,7 @@ import {
   type InlineSecrets,
   isSecretRef,
   newSigningSecret,
+  rotateSigningSecrets,
   SECRET_FIELDS,
   type SecretField,
   type SecretRef,
@@ -176,7 +177,15 @@ export class ChannelAdmin {
       ...(next.retry === undefined ? {} : { retry: next.retry }),
     };
     await this.deps.config.putVersioned('channel', record, current?.version);
-    if (inlineFields.length > 0) await this.deps.secrets.write(`${this.deps.secretPrefix}${id}`, inline);
+    if (inlineFields.length > 0) {
+      const previousSigningSecrets = rotateSigningSecrets(
+        current?.inlineSecrets.includes('signingSecret') ? currentInline.signingSecret : undefined,
+        inline.signingSecret,
+        (currentInline as Record<string, unknown>).previousSigningSecrets,
+        now,
+      );
+      await this.deps.secrets.write(`${this.deps.secretPrefix}${id}`, { ...inline, previousSigningSecrets });
+    }
     return { kind: 'written', created: current === undefined, view: toChannelView(record) };
   }
 

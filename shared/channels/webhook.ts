@@ -38,11 +38,19 @@ export const renderWebhook = (
   event: HeraldEvent,
   context: DeliveryContext,
   settings: WebhookSettings,
-  secret: WebhookSecret,
+  secret: Omit<WebhookSecret, 'previousSigningSecrets'> &
+    Partial<Pick<WebhookSecret, 'previousSigningSecrets'>>,
   now: Date,
 ): SafeRequest => {
   const body = webhookBody(event, context);
-  const signature = new Webhook(secret.signingSecret).sign(context.deliveryId, now, body);
+  // While a secret rotates, every valid secret signs: `v1,<a> v1,<b>` (Standard Webhooks).
+  const secrets = [
+    secret.signingSecret,
+    ...(secret.previousSigningSecrets ?? [])
+      .filter((previous) => Date.parse(previous.until) > now.getTime())
+      .map((previous) => previous.secret),
+  ];
+  const signature = secrets.map((key) => new Webhook(key).sign(context.deliveryId, now, body)).join(' ');
   return {
     url: secret.url,
     method: settings.method,

@@ -1,6 +1,6 @@
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newSigningSecret } from '#shared/channel.ts';
+import { newSigningSecret, rotateSigningSecrets } from '#shared/channel.ts';
 import {
   type DeliveryContext,
   renderWebhook,
@@ -200,5 +200,58 @@ describe('sendWebhook', () => {
       bodySnippet: '',
     }));
     expect(result.outcome).toMatchObject({ kind: 'retry', status: 429, retryAfterSeconds: 30 });
+  });
+});
+
+describe('signing while a secret rotates', () => {
+  const now = new Date('2026-11-23T09:00:00Z');
+  const previous = newSigningSecret();
+  const current = newSigningSecret();
+  const headersOf = (request: ReturnType<typeof renderWebhook>) => ({
+    'webhook-id': request.headers['webhook-id'] ?? '',
+    'webhook-timestamp': request.headers['webhook-timestamp'] ?? '',
+    'webhook-signature': request.headers['webhook-signature'] ?? '',
+  });
+
+  it('signs with the new and the previous secret, so receivers on either verify', () => {
+    const rotating = {
+      url: 'https://example.com',
+      headers: {},
+      signingSecret: current,
+      previousSigningSecrets: [{ secret: previous, until: '2026-11-24T09:00:00Z' }],
+    };
+    const request = renderWebhook(event, context, settings, rotating, now);
+    expect(request.headers['webhook-signature']?.split(' ')).toHaveLength(2);
+    // Receivers check the timestamp against their clock, so verify a request rendered now.
+    const live = renderWebhook(
+      event,
+      context,
+      settings,
+      { ...rotating, previousSigningSecrets: [{ secret: previous, until: '2999-01-01T00:00:00Z' }] },
+      new Date(),
+    );
+    expect(new Webhook(current).verify(live.body, headersOf(live))).toBeTruthy();
+    expect(new Webhook(previous).verify(live.body, headersOf(live))).toBeTruthy();
+  });
+
+  it('stops signing with a previous secret once its grace period is over', () => {
+    const expired = {
+      url: 'https://example.com',
+      headers: {},
+      signingSecret: current,
+      previousSigningSecrets: [{ secret: previous, until: '2026-11-23T08:00:00Z' }],
+    };
+    const request = renderWebhook(event, context, settings, expired, now);
+    expect(request.headers['webhook-signature']?.split(' ')).toHaveLength(1);
+  });
+
+  it('keeps a replaced secret for 24 hours, and nothing when the secret did not change', () => {
+    expect(rotateSigningSecrets(previous, current, [], now)).toEqual([
+      { secret: previous, until: '2026-11-24T09:00:00.000Z' },
+    ]);
+    expect(rotateSigningSecrets(current, current, [], now)).toEqual([]);
+    expect(
+      rotateSigningSecrets(current, current, [{ secret: previous, until: '2026-11-23T08:00:00Z' }], now),
+    ).toEqual([]);
   });
 });
