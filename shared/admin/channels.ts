@@ -1,5 +1,4 @@
 import type { ConfigRepository, Page } from '../aws/config-repository.ts';
-import { PreconditionFailedError } from '../aws/config-repository.ts';
 import type { StateRepository } from '../aws/state-repository.ts';
 import {
   ChannelInput,
@@ -14,11 +13,19 @@ import {
   type SecretStore,
 } from '../channel.ts';
 import { InvalidChannelSecretError, sendToChannel } from '../channels/send.ts';
-import { ValidationError } from '../errors.ts';
 import type { HeraldEvent } from '../event.ts';
 import type { SafeRequestOptions } from '../http/safe-request.ts';
 import { newEventId } from '../ids.ts';
-import { type AdminRequest, etagOf, ifMatch, notFound, parseBody, pathId } from './request.ts';
+import {
+  type AdminRequest,
+  assertBodyId,
+  checkIfMatch,
+  etagOf,
+  notFound,
+  parseBody,
+  pathId,
+  sameJson,
+} from './request.ts';
 import { validateTargetUrl } from './targets.ts';
 
 /** What recording a test-send needs of the state table. */
@@ -72,8 +79,6 @@ export type PutResult<V> =
       readonly etag: string | null;
     };
 
-const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-
 /** Admin operations on channels: CRUD with ETags, secrets kept apart, and test-sends. */
 export class ChannelAdmin {
   constructor(private readonly deps: ChannelAdminDeps) {}
@@ -96,11 +101,7 @@ export class ChannelAdmin {
   async put(request: AdminRequest, dryRun: boolean, now: Date): Promise<PutResult<ChannelView>> {
     const id = pathId(request);
     const input = parseBody(request, ChannelInput);
-    if (input.id !== undefined && input.id !== id) {
-      throw new ValidationError('invalid_request', 'the body id differs from the path id', [
-        { path: 'id', message: `expected ${id}` },
-      ]);
-    }
+    assertBodyId(id, input.id);
     if (typeof input.config.url === 'string') {
       await validateTargetUrl(input.config.url, 'config.url', this.deps.http.allowPrivateTargets);
     }
@@ -256,17 +257,3 @@ export class ChannelAdmin {
     return { ok: error === null, status, latencyMs, error };
   }
 }
-
-/** 412 when `If-Match` is given and does not name the current version. */
-export const checkIfMatch = (
-  request: AdminRequest,
-  currentVersion: number | undefined,
-  kind: string,
-  id: string,
-): void => {
-  const wanted = ifMatch(request);
-  if (wanted === undefined || (wanted === '*' && currentVersion !== undefined)) return;
-  if (currentVersion === undefined || wanted !== etagOf(currentVersion)) {
-    throw new PreconditionFailedError(`${kind} ${id} does not match If-Match ${wanted}`);
-  }
-};

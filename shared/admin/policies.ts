@@ -1,9 +1,16 @@
 import type { ConfigRepository, Page } from '../aws/config-repository.ts';
-import { ValidationError } from '../errors.ts';
 import { PolicyInput, PolicyRecord } from '../policy.ts';
 import type { PutResult } from './channels.ts';
-import { checkIfMatch } from './channels.ts';
-import { type AdminRequest, etagOf, notFound, parseBody, pathId } from './request.ts';
+import {
+  type AdminRequest,
+  assertBodyId,
+  checkIfMatch,
+  etagOf,
+  notFound,
+  parseBody,
+  pathId,
+  sameJson,
+} from './request.ts';
 
 /** A policy as the admin API returns it. */
 export const toPolicyView = (record: PolicyRecord) => {
@@ -12,7 +19,6 @@ export const toPolicyView = (record: PolicyRecord) => {
 };
 export type PolicyView = ReturnType<typeof toPolicyView> & { warnings?: string[] };
 
-const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 const COMPARED = [
   'description',
   'enabled',
@@ -45,11 +51,7 @@ export class PolicyAdmin {
   ): Promise<PutResult<PolicyView> & { warnings: string[] }> {
     const id = pathId(request);
     const input = parseBody(request, PolicyInput);
-    if (input.id !== undefined && input.id !== id) {
-      throw new ValidationError('invalid_request', 'the body id differs from the path id', [
-        { path: 'id', message: `expected ${id}` },
-      ]);
-    }
+    assertBodyId(id, input.id);
     const current = await this.config.getPolicy(id);
     checkIfMatch(request, current?.version, 'policy', id);
     const missing = await Promise.all(

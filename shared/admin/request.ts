@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import { PreconditionFailedError } from '../aws/config-repository.ts';
 import { HttpError, ValidationError } from '../errors.ts';
 import { toFieldIssues } from '../issues.ts';
 import { ResourceId } from '../policy.ts';
@@ -78,3 +79,29 @@ export const isDryRun = (request: AdminRequest): boolean => request.query.dryRun
 
 export const notFound = (what: string, id: string): HttpError =>
   new HttpError(404, 'not_found', `${what} ${id} does not exist`);
+
+/** A body `id`, when given, must be the path's. */
+export const assertBodyId = (pathIdValue: string, bodyId: string | undefined): void => {
+  if (bodyId !== undefined && bodyId !== pathIdValue) {
+    throw new ValidationError('invalid_request', 'the body id differs from the path id', [
+      { path: 'id', message: `expected ${pathIdValue}` },
+    ]);
+  }
+};
+
+/** 412 when `If-Match` is given and does not name the current version. */
+export const checkIfMatch = (
+  request: AdminRequest,
+  currentVersion: number | undefined,
+  kind: string,
+  id: string,
+): void => {
+  const wanted = ifMatch(request);
+  if (wanted === undefined || (wanted === '*' && currentVersion !== undefined)) return;
+  if (currentVersion === undefined || wanted !== etagOf(currentVersion)) {
+    throw new PreconditionFailedError(`${kind} ${id} does not match If-Match ${wanted}`);
+  }
+};
+
+/** Whether two stored values are the same (for dry-run diffs). */
+export const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);

@@ -378,14 +378,6 @@ export class StateRepository {
     await this.finish(deliveryId, 'dead', now, reason);
   }
 
-  /** Reads a delivery's status (tests and the admin API). */
-  async deliveryStatus(deliveryId: string): Promise<DeliveryStatus | undefined> {
-    const result = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' } }),
-    );
-    return result.Item?.status as DeliveryStatus | undefined;
-  }
-
   private async finish(
     deliveryId: string,
     status: DeliveryStatus,

@@ -8,11 +8,12 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { apiUrl, useEmulator } from '../../scripts/lib/local-aws.ts';
 import type { WebhookReceiver } from '../../scripts/lib/receiver.ts';
 import { signedFetch } from '../../scripts/lib/signed-fetch.ts';
+import { StateRepository } from '../../shared/aws/state-repository.ts';
 import { newSigningSecret } from '../../shared/channel.ts';
 import type { PolicyInput } from '../../shared/policy.ts';
 
@@ -164,21 +165,8 @@ export const webhookRoute = async (
 };
 
 /** Reads the delivery's state and attempts from the state table. */
-export const deliveryRecords = async (deliveryId: string) => {
-  const result = await db.send(
-    new QueryCommand({
-      TableName: output('StateTableName'),
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': `delivery#${deliveryId}` },
-      ConsistentRead: true,
-    }),
-  );
-  const items = result.Items ?? [];
-  return {
-    delivery: items.find((item) => item.sk === 'delivery'),
-    attempts: items.filter((item) => String(item.sk).startsWith('attempt#')),
-  };
-};
+export const deliveryRecords = (deliveryId: string) =>
+  new StateRepository(db, output('StateTableName'), 0).getDelivery(deliveryId);
 
 /** Puts a message on a queue (used to plant a dead letter). */
 export const sendToQueue = async (
