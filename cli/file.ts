@@ -140,7 +140,11 @@ export const parseStructured = <S extends z.ZodType>(
       message: missing ? 'required' : issue.message,
     };
   });
-  throw new FileError(file, dedupeProblems(problems));
+  // In file order, as an editor lists them.
+  const byLine = dedupeProblems(problems).sort(
+    (a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER),
+  );
+  throw new FileError(file, byLine);
 };
 
 const dedupeProblems = (problems: readonly FileProblem[]): FileProblem[] => {

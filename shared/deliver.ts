@@ -1,13 +1,53 @@
 import type { AttemptRecord, AttemptStart } from './aws/state-repository.ts';
-import type { ChannelRecord, ReadSecret } from './channel.ts';
-import { InvalidChannelSecretError, sendToChannel } from './channels/send.ts';
-import type { AttemptResult } from './channels/webhook.ts';
-import type { SafeRequestOptions } from './http/safe-request.ts';
+import type { ChannelRecord, ReadSecret } from './channels/record.ts';
+import { InvalidChannelConfigError, sendToChannel } from './channels/send.ts';
+import type { AttemptResult, DeliveryContext, Transports } from './channels/types.ts';
+import type { HeraldEvent } from './event.ts';
 import type { DeliveryJob } from './jobs.ts';
 import type { Log } from './log.ts';
 import { RetrySchedule } from './retry.ts';
 
-export interface DeliverPorts {
+/** What making and recording one attempt needs: deliver and test-send both provide it. */
+export interface AttemptPorts {
+  recordAttempt(attempt: AttemptRecord, now: Date): Promise<void>;
+  /** Reads a secret's JSON value (cached in the deliver function). */
+  readSecret: ReadSecret;
+  transports: Transports;
+}
+
+/**
+ * Makes one attempt of an event to a channel and records it, whatever it came to: a channel whose
+ * config cannot make a message is a failed attempt with the reason; a secret that cannot be read, one
+ * that is retried.
+ */
+export const attemptDelivery = async (
+  channel: ChannelRecord,
+  event: HeraldEvent,
+  context: DeliveryContext,
+  seq: number,
+  ports: AttemptPorts,
+  now: () => Date,
+): Promise<AttemptResult> => {
+  const sentAt = now();
+  let result: AttemptResult;
+  try {
+    result = await sendToChannel(channel, event, context, {
+      readSecret: ports.readSecret,
+      transports: ports.transports,
+      now: sentAt,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    result =
+      error instanceof InvalidChannelConfigError
+        ? { outcome: { kind: 'failed', error: message }, latencyMs: 0 }
+        : { outcome: { kind: 'retry', error: `could not prepare the delivery: ${message}` }, latencyMs: 0 };
+  }
+  await ports.recordAttempt(toAttemptRecord(context.deliveryId, context.attempt, seq, sentAt, result), now());
+  return result;
+};
+
+export interface DeliverPorts extends AttemptPorts {
   beginAttempt(
     deliveryId: string,
     refs: { eventId: string; channelId: string },
@@ -15,12 +55,9 @@ export interface DeliverPorts {
   ): Promise<AttemptStart>;
   /** Gives up the delivery's lease after an attempt that will be retried. */
   releaseLease(deliveryId: string): Promise<void>;
-  recordAttempt(attempt: AttemptRecord, now: Date): Promise<void>;
   markDelivered(deliveryId: string, now: Date): Promise<boolean>;
   markDead(deliveryId: string, reason: string, now: Date): Promise<void>;
   channel(id: string): Promise<ChannelRecord | undefined>;
-  /** Reads a secret's JSON value (cached). */
-  readSecret: ReadSecret;
   disableChannel(id: string, reason: string, at: string): Promise<void>;
   /** Puts the job on the dead-letter queue with the reason. */
   deadLetter(job: DeliveryJob, reason: string): Promise<void>;
@@ -29,7 +66,6 @@ export interface DeliverPorts {
 
 export interface DeliverSettings {
   readonly defaultSchedule: RetrySchedule;
-  readonly http: SafeRequestOptions;
 }
 
 /** What happens to the job's message after this attempt. */
@@ -79,30 +115,34 @@ export const deliverJob = async (
     return { kind: 'done', detail: 'dead-lettered' };
   };
 
-  let channel: ChannelRecord | undefined;
-  const sentAt = now();
+  const loaded = await ports.channel(channelId).then(
+    (channel) => ({ channel }),
+    (error: unknown) => ({ readError: error instanceof Error ? error.message : String(error) }),
+  );
+  const channel = 'channel' in loaded ? loaded.channel : undefined;
   let result: AttemptResult;
-  try {
-    channel = await ports.channel(channelId);
-    if (channel === undefined) return deadLetter(`channel ${channelId} does not exist`);
-    if (!channel.enabled) return deadLetter(`channel ${channelId} is disabled`);
-    result = await sendToChannel(
+  if ('readError' in loaded) {
+    // Reading the channel failed: an attempt like any other, retried on schedule and dead-lettered
+    // with this reason when the schedule is spent.
+    result = {
+      outcome: { kind: 'retry', error: `could not prepare the delivery: ${loaded.readError}` },
+      latencyMs: 0,
+    };
+    await ports.recordAttempt(toAttemptRecord(deliveryId, attempt, seq, now(), result), now());
+  } else if (channel === undefined) {
+    return deadLetter(`channel ${channelId} does not exist`);
+  } else if (!channel.enabled) {
+    return deadLetter(`channel ${channelId} is disabled`);
+  } else {
+    result = await attemptDelivery(
       channel,
       event,
       { deliveryId, attempt, channelId, policyIds: job.policyIds },
-      { readSecret: ports.readSecret, http: settings.http, now: sentAt },
+      seq,
+      ports,
+      now,
     );
-  } catch (error) {
-    if (error instanceof InvalidChannelSecretError) return deadLetter(error.message);
-    // Reading the channel or its secrets failed: an attempt like any other, retried on schedule and
-    // dead-lettered with this reason when the schedule is spent.
-    const message = error instanceof Error ? error.message : String(error);
-    result = {
-      outcome: { kind: 'retry', error: `could not prepare the delivery: ${message}` },
-      latencyMs: 0,
-    };
   }
-  await ports.recordAttempt(toAttemptRecord(deliveryId, attempt, seq, sentAt, result), now());
 
   const { outcome } = result;
   ports.logger.info('delivery attempt', {

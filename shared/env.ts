@@ -31,3 +31,16 @@ export const boolEnv = (name: string, fallback: boolean, env: Env = process.env)
   }
   return raw === 'true';
 };
+
+/** Reads an optional comma-separated list environment variable (empty entries dropped). */
+export const listEnv = (name: string, env: Env = process.env): string[] =>
+  (env[name] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+
+/** Reads an optional string environment variable. */
+export const optionalEnv = (name: string, env: Env = process.env): string | undefined => {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+};

@@ -1,4 +1,4 @@
-import type { ChannelRecord } from './channel.ts';
+import type { ChannelRecord } from './channels/record.ts';
 import { EventInput, type HeraldEvent, normalizeEvent } from './event.ts';
 import { EventBridgeEvent, fromEventBridge } from './eventbridge.ts';
 import { dedupFingerprint, deliveryIdFor } from './ids.ts';

@@ -1,6 +1,6 @@
 /** `herald channels list|get|put|delete|test`. */
 import type { Command } from 'commander';
-import { ChannelInput } from '#shared/channel.ts';
+import { ChannelInput } from '#shared/channels/registry.ts';
 import type { ChannelView } from '../client.ts';
 import { type CliContext, QuietExit } from '../context.ts';
 import { readStructured } from '../file.ts';

@@ -2,6 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
@@ -16,7 +18,8 @@ import { ConfigRepository } from '#shared/aws/config-repository.ts';
 import { Queue } from '#shared/aws/queue.ts';
 import { secretsManagerStore } from '#shared/aws/secret-store.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
-import { boolEnv, intEnv, requireEnv } from '#shared/env.ts';
+import { createTransports } from '#shared/channels/transports.ts';
+import { boolEnv, intEnv, listEnv, optionalEnv, requireEnv } from '#shared/env.ts';
 import { httpErrors, requestBody } from '#shared/http/api.ts';
 
 const logger = new Logger({ serviceName: 'herald-admin' });
@@ -25,13 +28,25 @@ const sqs = new SQSClient({});
 const config = new ConfigRepository(db, requireEnv('CONFIG_TABLE_NAME'), logger);
 const state = new StateRepository(db, requireEnv('STATE_TABLE_NAME'), intEnv('RETENTION_DAYS', 30) * 86_400);
 const secrets = secretsManagerStore(new SecretsManagerClient({}));
+const allowPrivateTargets = boolEnv('ALLOW_PRIVATE_TARGETS', false);
+const smtpTrustedCa = optionalEnv('SMTP_TRUSTED_CA');
 const routes = adminRoutes({
   channels: new ChannelAdmin({
     config,
     secrets,
     state,
     secretPrefix: requireEnv('SECRET_PREFIX'),
-    http: { allowPrivateTargets: boolEnv('ALLOW_PRIVATE_TARGETS', false) },
+    targets: {
+      allowPrivateTargets,
+      snsTopicArns: listEnv('SNS_TOPIC_ARNS'),
+      sesIdentities: listEnv('SES_IDENTITIES'),
+    },
+    transports: createTransports({
+      allowPrivateTargets,
+      sns: new SNSClient({}),
+      ses: new SESv2Client({}),
+      ...(smtpTrustedCa === undefined ? {} : { smtpTrustedCa }),
+    }),
   }),
   policies: new PolicyAdmin(config),
   apiKeys: new ApiKeyAdmin(config),

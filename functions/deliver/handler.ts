@@ -2,6 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
@@ -10,8 +12,9 @@ import { ConfigRepository } from '#shared/aws/config-repository.ts';
 import { Queue } from '#shared/aws/queue.ts';
 import { secretsManagerStore } from '#shared/aws/secret-store.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
+import { createTransports } from '#shared/channels/transports.ts';
 import { type DeliverSettings, deliverJob } from '#shared/deliver.ts';
-import { boolEnv, intEnv, requireEnv } from '#shared/env.ts';
+import { boolEnv, intEnv, optionalEnv, requireEnv } from '#shared/env.ts';
 import { DeliveryJob } from '#shared/jobs.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, scheduleEnv } from '#shared/retry.ts';
 import { processBatch, RetryLaterError } from '#shared/sqs-batch.ts';
@@ -32,9 +35,15 @@ const secrets = new TtlCache(
   intEnv('SECRET_CACHE_SECONDS', 300) * 1000,
   secretsManagerStore(new SecretsManagerClient({})).read,
 );
+const smtpTrustedCa = optionalEnv('SMTP_TRUSTED_CA');
+const transports = createTransports({
+  allowPrivateTargets: boolEnv('ALLOW_PRIVATE_TARGETS', false),
+  sns: new SNSClient({}),
+  ses: new SESv2Client({}),
+  ...(smtpTrustedCa === undefined ? {} : { smtpTrustedCa }),
+});
 const settings: DeliverSettings = {
   defaultSchedule: scheduleEnv('RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE_SECONDS),
-  http: { allowPrivateTargets: boolEnv('ALLOW_PRIVATE_TARGETS', false) },
 };
 
 const deliverRecord = async (record: SQSRecord): Promise<void> => {
@@ -56,6 +65,7 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
       markDead: (deliveryId, reason, now) => state.markDead(deliveryId, reason, now),
       channel: (id) => channels.get(id),
       readSecret: (secretId) => secrets.get(secretId),
+      transports,
       disableChannel: async (id, reason, at) => {
         await configRepository.disableChannel(id, reason, at);
         channels.invalidate(id);

@@ -1,20 +1,10 @@
 import type { ConfigRepository, Page } from '../aws/config-repository.ts';
 import type { StateRepository } from '../aws/state-repository.ts';
-import {
-  ChannelInput,
-  ChannelRecord,
-  type InlineSecrets,
-  isSecretRef,
-  newSigningSecret,
-  rotateSigningSecrets,
-  SECRET_FIELDS,
-  type SecretField,
-  type SecretRef,
-  type SecretStore,
-} from '../channel.ts';
-import { InvalidChannelSecretError, sendToChannel } from '../channels/send.ts';
+import { ChannelRecord, isSecretRef, type SecretRef, type SecretStore } from '../channels/record.ts';
+import { ChannelInput, channelType, pickSettings } from '../channels/registry.ts';
+import type { ChannelType, Transports } from '../channels/types.ts';
+import { attemptDelivery } from '../deliver.ts';
 import type { HeraldEvent } from '../event.ts';
-import type { SafeRequestOptions } from '../http/safe-request.ts';
 import { newEventId } from '../ids.ts';
 import {
   type AdminRequest,
@@ -26,7 +16,7 @@ import {
   pathId,
   sameJson,
 } from './request.ts';
-import { validateTargetUrl } from './targets.ts';
+import { type TargetPolicy, validateTargets } from './targets.ts';
 
 /** What recording a test-send needs of the state table. */
 export type AttemptRecorder = Pick<
@@ -39,7 +29,8 @@ export interface ChannelAdminDeps {
   readonly secrets: SecretStore;
   readonly state: AttemptRecorder;
   readonly secretPrefix: string;
-  readonly http: SafeRequestOptions;
+  readonly targets: TargetPolicy;
+  readonly transports: Transports;
 }
 
 /** A secret field as reads show it: never the value. */
@@ -47,21 +38,20 @@ type SecretFieldView = { configured: true } | SecretRef;
 
 /** A channel as the admin API returns it (SPEC §3: secret fields show `configured: true`). */
 export const toChannelView = (record: ChannelRecord) => {
-  const secretFields: Partial<Record<SecretField, SecretFieldView>> = {};
-  for (const field of SECRET_FIELDS) {
-    const ref = record.secretRefs[field];
-    if (ref !== undefined) secretFields[field] = ref;
-    else if (record.inlineSecrets.includes(field)) secretFields[field] = { configured: true };
-  }
+  const secretFields: Record<string, SecretFieldView> = {};
+  for (const [field, ref] of Object.entries(record.secretRefs)) secretFields[field] = ref;
+  for (const field of record.inlineSecrets) secretFields[field] = { configured: true };
   return {
     id: record.id,
     type: record.type,
     enabled: record.enabled,
     ...(record.description === undefined ? {} : { description: record.description }),
+    ...(record.target === undefined ? {} : { target: record.target }),
     ...(record.events === undefined ? {} : { events: record.events }),
     ...(record.retry === undefined ? {} : { retry: record.retry }),
+    ...(record.template === undefined ? {} : { template: record.template }),
     ...(record.disabledReason === undefined ? {} : { disabledReason: record.disabledReason }),
-    config: { ...record.settings, ...secretFields },
+    config: { ...record.settings, ...secretFields } as Record<string, unknown>,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     etag: etagOf(record.version),
@@ -95,58 +85,72 @@ export class ChannelAdmin {
   }
 
   /**
-   * Creates or replaces a channel. Secret fields left out keep their stored value (a new channel gets
-   * a generated `signingSecret`); with `dryRun` nothing is written and the plan is returned.
+   * Creates or replaces a channel. Secret fields left out keep their stored value (the type may
+   * generate one, as a webhook's `signingSecret`); with `dryRun` nothing is written and the plan is
+   * returned.
    */
   async put(request: AdminRequest, dryRun: boolean, now: Date): Promise<PutResult<ChannelView>> {
     const id = pathId(request);
     const input = parseBody(request, ChannelInput);
     assertBodyId(id, input.id);
-    if (typeof input.config.url === 'string') {
-      await validateTargetUrl(input.config.url, 'config.url', this.deps.http.allowPrivateTargets);
-    }
+    const type = channelType(input.type) as ChannelType;
+    const config = input.config as Record<string, unknown>;
+    const settings = type.settings.parse(pickSettings(type, config));
+    const given = Object.fromEntries(
+      Object.keys(type.secretFields).flatMap((field) =>
+        config[field] === undefined ? [] : [[field, config[field]]],
+      ),
+    );
+    const inlineGiven = Object.fromEntries(Object.entries(given).filter(([, value]) => !isSecretRef(value)));
+    await validateTargets(type.targets(settings, inlineGiven), this.deps.targets);
+
     const current = await this.deps.config.getChannel(id);
     checkIfMatch(request, current?.version, 'channel', id);
-
-    const currentInline: InlineSecrets =
-      current?.secretArn !== undefined && current.inlineSecrets.length > 0
-        ? ((await this.deps.secrets.read(current.secretArn)) as InlineSecrets)
+    // A channel that changes type starts from no stored secrets.
+    const kept = current?.type === input.type ? current : undefined;
+    const stored: Record<string, unknown> =
+      kept?.secretArn !== undefined && kept.inlineSecrets.length > 0
+        ? ((await this.deps.secrets.read(kept.secretArn)) as Record<string, unknown>)
         : {};
-    const inline: InlineSecrets = {};
-    const refs: Partial<Record<SecretField, SecretRef>> = {};
-    for (const field of SECRET_FIELDS) {
-      const given = input.config[field];
-      if (isSecretRef(given)) refs[field] = given;
-      else if (given !== undefined) inline[field] = given;
-      else if (current?.secretRefs[field] !== undefined) refs[field] = current.secretRefs[field];
-      else if (current?.inlineSecrets.includes(field)) inline[field] = currentInline[field];
-      else if (field === 'signingSecret') inline[field] = newSigningSecret();
+
+    const inline: Record<string, unknown> = {};
+    const refs: Record<string, SecretRef> = {};
+    for (const field of Object.keys(type.secretFields)) {
+      const value = given[field];
+      const keptRef = kept?.secretRefs[field];
+      if (isSecretRef(value)) refs[field] = value;
+      else if (value !== undefined) inline[field] = value;
+      else if (keptRef !== undefined) refs[field] = keptRef;
+      else if (kept?.inlineSecrets.includes(field)) inline[field] = stored[field];
     }
+    const secretValue = type.prepareSecrets(inline, stored, now, new Set(Object.keys(refs)));
+    const inlineFields = Object.keys(type.secretFields).filter((field) => secretValue[field] !== undefined);
 
     const next = {
+      type: input.type,
       enabled: input.enabled,
       description: input.description,
       events: input.events,
       retry: input.retry,
-      settings: { method: input.config.method, timeoutMs: input.config.timeoutMs },
+      template: input.template,
     };
     if (dryRun) {
       if (current === undefined) return { kind: 'planned', action: 'create', changes: [], etag: null };
+      const settingKeys = new Set([...Object.keys(settings), ...Object.keys(current.settings)]);
       const changes = [
-        ...(['enabled', 'description', 'events', 'retry'] as const).filter(
+        ...(['type', 'enabled', 'description', 'events', 'retry', 'template'] as const).filter(
           (key) => !sameJson(next[key], current[key]),
         ),
-        ...(['method', 'timeoutMs'] as const)
-          .filter((key) => next.settings[key] !== current.settings[key])
+        ...[...settingKeys]
+          .filter((key) => !sameJson(settings[key], current.settings[key]))
           .map((key) => `config.${key}`),
-        ...SECRET_FIELDS.filter(
-          (field) =>
-            !sameJson(refs[field], current.secretRefs[field]) ||
-            !sameJson(
-              inline[field],
-              current.inlineSecrets.includes(field) ? currentInline[field] : undefined,
-            ),
-        ).map((field) => `config.${field}`),
+        ...Object.keys(type.secretFields)
+          .filter(
+            (field) =>
+              !sameJson(refs[field], kept?.secretRefs[field]) ||
+              !sameJson(secretValue[field], kept?.inlineSecrets.includes(field) ? stored[field] : undefined),
+          )
+          .map((field) => `config.${field}`),
       ];
       return {
         kind: 'planned',
@@ -156,17 +160,17 @@ export class ChannelAdmin {
       };
     }
 
-    const inlineFields = SECRET_FIELDS.filter((field) => inline[field] !== undefined);
     // The record is written first, conditionally: a refused write (412) changes no secret. The secret
     // follows; a delivery that reads the record in between and cannot read the secret yet is an attempt
     // that is retried.
-    const secretArn =
-      inlineFields.length > 0 ? (current?.secretArn ?? `${this.deps.secretPrefix}${id}`) : current?.secretArn;
+    const secretName = `${this.deps.secretPrefix}${id}`;
+    const secretArn = inlineFields.length > 0 ? (current?.secretArn ?? secretName) : current?.secretArn;
     const record: ChannelRecord = {
       id,
       type: input.type,
       enabled: next.enabled,
-      settings: next.settings,
+      settings,
+      target: type.summary(settings, secretValue),
       inlineSecrets: inlineFields,
       secretRefs: refs,
       createdAt: current?.createdAt ?? now.toISOString(),
@@ -176,17 +180,10 @@ export class ChannelAdmin {
       ...(next.description === undefined ? {} : { description: next.description }),
       ...(next.events === undefined ? {} : { events: next.events }),
       ...(next.retry === undefined ? {} : { retry: next.retry }),
+      ...(next.template === undefined ? {} : { template: next.template }),
     };
     await this.deps.config.putVersioned('channel', record, current?.version);
-    if (inlineFields.length > 0) {
-      const previousSigningSecrets = rotateSigningSecrets(
-        current?.inlineSecrets.includes('signingSecret') ? currentInline.signingSecret : undefined,
-        inline.signingSecret,
-        (currentInline as Record<string, unknown>).previousSigningSecrets,
-        now,
-      );
-      await this.deps.secrets.write(`${this.deps.secretPrefix}${id}`, { ...inline, previousSigningSecrets });
-    }
+    if (inlineFields.length > 0) await this.deps.secrets.write(secretName, secretValue);
     return { kind: 'written', created: current === undefined, view: toChannelView(record) };
   }
 
@@ -217,43 +214,21 @@ export class ChannelAdmin {
     const deliveryId = `msg_test_${newEventId()}`;
     const start = await this.deps.state.beginAttempt(deliveryId, { eventId: event.id, channelId: id }, now);
     const { attempt, seq } = start.kind === 'started' ? start : { attempt: 1, seq: 1 };
-    let status: number | null = null;
-    let latencyMs = 0;
-    let error: string | null = null;
-    let outcome = 'failed';
-    try {
-      const result = await sendToChannel(
-        channel,
-        event,
-        { deliveryId, attempt, channelId: id, policyIds: [] },
-        { readSecret: this.deps.secrets.read, http: this.deps.http, now },
-      );
-      latencyMs = result.latencyMs;
-      status = result.outcome.status ?? null;
-      error = 'error' in result.outcome ? result.outcome.error : null;
-      outcome = result.outcome.kind;
-    } catch (cause) {
-      // Secrets missing, unreadable or invalid: reported, not thrown.
-      error =
-        cause instanceof InvalidChannelSecretError
-          ? cause.message
-          : `could not prepare the delivery: ${String(cause instanceof Error ? cause.message : cause)}`;
-    }
-    await this.deps.state.recordAttempt(
+    const { outcome, latencyMs } = await attemptDelivery(
+      channel,
+      event,
+      { deliveryId, attempt, channelId: id, policyIds: [] },
+      seq,
       {
-        deliveryId,
-        attempt,
-        seq,
-        at: now.toISOString(),
-        outcome,
-        latencyMs,
-        ...(status === null ? {} : { httpStatus: status }),
-        ...(error === null ? {} : { error }),
+        recordAttempt: (record, at) => this.deps.state.recordAttempt(record, at),
+        readSecret: this.deps.secrets.read,
+        transports: this.deps.transports,
       },
-      new Date(),
+      () => new Date(),
     );
+    const error = outcome.kind === 'delivered' ? null : outcome.error;
     if (error === null) await this.deps.state.markDelivered(deliveryId, new Date());
     else await this.deps.state.markDead(deliveryId, `test-send failed: ${error}`, new Date());
-    return { ok: error === null, status, latencyMs, error };
+    return { ok: error === null, status: outcome.status ?? null, latencyMs, error };
   }
 }

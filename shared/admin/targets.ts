@@ -1,7 +1,39 @@
 import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Target } from '../channels/types.ts';
 import { ValidationError } from '../errors.ts';
+import { globMatches } from '../glob.ts';
 import { bareHost, isPrivateAddress } from '../http/address-guard.ts';
 import { assertTargetAllowed, TargetNotAllowedError } from '../http/safe-request.ts';
+
+/** What the stack lets channels send to (SPEC §5 and the stack's AWS allow-lists). */
+export interface TargetPolicy {
+  /** Lift the public-HTTPS-only rule (local development). */
+  readonly allowPrivateTargets: boolean;
+  /** SNS topic ARNs (or ARN globs) the deliver function may publish to. */
+  readonly snsTopicArns: readonly string[];
+  /** SES identities (addresses or domains) the deliver function may send from. */
+  readonly sesIdentities: readonly string[];
+}
+
+/** SMTP submission ports a public mail server may be reached on. */
+export const SMTP_PORTS = [25, 465, 587, 2525] as const;
+
+const refuse = (path: string, message: string) =>
+  new ValidationError('invalid_request', 'the channel target is not allowed', [{ path, message }]);
+
+/** A host that resolves only to non-public addresses is refused; one that does not resolve yet passes. */
+const assertPublicHost = async (host: string, path: string): Promise<void> => {
+  let addresses: { address: string }[];
+  try {
+    addresses = await lookup(bareHost(host), { all: true });
+  } catch {
+    return;
+  }
+  if (addresses.length > 0 && addresses.every((entry) => isPrivateAddress(entry.address))) {
+    throw refuse(path, `${host} resolves only to non-public addresses`);
+  }
+};
 
 /**
  * Checks a channel's target URL at registration (SPEC §5): `https://` to a public address unless
@@ -13,23 +45,74 @@ export const validateTargetUrl = async (
   path: string,
   allowPrivateTargets: boolean,
 ): Promise<void> => {
-  const refuse = (message: string) =>
-    new ValidationError('invalid_request', 'the channel target is not allowed', [{ path, message }]);
   const parsed = new URL(url);
   try {
     assertTargetAllowed(parsed, { allowPrivateTargets });
   } catch (error) {
-    if (error instanceof TargetNotAllowedError) throw refuse(error.message);
+    if (error instanceof TargetNotAllowedError) throw refuse(path, error.message);
     throw error;
   }
+  if (!allowPrivateTargets) await assertPublicHost(parsed.hostname, path);
+};
+
+/** Checks a mail server: a public host on a submission port, unless private targets are allowed. */
+export const validateTargetHost = async (
+  host: string,
+  port: number,
+  path: string,
+  allowPrivateTargets: boolean,
+): Promise<void> => {
   if (allowPrivateTargets) return;
-  let addresses: { address: string }[];
-  try {
-    addresses = await lookup(bareHost(parsed.hostname), { all: true });
-  } catch {
-    return;
+  const bare = bareHost(host).toLowerCase();
+  if (bare === 'localhost' || bare.endsWith('.localhost') || (isIP(bare) !== 0 && isPrivateAddress(bare))) {
+    throw refuse(path, `${host} is not a public address`);
   }
-  if (addresses.length > 0 && addresses.every((entry) => isPrivateAddress(entry.address))) {
-    throw refuse(`${parsed.hostname} resolves only to non-public addresses`);
+  if (!(SMTP_PORTS as readonly number[]).includes(port)) {
+    throw refuse(path.replace(/host$/, 'port'), `port must be one of ${SMTP_PORTS.join(', ')}`);
+  }
+  await assertPublicHost(bare, path);
+};
+
+/** The identity an address sends as: the address itself or its domain, whichever the stack names. */
+const identityAllowed = (from: string, identities: readonly string[]): boolean => {
+  const address = (/<([^<>]+)>\s*$/.exec(from)?.[1] ?? from).trim().toLowerCase();
+  const domain = address.slice(address.lastIndexOf('@') + 1);
+  return identities.some((identity) => {
+    const wanted = identity.toLowerCase();
+    return wanted === address || wanted === domain;
+  });
+};
+
+/** Checks every target of a channel against the stack's rules; throws a 400 naming the field. */
+export const validateTargets = async (targets: readonly Target[], policy: TargetPolicy): Promise<void> => {
+  for (const target of targets) {
+    switch (target.kind) {
+      case 'url':
+        await validateTargetUrl(target.url, target.path, policy.allowPrivateTargets);
+        break;
+      case 'host':
+        await validateTargetHost(target.host, target.port, target.path, policy.allowPrivateTargets);
+        break;
+      case 'sns-topic':
+        if (!policy.snsTopicArns.some((pattern) => globMatches(pattern, target.value))) {
+          throw refuse(
+            target.path,
+            policy.snsTopicArns.length === 0
+              ? 'this stack allows no SNS topics: list them in the snsTopicArns prop'
+              : `${target.value} is not among the topics this stack may publish to (snsTopicArns)`,
+          );
+        }
+        break;
+      case 'ses-identity':
+        if (!identityAllowed(target.value, policy.sesIdentities)) {
+          throw refuse(
+            target.path,
+            policy.sesIdentities.length === 0
+              ? 'this stack allows no SES identities: list them in the sesIdentities prop'
+              : `${target.value} is not an identity this stack may send from (sesIdentities)`,
+          );
+        }
+        break;
+    }
   }
 };

@@ -8,7 +8,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ChannelRecord } from '../channel.ts';
+import { ChannelRecord } from '../channels/record.ts';
 import { HttpError } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { configKey, decodePageToken, encodePageToken } from '../page-token.ts';

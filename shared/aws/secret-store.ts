@@ -6,7 +6,7 @@ import {
   ResourceExistsException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { SecretStore } from '../channel.ts';
+import type { SecretStore } from '../channels/record.ts';
 
 /** Herald's per-channel secrets in Secrets Manager, written by the admin API. */
 export const secretsManagerStore = (client: SecretsManagerClient): SecretStore => ({

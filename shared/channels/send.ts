@@ -1,35 +1,51 @@
 import * as z from 'zod';
-import { type ChannelRecord, type ReadSecret, resolveWebhookSecret } from '../channel.ts';
 import type { HeraldEvent } from '../event.ts';
-import type { SafeRequestOptions } from '../http/safe-request.ts';
-import { type AttemptResult, type DeliveryContext, renderWebhook, sendWebhook } from './webhook.ts';
+import { type ChannelRecord, type ReadSecret, readChannelSecrets } from './record.ts';
+import { channelType } from './registry.ts';
+import type { AttemptResult, DeliveryContext, Transports } from './types.ts';
 
-/** The channel's stored secrets do not make a valid config: retrying will not help. */
-export class InvalidChannelSecretError extends Error {
-  override readonly name = 'InvalidChannelSecretError';
+/** The channel's stored config cannot make a message: retrying will not help. */
+export class InvalidChannelConfigError extends Error {
+  override readonly name = 'InvalidChannelConfigError';
 }
 
 /**
- * One attempt of one event to one channel: resolve its secrets, render for its type, send, classify.
- * The deliver function and the admin API's test-send both call this. Throws only when the channel's
- * secrets cannot be read ({@link InvalidChannelSecretError} when they are invalid).
+ * One attempt of one event to one channel: read its secrets, render for its type, send, classify.
+ * The deliver function and the admin API's test-send both call this. Throws only when the channel
+ * cannot be prepared: {@link InvalidChannelConfigError} when its config or secrets are invalid (the
+ * error names fields, never values), the read error when a secret cannot be read.
  */
 export const sendToChannel = async (
   channel: ChannelRecord,
   event: HeraldEvent,
   context: DeliveryContext,
-  options: { readonly readSecret: ReadSecret; readonly http: SafeRequestOptions; readonly now: Date },
+  options: { readonly readSecret: ReadSecret; readonly transports: Transports; readonly now: Date },
 ): Promise<AttemptResult> => {
-  let secret: Awaited<ReturnType<typeof resolveWebhookSecret>>;
+  const type = channelType(channel.type);
+  if (type === undefined) {
+    throw new InvalidChannelConfigError(
+      `channel ${channel.id} has type ${channel.type}, which Herald does not know`,
+    );
+  }
+  const secrets = await readChannelSecrets(channel, options.readSecret);
+  let message: unknown;
   try {
-    secret = await resolveWebhookSecret(channel, options.readSecret);
+    message = type.render({
+      event,
+      context,
+      settings: channel.settings,
+      secrets,
+      template: channel.template,
+      now: options.now,
+    });
   } catch (error) {
     if (error instanceof z.ZodError) {
-      const fields = error.issues.map((issue) => issue.path.join('.')).join(', ');
-      throw new InvalidChannelSecretError(`channel ${channel.id} has invalid secret fields: ${fields}`);
+      const fields = [...new Set(error.issues.map((issue) => issue.path.join('.') || '(config)'))].join(', ');
+      throw new InvalidChannelConfigError(
+        `channel ${channel.id} has invalid config or secret fields: ${fields}`,
+      );
     }
     throw error;
   }
-  const request = renderWebhook(event, context, channel.settings, secret, options.now);
-  return sendWebhook(request, options.http);
+  return type.send(message, options.transports, channel.settings);
 };

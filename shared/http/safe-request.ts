@@ -1,4 +1,5 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
+import { lookup as dnsLookupAll } from 'node:dns/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
@@ -50,6 +51,27 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
     const [first] = allowed;
     return first ? callback(null, first.address, first.family) : callback(new Error('no address'), '', 0);
   });
+};
+
+/**
+ * Resolves a host for a non-HTTP connection (SMTP) under the same rule: the first public address, or
+ * {@link TargetNotAllowedError}. With private targets allowed, any address.
+ */
+export const resolveTargetHost = async (host: string, options: SafeRequestOptions): Promise<string> => {
+  const bare = bareHost(host);
+  if (isIP(bare) !== 0) {
+    if (!options.allowPrivateTargets && isPrivateAddress(bare)) {
+      throw new TargetNotAllowedError(`${bare} is not a public address`);
+    }
+    return bare;
+  }
+  const addresses = await dnsLookupAll(bare, { all: true });
+  const allowed = options.allowPrivateTargets
+    ? addresses
+    : addresses.filter((entry) => !isPrivateAddress(entry.address));
+  const [first] = allowed;
+  if (first === undefined) throw new TargetNotAllowedError(`${bare} resolves only to non-public addresses`);
+  return first.address;
 };
 
 /** Checks a target URL against the scheme and address rules; throws {@link TargetNotAllowedError}. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
-import { newSigningSecret } from '../../shared/channel.ts';
+import { newSigningSecret } from '../../shared/channels/webhook/index.ts';
 import {
   admin,
   configPropagated,

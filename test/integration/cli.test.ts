@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ROOT } from '../../scripts/lib/local-aws.ts';
 import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
-import { newSigningSecret } from '../../shared/channel.ts';
+import { newSigningSecret } from '../../shared/channels/webhook/index.ts';
 import { admin, configPropagated, output, unique } from './support.ts';
 
 const receiver = new WebhookReceiver();

@@ -14,7 +14,7 @@ import { apiUrl, useEmulator } from '../../scripts/lib/local-aws.ts';
 import type { WebhookReceiver } from '../../scripts/lib/receiver.ts';
 import { signedFetch } from '../../scripts/lib/signed-fetch.ts';
 import { StateRepository } from '../../shared/aws/state-repository.ts';
-import { newSigningSecret } from '../../shared/channel.ts';
+import { newSigningSecret } from '../../shared/channels/webhook/index.ts';
 import type { PolicyInput } from '../../shared/policy.ts';
 
 const endpoint = inject('endpoint');

@@ -1,11 +1,12 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '#shared/aws/state-repository.ts';
-import { type ChannelRecord, newSigningSecret } from '#shared/channel.ts';
+import type { ChannelRecord } from '#shared/channels/record.ts';
+import { newSigningSecret } from '#shared/channels/webhook/index.ts';
 import { type DeliverPorts, type DeliverSettings, deliverJob, scheduleFor } from '#shared/deliver.ts';
 import type { DeliveryJob } from '#shared/jobs.ts';
 import { RetrySchedule } from '#shared/retry.ts';
-import { type LocalServer, recordingLog, startLocalServer } from './support.ts';
+import { type LocalServer, recordingLog, startLocalServer, testTransports } from './support.ts';
 
 const signingSecret = newSigningSecret();
 const job: DeliveryJob = {
@@ -24,10 +25,7 @@ const job: DeliveryJob = {
 };
 
 /** A schedule without jitter surprises: fixed steps, 3 attempts. */
-const settingsFor = (allowPrivateTargets = true): DeliverSettings => ({
-  defaultSchedule: new RetrySchedule([0, 10, 60]),
-  http: { allowPrivateTargets },
-});
+const settingsFor = (): DeliverSettings => ({ defaultSchedule: new RetrySchedule([0, 10, 60]) });
 
 interface FakeState {
   attempt: number | undefined;
@@ -35,6 +33,8 @@ interface FakeState {
   secret: unknown;
   /** The delivery's lease is held by another copy of the job for this many seconds. */
   busyFor?: number;
+  /** @default true (the test server is on 127.0.0.1) */
+  allowPrivateTargets?: boolean;
 }
 
 const fakePorts = (state: FakeState) => {
@@ -68,6 +68,7 @@ const fakePorts = (state: FakeState) => {
     },
     channel: async (id) => (state.channel?.id === id ? state.channel : undefined),
     readSecret: async () => state.secret,
+    transports: testTransports(state.allowPrivateTargets ?? true),
     disableChannel: async (id, reason) => {
       calls.disabled.push({ id, reason });
     },
@@ -310,16 +311,19 @@ describe('deliverJob', () => {
     const result = await deliverJob(job, ports, settingsFor());
     expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });
     expect(calls.deadLetters).toEqual([
-      { job, reason: expect.stringMatching(/^channel ops has invalid secret fields/) },
+      {
+        job,
+        reason: expect.stringMatching(/^channel ops has invalid config or secret fields: url, signingSecret/),
+      },
     ]);
   });
 
   it('dead-letters a private target when private targets are not allowed', async () => {
     // Prepare
-    const { ports, calls } = fakePorts(state);
+    const { ports, calls } = fakePorts({ ...state, allowPrivateTargets: false });
 
     // Act
-    const result = await deliverJob(job, ports, settingsFor(false));
+    const result = await deliverJob(job, ports, settingsFor());
 
     // Assess
     expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });

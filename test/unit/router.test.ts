@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChannelRecord } from '#shared/channel.ts';
+import type { ChannelRecord } from '#shared/channels/record.ts';
 import type { HeraldEvent } from '#shared/event.ts';
 import { deliveryIdFor } from '#shared/ids.ts';
 import { DeliveryJob } from '#shared/jobs.ts';

@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Transports } from '#shared/channels/types.ts';
+import { safeRequest } from '#shared/http/safe-request.ts';
 import type { Log, LogAttributes } from '#shared/log.ts';
 
 /** A request the local test server received. */
@@ -71,5 +73,28 @@ export const recordingLog = (): RecordingLog => {
     lines,
     info: (message, attributes) => lines.push({ level: 'info', message, attributes }),
     warn: (message, attributes) => lines.push({ level: 'warn', message, attributes }),
+  };
+};
+
+/**
+ * Transports for unit tests: HTTP through the real SSRF-safe client (to a local server), and AWS and
+ * SMTP transports that record what they were asked to send and answer with `respond`.
+ */
+export const testTransports = (
+  allowPrivateTargets: boolean,
+  respond: {
+    sns?: Transports['sns'];
+    ses?: Transports['ses'];
+    smtp?: Transports['smtp'];
+  } = {},
+): Transports => {
+  const unexpected = (name: string) => async () => {
+    throw new Error(`unexpected ${name} send in this test`);
+  };
+  return {
+    http: (request) => safeRequest(request, { allowPrivateTargets }),
+    sns: respond.sns ?? unexpected('sns'),
+    ses: respond.ses ?? unexpected('ses'),
+    smtp: respond.smtp ?? unexpected('smtp'),
   };
 };

@@ -1,15 +1,23 @@
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newSigningSecret, rotateSigningSecrets } from '#shared/channel.ts';
+import { sendHttp, USER_AGENT } from '#shared/channels/http.ts';
+import type { DeliveryContext } from '#shared/channels/types.ts';
 import {
-  type DeliveryContext,
+  newSigningSecret,
   renderWebhook,
-  sendWebhook,
-  USER_AGENT,
+  rotateSigningSecrets,
+  type WebhookSecret,
+  type WebhookSettings,
   webhookBody,
-} from '#shared/channels/webhook.ts';
+} from '#shared/channels/webhook/index.ts';
 import type { HeraldEvent } from '#shared/event.ts';
-import { RequestTimeoutError } from '#shared/http/safe-request.ts';
+import {
+  RequestTimeoutError,
+  type SafeRequest,
+  type SafeRequestOptions,
+  type SafeResponse,
+  safeRequest,
+} from '#shared/http/safe-request.ts';
 import { HERALD_VERSION } from '#shared/version.ts';
 import { type LocalServer, startLocalServer } from './support.ts';
 
@@ -35,6 +43,30 @@ const secret = {
   headers: { authorization: 'Bearer receiver-token', 'x-team': 'ops' },
   signingSecret: newSigningSecret(),
 };
+
+/** Renders without a template, filling the secret's defaults. */
+const render = (
+  e: HeraldEvent,
+  c: DeliveryContext,
+  s: WebhookSettings,
+  secrets: Partial<WebhookSecret> & Pick<WebhookSecret, 'url' | 'signingSecret'>,
+  now: Date,
+) =>
+  renderWebhook({
+    event: e,
+    context: c,
+    settings: s,
+    secrets: { headers: {}, previousSigningSecrets: [], ...secrets },
+    template: undefined,
+    now,
+  });
+
+/** Sends through the real client, or through a stubbed one. */
+const send = (
+  request: SafeRequest,
+  options: SafeRequestOptions,
+  stub?: (request: SafeRequest) => Promise<SafeResponse>,
+) => sendHttp(request, { http: stub ?? ((r) => safeRequest(r, options)) });
 
 describe('webhookBody', () => {
   it('is the envelope plus herald {deliveryId, attempt, channel, policy}', () => {
@@ -66,7 +98,7 @@ describe('renderWebhook', () => {
     const now = new Date('2026-11-23T09:00:00.750Z');
 
     // Act
-    const request = renderWebhook(event, context, settings, secret, now);
+    const request = render(event, context, settings, secret, now);
 
     // Assess
     expect(request).toMatchObject({ url: secret.url, method: 'POST', timeoutMs: 5000 });
@@ -88,7 +120,7 @@ describe('renderWebhook', () => {
     const sneaky = { ...secret, headers: { 'webhook-id': 'forged', 'webhook-signature': 'v1,forged' } };
 
     // Act
-    const request = renderWebhook(event, context, settings, sneaky, new Date());
+    const request = render(event, context, settings, sneaky, new Date());
 
     // Assess
     expect(request.headers['webhook-id']).toBe('msg_abc');
@@ -96,14 +128,14 @@ describe('renderWebhook', () => {
   });
 
   it('keeps the same webhook-id on every attempt of one delivery', () => {
-    const first = renderWebhook(event, { ...context, attempt: 1 }, settings, secret, new Date());
-    const third = renderWebhook(event, { ...context, attempt: 3 }, settings, secret, new Date());
+    const first = render(event, { ...context, attempt: 1 }, settings, secret, new Date());
+    const third = render(event, { ...context, attempt: 3 }, settings, secret, new Date());
     expect(third.headers['webhook-id']).toBe(first.headers['webhook-id']);
   });
 
   it('produces a request a Standard Webhooks receiver verifies', () => {
     // Prepare
-    const request = renderWebhook(event, context, settings, secret, new Date());
+    const request = render(event, context, settings, secret, new Date());
 
     // Act
     const payload = new Webhook(secret.signingSecret).verify(request.body, request.headers);
@@ -114,7 +146,7 @@ describe('renderWebhook', () => {
 
   it('produces a request that fails verification once the body is tampered with', () => {
     // Prepare
-    const request = renderWebhook(event, context, settings, secret, new Date());
+    const request = render(event, context, settings, secret, new Date());
     const tampered = request.body.replace('"critical"', '"info"');
 
     // Act
@@ -126,14 +158,14 @@ describe('renderWebhook', () => {
   });
 
   it('produces a request that fails verification with another secret', () => {
-    const request = renderWebhook(event, context, settings, secret, new Date());
+    const request = render(event, context, settings, secret, new Date());
     expect(() => new Webhook(newSigningSecret()).verify(request.body, request.headers)).toThrow(
       WebhookVerificationError,
     );
   });
 
   it('produces a request that fails verification when the webhook-id is changed', () => {
-    const request = renderWebhook(event, context, settings, secret, new Date());
+    const request = render(event, context, settings, secret, new Date());
     const headers = { ...request.headers, 'webhook-id': 'msg_other' };
     expect(() => new Webhook(secret.signingSecret).verify(request.body, headers)).toThrow(
       WebhookVerificationError,
@@ -153,16 +185,10 @@ describe('sendWebhook', () => {
   it('sends the rendered request and classifies a 2xx as delivered', async () => {
     // Prepare
     server.respond = (_request, response) => response.writeHead(200).end('ok');
-    const request = renderWebhook(
-      event,
-      context,
-      settings,
-      { ...secret, url: `${server.url}/hook` },
-      new Date(),
-    );
+    const request = render(event, context, settings, { ...secret, url: `${server.url}/hook` }, new Date());
 
     // Act
-    const result = await sendWebhook(request, { allowPrivateTargets: true });
+    const result = await send(request, { allowPrivateTargets: true });
 
     // Assess
     expect(result.outcome).toEqual({ kind: 'delivered', status: 200 });
@@ -181,10 +207,10 @@ describe('sendWebhook', () => {
 
   it('classifies what a stubbed sender throws instead of throwing', async () => {
     // Prepare
-    const request = renderWebhook(event, context, settings, secret, new Date());
+    const request = render(event, context, settings, secret, new Date());
 
     // Act
-    const result = await sendWebhook(request, { allowPrivateTargets: false }, async () => {
+    const result = await send(request, { allowPrivateTargets: false }, async () => {
       throw new RequestTimeoutError('no response within 5000 ms');
     });
 
@@ -193,8 +219,8 @@ describe('sendWebhook', () => {
   });
 
   it('classifies a stubbed 429 with Retry-After as a retry', async () => {
-    const request = renderWebhook(event, context, settings, secret, new Date());
-    const result = await sendWebhook(request, { allowPrivateTargets: false }, async () => ({
+    const request = render(event, context, settings, secret, new Date());
+    const result = await send(request, { allowPrivateTargets: false }, async () => ({
       status: 429,
       headers: { 'retry-after': '30' },
       bodySnippet: '',
@@ -220,10 +246,10 @@ describe('signing while a secret rotates', () => {
       signingSecret: current,
       previousSigningSecrets: [{ secret: previous, until: '2026-11-24T09:00:00Z' }],
     };
-    const request = renderWebhook(event, context, settings, rotating, now);
+    const request = render(event, context, settings, rotating, now);
     expect(request.headers['webhook-signature']?.split(' ')).toHaveLength(2);
     // Receivers check the timestamp against their clock, so verify a request rendered now.
-    const live = renderWebhook(
+    const live = render(
       event,
       context,
       settings,
@@ -241,7 +267,7 @@ describe('signing while a secret rotates', () => {
       signingSecret: current,
       previousSigningSecrets: [{ secret: previous, until: '2026-11-23T08:00:00Z' }],
     };
-    const request = renderWebhook(event, context, settings, expired, now);
+    const request = render(event, context, settings, expired, now);
     expect(request.headers['webhook-signature']?.split(' ')).toHaveLength(1);
   });
 

@@ -1,0 +1,167 @@
+/**
+ * What a channel type is: its config (public settings and secret fields), a pure renderer and a sender
+ * over injected transports. Each type lives in its own folder and is listed once in `registry.ts`.
+ */
+import type * as z from 'zod';
+import type { HeraldEvent } from '../event.ts';
+import type { SafeRequest, SafeResponse } from '../http/safe-request.ts';
+import type { AttemptOutcome } from '../outcome.ts';
+import type { StoredTemplate } from './record.ts';
+
+/** Where a delivery stands: carried in webhook bodies (`herald`) and usable in templates. */
+export interface DeliveryContext {
+  readonly deliveryId: string;
+  readonly attempt: number;
+  readonly channelId: string;
+  readonly policyIds: readonly string[];
+}
+
+/** One attempt's classified outcome and how long it took. */
+export interface AttemptResult {
+  readonly outcome: AttemptOutcome;
+  readonly latencyMs: number;
+}
+
+/** An e-mail as the e-mail channel renders it, whichever transport sends it. */
+export interface RenderedEmail {
+  readonly from: string;
+  readonly to: readonly string[];
+  readonly cc: readonly string[];
+  readonly bcc: readonly string[];
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+  /** Extra headers (priority). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The SMTP server to send through, with its credentials. */
+export interface SmtpServer {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: 'starttls' | 'implicit';
+  readonly username?: string;
+  readonly password?: string;
+  readonly timeoutMs: number;
+}
+
+/**
+ * How senders reach the world. The handlers create these once at module scope; unit tests pass fakes.
+ * Every transport throws on failure; the type's sender classifies what it threw.
+ */
+export interface Transports {
+  /** An HTTP request through the SSRF-safe client (timeout, no redirects, public addresses only). */
+  readonly http: (request: SafeRequest) => Promise<SafeResponse>;
+  readonly sns: (message: {
+    readonly topicArn: string;
+    readonly message: string;
+    readonly subject?: string;
+    readonly attributes: Readonly<Record<string, string>>;
+  }) => Promise<{ readonly messageId: string }>;
+  readonly ses: (
+    email: RenderedEmail & { readonly configurationSet?: string },
+  ) => Promise<{ readonly messageId: string }>;
+  readonly smtp: (server: SmtpServer, email: RenderedEmail) => Promise<{ readonly messageId: string }>;
+}
+
+/** What the renderer gets besides the event: the channel's own parts, checked by its schemas. */
+export interface RenderInput<Settings, Secrets> {
+  readonly event: HeraldEvent;
+  readonly context: DeliveryContext;
+  readonly settings: Settings;
+  readonly secrets: Secrets;
+  readonly template: StoredTemplate | undefined;
+  readonly now: Date;
+}
+
+/** Something a channel sends to, checked when the channel is saved and (URLs, hosts) at connect time. */
+export type Target =
+  | { readonly kind: 'url'; readonly path: string; readonly url: string }
+  | { readonly kind: 'host'; readonly path: string; readonly host: string; readonly port: number }
+  /** An AWS resource the stack must allow (`sns`: topic ARN; `ses`: the sender identity). */
+  | { readonly kind: 'sns-topic' | 'ses-identity'; readonly path: string; readonly value: string };
+
+/**
+ * A channel type. `Settings` are kept in the config table and returned by reads; `Secrets` are kept in
+ * Secrets Manager (or referenced) and never returned.
+ */
+export interface ChannelTypeSpec<S extends z.ZodObject, Secrets, Message> {
+  readonly type: string;
+  /** Public settings, with defaults applied (stored as parsed). A strict object without refinements. */
+  readonly settings: S;
+  /** Each secret field's schema for an inline value; optional ones may be left out. */
+  readonly secretFields: Readonly<Record<string, z.ZodType>>;
+  /** The resolved secrets, checked before every send (derived values such as rotation included). */
+  readonly secrets: z.ZodType<Secrets>;
+  /** Which template parts the type renders. */
+  readonly templateParts: readonly ('subject' | 'text' | 'body')[];
+  /** Checks across settings and secrets that the schemas cannot make alone; a path per problem. */
+  readonly check?: (settings: z.output<S>) => { path: string; message: string }[];
+  /** What the channel sends to, for the save-time checks. Secret values may be absent (references). */
+  readonly targets: (settings: z.output<S>, secrets: Partial<Record<string, unknown>>) => Target[];
+  /** A short, secret-free description of the target: a host, a topic, recipients. */
+  readonly summary: (settings: z.output<S>, secrets: Partial<Record<string, unknown>>) => string;
+  /**
+   * Fills in secret values the user left out or derives companions (a generated signing secret, the
+   * previous one kept while it rotates). Gets the inline values to store (given or kept), the stored
+   * ones, and the fields that reference a user's secret instead.
+   */
+  readonly prepareSecrets?: (
+    next: Record<string, unknown>,
+    stored: Readonly<Record<string, unknown>>,
+    now: Date,
+    referenced: ReadonlySet<string>,
+  ) => Record<string, unknown>;
+  /** Builds what goes out for one attempt. Pure: no I/O, no clock but `now`. */
+  readonly render: (input: RenderInput<z.output<S>, Secrets>) => Message;
+  /** Sends one rendered message and classifies what came back; never throws. */
+  readonly send: (message: Message, transports: Transports, settings: z.output<S>) => Promise<AttemptResult>;
+}
+
+/** A channel type with its own types sealed in: what the registry holds. */
+export interface ChannelType {
+  readonly type: string;
+  readonly settings: z.ZodObject;
+  readonly secretFields: Readonly<Record<string, z.ZodType>>;
+  readonly templateParts: readonly ('subject' | 'text' | 'body')[];
+  check(settings: Record<string, unknown>): { path: string; message: string }[];
+  targets(settings: Record<string, unknown>, secrets: Partial<Record<string, unknown>>): Target[];
+  summary(settings: Record<string, unknown>, secrets: Partial<Record<string, unknown>>): string;
+  prepareSecrets(
+    next: Record<string, unknown>,
+    stored: Readonly<Record<string, unknown>>,
+    now: Date,
+    referenced: ReadonlySet<string>,
+  ): Record<string, unknown>;
+  /** Parses stored settings and secrets, renders. Throws a ZodError when they are not valid. */
+  render(input: RenderInput<Record<string, unknown>, Record<string, unknown>>): unknown;
+  /** Sends what {@link render} made. */
+  send(message: unknown, transports: Transports, settings: Record<string, unknown>): Promise<AttemptResult>;
+}
+
+/** Seals a type's spec behind the registry's interface (the only place its generics are bound). */
+export const defineChannelType = <S extends z.ZodObject, Secrets, Message>(
+  spec: ChannelTypeSpec<S, Secrets, Message>,
+): ChannelType => {
+  // The sealed message is what this type's own render produced, so the cast back is sound.
+  const sealedSend = (message: unknown, transports: Transports, settings: Record<string, unknown>) =>
+    spec.send(message as Message, transports, spec.settings.parse(settings));
+  return {
+    type: spec.type,
+    settings: spec.settings,
+    secretFields: spec.secretFields,
+    templateParts: spec.templateParts,
+    check: (settings) => spec.check?.(spec.settings.parse(settings)) ?? [],
+    targets: (settings, secrets) => spec.targets(spec.settings.parse(settings), secrets),
+    summary: (settings, secrets) => spec.summary(spec.settings.parse(settings), secrets),
+    prepareSecrets: (next, stored, now, referenced) =>
+      spec.prepareSecrets?.(next, stored, now, referenced) ?? next,
+    render: (input) =>
+      spec.render({
+        ...input,
+        settings: spec.settings.parse(input.settings),
+        secrets: spec.secrets.parse(input.secrets),
+      }),
+    send: sealedSend,
+  };
+};

@@ -1,0 +1,185 @@
+/** `webhook`: the envelope as JSON, signed with Standard Webhooks (SPEC §3). */
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import * as z from 'zod';
+import type { HeraldEvent } from '../../event.ts';
+import type { SafeRequest } from '../../http/safe-request.ts';
+import { HttpsUrl, sendHttp, USER_AGENT } from '../http.ts';
+import { TimeoutMs } from '../record.ts';
+import { renderTemplate, type TemplateDelivery } from '../template.ts';
+import { type DeliveryContext, defineChannelType, type RenderInput } from '../types.ts';
+
+const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'not a valid header name');
+/** Headers Herald sets itself (or HTTP needs to be right): a channel cannot override them. */
+const RESERVED_HEADERS = new Set([
+  'content-length',
+  'content-type',
+  'host',
+  'transfer-encoding',
+  'connection',
+  'user-agent',
+]);
+const Headers = z.record(
+  HeaderName.refine(
+    (name) => !RESERVED_HEADERS.has(name.toLowerCase()) && !name.toLowerCase().startsWith('webhook-'),
+    'Herald sets this header itself',
+  ),
+  z
+    .string()
+    .max(4096)
+    .refine(
+      (value) => [...value].every((char) => char.charCodeAt(0) >= 0x20 && char.charCodeAt(0) !== 0x7f),
+      'header values cannot contain control characters',
+    ),
+);
+const SigningSecret = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'signingSecret must be whsec_ followed by base64');
+
+/** How long a replaced signing secret keeps signing too, so receivers can switch over (SPEC §3). */
+export const SIGNING_SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
+
+/** Signing secrets that were replaced and still sign until `until`. */
+export const PreviousSigningSecrets = z
+  .array(z.strictObject({ secret: SigningSecret, until: z.string() }))
+  .max(10)
+  .default([]);
+export type PreviousSigningSecrets = z.infer<typeof PreviousSigningSecrets>;
+
+/** The secret part of a webhook channel once resolved: what the deliver function signs and sends with. */
+export const WebhookSecret = z.object({
+  url: HttpsUrl('url'),
+  headers: Headers.default({}),
+  signingSecret: SigningSecret,
+  previousSigningSecrets: PreviousSigningSecrets,
+});
+export type WebhookSecret = z.infer<typeof WebhookSecret>;
+
+/** Non-secret part of a webhook channel, kept in the config table. */
+export const WebhookSettings = z.strictObject({
+  method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
+  timeoutMs: TimeoutMs,
+});
+export type WebhookSettings = z.infer<typeof WebhookSettings>;
+
+/** A new Standard Webhooks signing secret: `whsec_` and 32 random bytes in base64. */
+export const newSigningSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
+
+/**
+ * The previous signing secrets to keep after a write: the replaced one for the grace period (when the
+ * secret changed), and those still within theirs.
+ */
+export const rotateSigningSecrets = (
+  replaced: unknown,
+  next: unknown,
+  current: unknown,
+  now: Date,
+): PreviousSigningSecrets => {
+  const kept = PreviousSigningSecrets.catch([])
+    .parse(current)
+    .filter((entry) => Date.parse(entry.until) > now.getTime() && entry.secret !== next);
+  if (typeof replaced !== 'string' || replaced === next || typeof next !== 'string') return kept;
+  return [
+    { secret: replaced, until: new Date(now.getTime() + SIGNING_SECRET_GRACE_MS).toISOString() },
+    ...kept,
+  ].slice(0, 10);
+};
+
+/** The delivery fields of a body (`herald`) and of templates. */
+export const heraldFields = (context: DeliveryContext): TemplateDelivery => ({
+  deliveryId: context.deliveryId,
+  attempt: context.attempt,
+  channel: context.channelId,
+  policy: context.policyIds[0] ?? null,
+});
+
+/** The JSON body a webhook receiver gets: the envelope plus `herald` (SPEC §3). */
+export const webhookBody = (event: HeraldEvent, context: DeliveryContext, text?: string): string =>
+  JSON.stringify({
+    ...event,
+    herald: {
+      ...heraldFields(context),
+      policies: context.policyIds,
+      ...(text === undefined ? {} : { text }),
+    },
+  });
+
+/** The body for one attempt: the template's, or the envelope with a templated subject and text. */
+const renderBody = ({ event, context, template }: RenderInput<WebhookSettings, WebhookSecret>): string => {
+  const herald = heraldFields(context);
+  if (template?.body !== undefined) return renderTemplate(template.body, event, herald, 'json');
+  const subject =
+    template?.subject === undefined ? event.subject : renderTemplate(template.subject, event, herald, 'text');
+  const text =
+    template?.text === undefined ? undefined : renderTemplate(template.text, event, herald, 'text');
+  return webhookBody({ ...event, subject }, context, text);
+};
+
+/** Builds the signed Standard Webhooks request for one attempt. */
+export const renderWebhook = (input: RenderInput<WebhookSettings, WebhookSecret>): SafeRequest => {
+  const { event, context, settings, secrets, now } = input;
+  const body = renderBody(input);
+  // While a secret rotates, every valid secret signs: `v1,<a> v1,<b>` (Standard Webhooks).
+  const keys = [
+    secrets.signingSecret,
+    ...secrets.previousSigningSecrets
+      .filter((previous) => Date.parse(previous.until) > now.getTime())
+      .map((previous) => previous.secret),
+  ];
+  const signature = keys.map((key) => new Webhook(key).sign(context.deliveryId, now, body)).join(' ');
+  return {
+    url: secrets.url,
+    method: settings.method,
+    timeoutMs: settings.timeoutMs,
+    body,
+    headers: {
+      ...secrets.headers,
+      'content-type': 'application/json',
+      'user-agent': USER_AGENT,
+      'webhook-id': context.deliveryId,
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': signature,
+      'x-herald-event-type': event.type,
+    },
+  };
+};
+
+const hostOf = (url: unknown): string => {
+  if (typeof url !== 'string') return 'url in a referenced secret';
+  try {
+    return new URL(url).host;
+  } catch {
+    return '?';
+  }
+};
+
+export const webhook = defineChannelType({
+  type: 'webhook',
+  settings: WebhookSettings,
+  secretFields: {
+    url: HttpsUrl('url'),
+    headers: Headers.optional(),
+    signingSecret: SigningSecret.optional(),
+  },
+  secrets: WebhookSecret,
+  templateParts: ['subject', 'text', 'body'],
+  targets: (_settings, secrets) =>
+    typeof secrets.url === 'string' ? [{ kind: 'url', path: 'config.url', url: secrets.url }] : [],
+  summary: (settings, secrets) => `${settings.method} ${hostOf(secrets.url)}`,
+  prepareSecrets: (next, stored, now, referenced) => {
+    if (referenced.has('signingSecret')) return next;
+    const signingSecret = next.signingSecret ?? newSigningSecret();
+    return {
+      ...next,
+      signingSecret,
+      previousSigningSecrets: rotateSigningSecrets(
+        stored.signingSecret,
+        signingSecret,
+        stored.previousSigningSecrets,
+        now,
+      ),
+    };
+  },
+  render: renderWebhook,
+  send: (request, transports) => sendHttp(request, transports),
+});
