@@ -43,10 +43,6 @@ const ErrorBody = z.looseObject({
     .optional(),
 });
 
-const Configured = z.looseObject({ configured: z.literal(true) });
-const SecretRefView = z.looseObject({ secretRef: z.string(), key: z.string() });
-const SecretFieldView = z.union([Configured, SecretRefView]);
-
 export const ChannelView = z.looseObject({
   id: z.string(),
   type: z.string(),
@@ -55,13 +51,11 @@ export const ChannelView = z.looseObject({
   events: z.array(z.string()).optional(),
   retry: z.looseObject({}).optional(),
   disabledReason: z.string().optional(),
-  config: z.looseObject({
-    url: SecretFieldView.optional(),
-    headers: SecretFieldView.optional(),
-    signingSecret: SecretFieldView.optional(),
-    method: z.string().optional(),
-    timeoutMs: z.number().optional(),
-  }),
+  /** Where the channel sends (host, topic, recipients), never a secret. */
+  target: z.string().optional(),
+  template: z.looseObject({}).optional(),
+  /** The type's settings, and each secret field as `{configured: true}` or its `secretRef`. */
+  config: z.record(z.string(), z.unknown()),
   createdAt: z.string().optional(),
   updatedAt: z.string().optional(),
   etag: z.string().optional(),

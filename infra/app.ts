@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { App, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { HeraldStack } from './herald-stack.ts';
 
@@ -10,6 +11,8 @@ import { HeraldStack } from './herald-stack.ts';
  * - `configCacheSeconds`: how long functions cache policies and channels
  * - `apiKeyCacheSeconds`: how long the HTTP API caches an API key's verdict
  * - `destroyData`: `true` to delete tables with the stack (local and test stacks)
+ * - `snsTopicArns`, `sesIdentities`: comma-separated allow-lists for `sns` and SES `email` channels
+ * - `smtpTrustedCaFile`: a PEM file of extra CAs SMTP servers may chain to (test stacks only)
  */
 const app = new App();
 const context = (key: string): string | undefined => {
@@ -22,6 +25,14 @@ const retrySchedule = context('retrySchedule')
   .map((step) => Duration.seconds(Number(step)));
 const configCacheSeconds = context('configCacheSeconds');
 const apiKeyCacheSeconds = context('apiKeyCacheSeconds');
+const list = (key: string) =>
+  context(key)
+    ?.split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+const snsTopicArns = list('snsTopicArns');
+const sesIdentities = list('sesIdentities');
+const smtpTrustedCaFile = context('smtpTrustedCaFile');
 
 new HeraldStack(app, context('stackName') ?? 'Herald', {
   description: 'Herald: serverless notification router',
@@ -32,5 +43,8 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
     ...(configCacheSeconds ? { configCacheTtl: Duration.seconds(Number(configCacheSeconds)) } : {}),
     ...(apiKeyCacheSeconds ? { apiKeyCacheTtl: Duration.seconds(Number(apiKeyCacheSeconds)) } : {}),
     ...(context('destroyData') === 'true' ? { removalPolicy: RemovalPolicy.DESTROY } : {}),
+    ...(snsTopicArns ? { snsTopicArns } : {}),
+    ...(sesIdentities ? { sesIdentities } : {}),
+    ...(smtpTrustedCaFile ? { smtpTrustedCa: readFileSync(smtpTrustedCaFile, 'utf8') } : {}),
   },
 });

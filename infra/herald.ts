@@ -2,6 +2,7 @@ import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Admin } from './constructs/admin.ts';
 import { Delivery } from './constructs/delivery.ts';
+import type { ChannelDestinations } from './constructs/herald-function.ts';
 import { type ForwardRule, Ingest } from './constructs/ingest.ts';
 import { Routing } from './constructs/routing.ts';
 import { Storage } from './constructs/storage.ts';
@@ -46,6 +47,25 @@ export interface HeraldProps {
    * @default none
    */
   readonly secretRefArns?: readonly string[];
+  /**
+   * SNS topics `sns` channels may publish to: topic ARNs, or ARN patterns with `*` (e.g.
+   * `arn:aws:sns:eu-west-1:123456789012:alerts-*`). The deliver role may publish to these only, and a
+   * channel naming another topic is refused when saved.
+   * @default none (no `sns` channel can be saved)
+   */
+  readonly snsTopicArns?: readonly string[];
+  /**
+   * SES identities `email` channels with `transport: ses` may send from: verified addresses or domains
+   * (`alerts@example.com`, `example.com`). The deliver role may send from these only.
+   * @default none (no SES e-mail channel can be saved)
+   */
+  readonly sesIdentities?: readonly string[];
+  /**
+   * Extra CA certificates (PEM) that SMTP servers' certificates may chain to, besides the public
+   * ones. For test stacks whose mail server has its own CA; leave unset in production.
+   * @default none
+   */
+  readonly smtpTrustedCa?: string;
   /** What happens to the tables when the stack is deleted. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -70,6 +90,12 @@ export class Herald extends Construct {
     this.secretPrefix = props.secretPrefix ?? `${Stack.of(this).stackName}/channels/`;
     const secretRefArns = props.secretRefArns ?? [];
     const allowPrivateTargets = props.allowPrivateTargets ?? false;
+    const destinations: ChannelDestinations = {
+      allowPrivateTargets,
+      snsTopicArns: props.snsTopicArns ?? [],
+      sesIdentities: props.sesIdentities ?? [],
+      ...(props.smtpTrustedCa === undefined ? {} : { smtpTrustedCa: props.smtpTrustedCa }),
+    };
 
     this.storage = new Storage(
       this,
@@ -89,7 +115,7 @@ export class Herald extends Construct {
       stateTable: this.storage.stateTable,
       secretPrefix: this.secretPrefix,
       secretRefArns,
-      allowPrivateTargets,
+      destinations,
       configCacheTtl,
       secretCacheTtl: props.secretCacheTtl ?? Duration.minutes(5),
       retentionDays,
@@ -112,7 +138,7 @@ export class Herald extends Construct {
       deliveryDeadLetterQueue: this.delivery.queue.deadLetterQueue,
       secretPrefix: this.secretPrefix,
       secretRefArns,
-      allowPrivateTargets,
+      destinations,
       retentionDays,
     });
   }

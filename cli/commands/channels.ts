@@ -1,11 +1,11 @@
 /** `herald channels list|get|put|delete|test`. */
 import type { Command } from 'commander';
 import { ChannelInput } from '#shared/channels/registry.ts';
-import type { ChannelView } from '../client.ts';
-import { type CliContext, QuietExit } from '../context.ts';
+import type { ChannelView, TestResult } from '../client.ts';
+import { type CliContext, QuietExit, UsageError } from '../context.ts';
 import { readStructured } from '../file.ts';
 import { formatFields } from '../output.ts';
-import { checkBodyId, describeWrite, printPlan, secretText } from './shared.ts';
+import { checkBodyId, describeWrite, isSecretView, printPlan, secretText } from './shared.ts';
 
 interface PutOptions {
   readonly file: string;
@@ -13,22 +13,33 @@ interface PutOptions {
   readonly dryRun?: boolean;
 }
 
+/** A config value as shown: secret fields as `configured` or their reference, settings as they are. */
+const configText = (value: unknown): unknown => (isSecretView(value) ? secretText(value) : value);
+
 export const channelFields = (channel: ChannelView): [string, unknown][] => [
   ['id', channel.id],
   ['type', channel.type],
   ['enabled', channel.disabledReason ? `false (${channel.disabledReason})` : channel.enabled],
+  ['target', channel.target],
   ['description', channel.description],
   ['events', channel.events],
   ['retry', channel.retry],
-  ['url', secretText(channel.config.url)],
-  ['method', channel.config.method],
-  ['headers', secretText(channel.config.headers)],
-  ['signingSecret', secretText(channel.config.signingSecret)],
-  ['timeoutMs', channel.config.timeoutMs],
+  ['template', channel.template],
+  ...Object.entries(channel.config).map(([field, value]): [string, unknown] => [field, configText(value)]),
   ['created', channel.createdAt],
   ['updated', channel.updatedAt],
   ['etag', channel.etag],
 ];
+
+/** One line for a test-send's result. */
+const testLine = (id: string, result: TestResult): string => {
+  if (result.ok) return `✔ channel ${id}: delivered (${statusText(result.status)}, ${result.latencyMs} ms)`;
+  const status = result.status === null ? 'no response' : statusText(result.status);
+  return `✘ channel ${id}: failed (${status}, ${result.latencyMs} ms): ${result.error ?? 'unknown error'}`;
+};
+
+/** HTTP statuses as `HTTP 200`; SMTP reply codes (2xx–5xx with three digits) read the same way. */
+const statusText = (status: number | null): string => (status === null ? 'HTTP -' : `HTTP ${status}`);
 
 export const registerChannels = (program: Command, context: CliContext): void => {
   const channels = program.command('channels').description('manage channels (where notifications go)');
@@ -45,8 +56,8 @@ export const registerChannels = (program: Command, context: CliContext): void =>
         { header: 'id', value: (channel) => channel.id },
         { header: 'type', value: (channel) => channel.type },
         { header: 'enabled', value: (channel) => channel.enabled },
+        { header: 'target', value: (channel) => channel.target },
         { header: 'events', value: (channel) => channel.events },
-        { header: 'url', value: (channel) => secretText(channel.config.url) },
         { header: 'updated', value: (channel) => channel.updatedAt },
       ]);
     });
@@ -99,23 +110,33 @@ export const registerChannels = (program: Command, context: CliContext): void =>
     });
 
   channels
-    .command('test <id>')
-    .description('deliver a test event to the channel now; exits 1 when it fails')
-    .action(async (id: string, _options: object, command: Command) => {
+    .command('test [id]')
+    .description(
+      'deliver a test event to the channel now (or, with --all, to every enabled channel); exits 1 when one fails',
+    )
+    .option('--all', 'test every enabled channel, one line each')
+    .action(async (id: string | undefined, options: { all?: boolean }, command: Command) => {
       const out = context.output(command);
-      const client = await context.client(command);
-      const result = await out.progress(`Sending a test event to channel ${id}`, () =>
-        client.testChannel(id),
-      );
-      if (out.json) out.printJson(result);
-      else if (result.ok) {
-        out.line(`✔ channel ${id}: delivered (HTTP ${result.status ?? '-'}, ${result.latencyMs} ms)`);
-      } else {
-        const status = result.status === null ? 'no response' : `HTTP ${result.status}`;
-        out.line(
-          `✘ channel ${id}: failed (${status}, ${result.latencyMs} ms): ${result.error ?? 'unknown error'}`,
-        );
+      if ((id === undefined) === !options.all) {
+        throw new UsageError('give a channel id, or --all to test every enabled channel');
       }
-      if (!result.ok) throw new QuietExit(1);
+      const client = await context.client(command);
+      const ids =
+        id === undefined
+          ? (await out.progress('Listing channels', () => client.listAllChannels()))
+              .filter((channel) => channel.enabled)
+              .map((channel) => channel.id)
+          : [id];
+      const results: (TestResult & { channel: string })[] = [];
+      for (const channelId of ids) {
+        const result = await out.progress(`Sending a test event to channel ${channelId}`, () =>
+          client.testChannel(channelId),
+        );
+        results.push({ channel: channelId, ...result });
+        if (!out.json) out.line(testLine(channelId, result));
+      }
+      if (out.json) out.printJson(id === undefined ? { results } : results[0]);
+      else if (id === undefined && ids.length === 0) out.line('No enabled channels to test.');
+      if (results.some((result) => !result.ok)) throw new QuietExit(1);
     });
 };

@@ -5,6 +5,12 @@ import { FileError } from '../file.ts';
 import type { Output } from '../output.ts';
 
 /** A secret field as reads show it: `configured`, `secretRef <name>#<key>`, or `-`. */
+/** Whether a config value is a secret field's view (`{configured: true}` or a `secretRef`). */
+export const isSecretView = (value: unknown): boolean =>
+  typeof value === 'object' &&
+  value !== null &&
+  (('configured' in value && value.configured === true) || ('secretRef' in value && 'key' in value));
+
 export const secretText = (value: unknown): string => {
   if (typeof value !== 'object' || value === null) return '-';
   if ('secretRef' in value && 'key' in value)

@@ -7,7 +7,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ADMIN_ROUTE_KEYS } from '../../shared/admin/api.ts';
 import { functionEntry } from '../paths.ts';
-import { HeraldFunction } from './herald-function.ts';
+import { type ChannelDestinations, HeraldFunction } from './herald-function.ts';
 
 export interface AdminProps {
   readonly api: HttpApi;
@@ -18,7 +18,8 @@ export interface AdminProps {
   readonly secretPrefix: string;
   /** ARNs (patterns allowed) of existing secrets that channels may reference with `secretRef`. */
   readonly secretRefArns: readonly string[];
-  readonly allowPrivateTargets: boolean;
+  /** Where channels may send: checked when a channel is saved, used by test-sends. */
+  readonly destinations: ChannelDestinations;
   readonly retentionDays: number;
 }
 
@@ -33,7 +34,6 @@ export class Admin extends Construct {
       description: 'Herald admin API: channels, policies, API keys, deliveries, dead letters',
       timeout: Duration.seconds(29),
       environment: {
-        ALLOW_PRIVATE_TARGETS: String(props.allowPrivateTargets),
         RETENTION_DAYS: String(props.retentionDays),
       },
     })
@@ -42,6 +42,7 @@ export class Admin extends Construct {
       .bindQueueSender('DELIVERY_QUEUE_URL', props.deliveryQueue)
       .bindQueueConsumer('DELIVERY_DLQ_URL', props.deliveryDeadLetterQueue);
     this.function.bindSecrets(props.secretPrefix, 'manage', props.secretRefArns);
+    this.function.bindDestinations(props.destinations);
 
     const integration = new HttpLambdaIntegration('AdminIntegration', this.function.fn);
     const iam = new HttpIamAuthorizer();

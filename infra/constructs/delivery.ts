@@ -4,7 +4,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { MAX_ATTEMPTS_LIMIT } from '../../shared/retry.ts';
 import { functionEntry } from '../paths.ts';
-import { HeraldFunction } from './herald-function.ts';
+import { type ChannelDestinations, HeraldFunction } from './herald-function.ts';
 import { QueueWithDlq } from './queues.ts';
 
 export interface DeliveryProps {
@@ -16,7 +16,8 @@ export interface DeliveryProps {
   readonly secretRefArns: readonly string[];
   /** Default retry schedule; entry n is the delay before attempt n + 1. */
   readonly retrySchedule?: readonly Duration[];
-  readonly allowPrivateTargets: boolean;
+  /** Where channels may send: private targets, SNS topics, SES identities, extra SMTP CAs. */
+  readonly destinations: ChannelDestinations;
   readonly configCacheTtl: Duration;
   readonly secretCacheTtl: Duration;
   readonly retentionDays: number;
@@ -41,7 +42,6 @@ export class Delivery extends Construct {
       description: 'Herald deliver: sends one event to one channel, with retries',
       timeout,
       environment: {
-        ALLOW_PRIVATE_TARGETS: String(props.allowPrivateTargets),
         CONFIG_CACHE_SECONDS: String(props.configCacheTtl.toSeconds()),
         SECRET_CACHE_SECONDS: String(props.secretCacheTtl.toSeconds()),
         RETENTION_DAYS: String(props.retentionDays),
@@ -56,6 +56,7 @@ export class Delivery extends Construct {
       .env('DELIVERY_QUEUE_URL', this.queue.queue.queueUrl);
 
     this.function.bindSecrets(props.secretPrefix, 'read', props.secretRefArns);
+    this.function.bindDestinations(props.destinations);
     this.function.fn.addEventSource(
       new SqsEventSource(this.queue.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );

@@ -22,6 +22,17 @@ export interface HeraldFunctionProps {
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
+/** Where channels may send, as the stack allows it (see {@link HeraldProps}). */
+export interface ChannelDestinations {
+  readonly allowPrivateTargets: boolean;
+  /** SNS topic ARNs or ARN patterns with `*`. */
+  readonly snsTopicArns: readonly string[];
+  /** SES identities: addresses or domains. */
+  readonly sesIdentities: readonly string[];
+  /** Extra CA certificates (PEM) for SMTP servers. */
+  readonly smtpTrustedCa?: string;
+}
+
 /**
  * Herald's one opinion on Lambda: Node.js 24 on arm64, an esbuild bundle with everything it imports
  * (the AWS SDK included, so the pinned version runs), source maps, its own role and log group.
@@ -109,6 +120,38 @@ export class HeraldFunction extends Construct {
       );
     }
     return this.env('SECRET_PREFIX', prefix);
+  }
+
+  /**
+   * Lets the function send where channels may send: publish to the allowed SNS topics, send e-mail
+   * from the allowed SES identities, and tells it (environment) which targets it may use.
+   */
+  bindDestinations(destinations: ChannelDestinations): this {
+    const stack = Stack.of(this);
+    if (destinations.snsTopicArns.length > 0) {
+      this.fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['sns:Publish'], resources: [...destinations.snsTopicArns] }),
+      );
+    }
+    if (destinations.sesIdentities.length > 0) {
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['ses:SendEmail'],
+          resources: [
+            ...destinations.sesIdentities.map((identity) =>
+              stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+            ),
+            // SESv2 SendEmail also authorizes the configuration set a channel names; channels may name any.
+            stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: '*' }),
+          ],
+        }),
+      );
+    }
+    this.env('ALLOW_PRIVATE_TARGETS', String(destinations.allowPrivateTargets));
+    this.env('SNS_TOPIC_ARNS', destinations.snsTopicArns.join(','));
+    this.env('SES_IDENTITIES', destinations.sesIdentities.join(','));
+    if (destinations.smtpTrustedCa !== undefined) this.env('SMTP_TRUSTED_CA', destinations.smtpTrustedCa);
+    return this;
   }
 
   /** Grants sending to a queue and passes its URL in `envName`. */

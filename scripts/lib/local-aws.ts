@@ -178,6 +178,12 @@ export interface LocalDeployOptions {
   readonly retrySchedule?: readonly number[];
   readonly configCacheSeconds?: number;
   readonly apiKeyCacheSeconds?: number;
+  /** SNS topic ARNs (or `*` patterns) `sns` channels may publish to. */
+  readonly snsTopicArns?: readonly string[];
+  /** SES identities SES e-mail channels may send from. */
+  readonly sesIdentities?: readonly string[];
+  /** A PEM file of extra CAs the deliver function trusts for SMTP (a local mail catcher's). */
+  readonly smtpTrustedCaFile?: string;
 }
 
 export type StackOutputs = Record<string, string>;
@@ -207,6 +213,9 @@ export const deployStack = async (
     ...(options.retrySchedule ? [`retrySchedule=${options.retrySchedule.join(',')}`] : []),
     ...(options.configCacheSeconds === undefined ? [] : [`configCacheSeconds=${options.configCacheSeconds}`]),
     ...(options.apiKeyCacheSeconds === undefined ? [] : [`apiKeyCacheSeconds=${options.apiKeyCacheSeconds}`]),
+    ...(options.snsTopicArns ? [`snsTopicArns=${options.snsTopicArns.join(',')}`] : []),
+    ...(options.sesIdentities ? [`sesIdentities=${options.sesIdentities.join(',')}`] : []),
+    ...(options.smtpTrustedCaFile ? [`smtpTrustedCaFile=${options.smtpTrustedCaFile}`] : []),
   ].flatMap((entry) => ['-c', entry]);
   run(
     cdk,

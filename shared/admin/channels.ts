@@ -25,7 +25,7 @@ export type AttemptRecorder = Pick<
 >;
 
 export interface ChannelAdminDeps {
-  readonly config: ConfigRepository;
+  readonly config: Pick<ConfigRepository, 'page' | 'getChannel' | 'putVersioned' | 'deleteVersioned'>;
   readonly secrets: SecretStore;
   readonly state: AttemptRecorder;
   readonly secretPrefix: string;

@@ -38,9 +38,11 @@ const configInput = (type: ChannelType) =>
     Object.fromEntries(
       Object.entries(type.secretFields).map(([field, schema]) => [
         field,
-        schema.optional().safeParse(undefined).success
+        schema.safeParse(undefined).success
           ? z.union([schema, SecretRef]).optional()
-          : z.union([schema, SecretRef]),
+          : z.union([schema, SecretRef], {
+              error: (issue) => (issue.input === undefined ? 'required' : undefined),
+            }),
       ]),
     ),
   );

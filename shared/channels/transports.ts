@@ -3,6 +3,7 @@
  * SSRF-safe client, SNS, SES and SMTP. Created once per function instance.
  */
 
+import { isIP } from 'node:net';
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { createTransport } from 'nodemailer';
@@ -69,7 +70,8 @@ export const createTransports = (options: TransportOptions): Transports => ({
       greetingTimeout: server.timeoutMs,
       socketTimeout: server.timeoutMs,
       tls: {
-        servername: server.host,
+        // SNI and the name check use the configured host (an IP address is checked as itself).
+        ...(isIP(server.host) === 0 ? { servername: server.host } : {}),
         ...(options.smtpTrustedCa === undefined ? {} : { ca: options.smtpTrustedCa }),
       },
     });

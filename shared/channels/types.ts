@@ -95,6 +95,8 @@ export interface ChannelTypeSpec<S extends z.ZodObject, Secrets, Message> {
   readonly secrets: z.ZodType<Secrets>;
   /** Which template parts the type renders. */
   readonly templateParts: readonly ('subject' | 'text' | 'body')[];
+  /** A valid `config` with inline secrets, for the contract tests and the docs. */
+  readonly example: Readonly<Record<string, unknown>>;
   /** Checks across settings and secrets that the schemas cannot make alone; a path per problem. */
   readonly check?: (settings: z.output<S>) => { path: string; message: string }[];
   /** What the channel sends to, for the save-time checks. Secret values may be absent (references). */
@@ -124,6 +126,7 @@ export interface ChannelType {
   readonly settings: z.ZodObject;
   readonly secretFields: Readonly<Record<string, z.ZodType>>;
   readonly templateParts: readonly ('subject' | 'text' | 'body')[];
+  readonly example: Readonly<Record<string, unknown>>;
   check(settings: Record<string, unknown>): { path: string; message: string }[];
   targets(settings: Record<string, unknown>, secrets: Partial<Record<string, unknown>>): Target[];
   summary(settings: Record<string, unknown>, secrets: Partial<Record<string, unknown>>): string;
@@ -151,6 +154,7 @@ export const defineChannelType = <S extends z.ZodObject, Secrets, Message>(
     settings: spec.settings,
     secretFields: spec.secretFields,
     templateParts: spec.templateParts,
+    example: spec.example,
     check: (settings) => spec.check?.(spec.settings.parse(settings)) ?? [],
     targets: (settings, secrets) => spec.targets(spec.settings.parse(settings), secrets),
     summary: (settings, secrets) => spec.summary(spec.settings.parse(settings), secrets),

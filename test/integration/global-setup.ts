@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { deployStack, type StackOutputs, startEmulator, stopEmulator } from '../../scripts/lib/local-aws.ts';
 
@@ -8,13 +9,20 @@ declare module 'vitest' {
   }
 }
 
-/** Test stack: its own name and bus, a retry schedule in seconds, a 1 s config cache, no API key cache. */
+/**
+ * Test stack: its own name and bus, a retry schedule in seconds, a 1 s config cache, no API key cache;
+ * SNS topics named `herald-test-*` and the `herald.test` SES domain allowed; the test SMTP server's
+ * self-signed certificate trusted.
+ */
 export const TEST_STACK = {
   stackName: 'HeraldTest',
   eventBusName: 'herald-test',
   retrySchedule: [0, 1, 1],
   configCacheSeconds: 1,
   apiKeyCacheSeconds: 0,
+  snsTopicArns: ['arn:aws:sns:us-east-1:000000000000:herald-test-*'],
+  sesIdentities: ['herald.test'],
+  smtpTrustedCaFile: join(import.meta.dirname, '..', 'fixtures', 'tls', 'smtp-test.crt'),
 } as const;
 
 const log = (message: string) => console.log(`[integration] ${message}`);

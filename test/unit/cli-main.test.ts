@@ -24,7 +24,8 @@ const fakeAdminApi = () => {
       ? {
           id,
           type: 'webhook',
-          enabled: true,
+          enabled: body.enabled !== false,
+          target: 'POST hooks.example.com',
           config: { url: { configured: true }, method: 'POST' },
           etag: '"1"',
         }
@@ -44,8 +45,11 @@ const fakeAdminApi = () => {
     if (id === undefined)
       return send(response, 200, { items: [...store].map(([key, body]) => view(kind, key, body)) });
     const current = store.get(id);
-    if (action === 'test')
-      return send(response, 200, { ok: false, status: 500, latencyMs: 12, error: 'HTTP 500' });
+    if (action === 'test') {
+      return id === 'ok'
+        ? send(response, 200, { ok: true, status: 200, latencyMs: 7, error: null })
+        : send(response, 200, { ok: false, status: 500, latencyMs: 12, error: 'HTTP 500' });
+    }
     if (request.method === 'GET') {
       return current === undefined
         ? send(response, 404, { error: 'not_found', message: `${noun} ${id} does not exist` })
@@ -242,7 +246,8 @@ describe('herald (end to end against a fake admin API)', () => {
 
     // Assess
     expect(table.stdout).toBe(
-      'ID           TYPE     ENABLED  EVENTS  URL         UPDATED\nops-webhook  webhook  true     -       configured  -\n',
+      'ID           TYPE     ENABLED  TARGET                  EVENTS  UPDATED\n' +
+        'ops-webhook  webhook  true     POST hooks.example.com  -       -\n',
     );
     expect(JSON.parse(json.stdout)).toMatchObject({ items: [{ id: 'ops-webhook' }] });
   });
@@ -304,6 +309,31 @@ describe('herald (end to end against a fake admin API)', () => {
     // Assess
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('✘ channel ops: failed (HTTP 500, 12 ms): HTTP 500\n');
+  });
+
+  it('tests every enabled channel with --all, one line each, and exits 1 when one fails', async () => {
+    // Prepare
+    api.stores.channels.set('ok', { type: 'webhook' });
+    api.stores.channels.set('ops', { type: 'webhook' });
+    api.stores.channels.set('off', { type: 'webhook', enabled: false });
+
+    // Act
+    const result = await herald('channels', 'test', '--all');
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(
+      '✔ channel ok: delivered (HTTP 200, 7 ms)\n✘ channel ops: failed (HTTP 500, 12 ms): HTTP 500\n',
+    );
+  });
+
+  it('refuses channels test with both an id and --all, or with neither', async () => {
+    const neither = await herald('channels', 'test');
+    const both = await herald('channels', 'test', 'ops', '--all');
+    for (const result of [neither, both]) {
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe('herald: give a channel id, or --all to test every enabled channel\n');
+    }
   });
 
   it('sends an event built from flags, signed, to /v1/iam/events', async () => {

@@ -163,6 +163,12 @@ export const webhook = defineChannelType({
   },
   secrets: WebhookSecret,
   templateParts: ['subject', 'text', 'body'],
+  example: {
+    url: 'https://hooks.example.com/herald',
+    method: 'POST',
+    headers: { authorization: 'Bearer receiver-token' },
+    signingSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  },
   targets: (_settings, secrets) =>
     typeof secrets.url === 'string' ? [{ kind: 'url', path: 'config.url', url: secrets.url }] : [],
   summary: (settings, secrets) => `${settings.method} ${hostOf(secrets.url)}`,
