@@ -1,6 +1,7 @@
 /**
  * `npm run local`: Herald end to end on this machine. Starts (or reuses) the emulator, deploys the
- * stack, starts a webhook receiver that verifies signatures, configures a demo channel and policy,
+ * stack, starts a webhook receiver that verifies signatures and an SMTP catcher with STARTTLS and AUTH,
+ * configures demo channels (a webhook and an e-mail) and a policy,
  * sends one event over HTTPS and one through EventBridge, and prints deliveries as they arrive.
  */
 import { spawnSync } from 'node:child_process';
@@ -9,10 +10,14 @@ import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { parse as parseYaml } from 'yaml';
 import { apiUrl, deployStack, EMULATOR_LOG, ROOT, startEmulator, useEmulator } from './lib/local-aws.ts';
+import { type CaughtMail, MAIL_CATCHER_CA_FILE, MailCatcher } from './lib/mail-catcher.ts';
 import { type ReceivedDelivery, WebhookReceiver } from './lib/receiver.ts';
 import { signedFetch } from './lib/signed-fetch.ts';
 
 const RECEIVER_PORT = Number(process.env.HERALD_RECEIVER_PORT ?? 8787);
+/** The local SMTP catcher; examples/herald.local.yaml points the demo e-mail channel here. */
+const SMTP_PORT = 2525;
+const SMTP_CREDENTIALS = { username: 'herald', password: 'local-demo-only' };
 const exitAfterDemo = process.env.HERALD_LOCAL_EXIT_AFTER_DEMO === '1';
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)}s`;
@@ -27,12 +32,23 @@ const printDelivery = (delivery: ReceivedDelivery) => {
   );
 };
 
+const printMail = (mail: CaughtMail) => {
+  const firstLines = (mail.parsed.text ?? '')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(0, 3);
+  console.log(
+    `\n✉️  [${elapsed()}] e-mail "${mail.parsed.subject ?? ''}" from ${mail.mailFrom} to ${mail.rcptTo.join(', ')} ` +
+      `(${mail.secure ? 'STARTTLS' : 'PLAIN'}, AUTH ${mail.user ?? 'none'})\n${firstLines.map((line) => `   │ ${line}`).join('\n')}`,
+  );
+};
+
 const main = async () => {
   const { endpoint } = await startEmulator(step);
   useEmulator(endpoint);
   const outputs = await deployStack(
     endpoint,
-    { retrySchedule: [0, 5, 30, 120], configCacheSeconds: 2 },
+    { retrySchedule: [0, 5, 30, 120], configCacheSeconds: 2, smtpTrustedCaFile: MAIL_CATCHER_CA_FILE },
     step,
   );
   const required = (name: string) => {
@@ -50,6 +66,17 @@ const main = async () => {
     );
   }
   step(`Webhook receiver listening on ${receiver.url('/demo')} (verifies Standard Webhooks signatures)`);
+  const catcher = new MailCatcher(SMTP_CREDENTIALS, printMail);
+  try {
+    await catcher.start(SMTP_PORT);
+  } catch {
+    throw new Error(
+      `port ${SMTP_PORT} is busy: stop what uses it (the demo e-mail channel in examples/herald.local.yaml points there)`,
+    );
+  }
+  step(
+    `SMTP catcher listening on 127.0.0.1:${SMTP_PORT} (requires STARTTLS and AUTH, like a real mail server)`,
+  );
 
   const exampleFile = join(ROOT, 'examples', 'herald.local.yaml');
   step('Configuring the demo channel and policy: herald apply -f examples/herald.local.yaml --local');
@@ -115,11 +142,12 @@ const main = async () => {
   step(
     `Put an event on the EventBridge bus "${bus}": ${put.FailedEntryCount ? 'FAILED' : `id ${put.Entries?.[0]?.EventId}`}`,
   );
-  step('Waiting for both deliveries…');
+  step('Waiting for both deliveries and their e-mails…');
   await receiver.waitFor('/demo', 2, 60_000);
+  await catcher.waitFor('Hello from', 2, 60_000);
 
   console.log(`
-✅ Herald is running locally (both deliveries arrived ${elapsed()} after start).
+✅ Herald is running locally (both webhook deliveries and both e-mails arrived ${elapsed()} after start).
 
 Send more events with the API key created for this demo:
 
@@ -131,14 +159,15 @@ Send more events with the API key created for this demo:
 Change channels and policies as code: edit examples/herald.local.yaml, then
   npx herald apply -f examples/herald.local.yaml --local [--dry-run] [--prune]
 Inspect: npx herald deliveries list --local · npx herald events get <id> --local · npx herald dlq list --local
-Press Ctrl-C to stop the receiver; "npm run local:down" stops the emulator (log: ${EMULATOR_LOG}).
+Test every channel: npx herald channels test --all --local
+Press Ctrl-C to stop the receiver and the SMTP catcher; "npm run local:down" stops the emulator (log: ${EMULATOR_LOG}).
 `);
   if (exitAfterDemo) {
-    await receiver.stop();
+    await Promise.all([receiver.stop(), catcher.stop()]);
     return;
   }
   process.on('SIGINT', () => {
-    void receiver.stop().then(() => process.exit(0));
+    void Promise.all([receiver.stop(), catcher.stop()]).then(() => process.exit(0));
   });
 };
 

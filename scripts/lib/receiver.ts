@@ -8,6 +8,8 @@ import { Webhook } from 'standardwebhooks';
 
 export interface ReceivedDelivery {
   readonly path: string;
+  /** The query string, `?…`, or empty. */
+  readonly query: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
   /** Parsed body when the signature verified. */
@@ -19,8 +21,15 @@ export interface ReceivedDelivery {
   readonly at: Date;
 }
 
-/** Chooses the status to answer for a request (per path); 200 by default. */
-export type Responder = (path: string, count: number) => number;
+/** An answer with headers and a body, for receivers that play a provider (Slack's 429, PagerDuty's 202). */
+export interface Answer {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+/** Chooses what to answer for a request (per path): a status, or a whole answer; 200 by default. */
+export type Responder = (path: string, count: number) => number | Answer;
 
 export class WebhookReceiver {
   readonly received: ReceivedDelivery[] = [];
@@ -36,10 +45,12 @@ export class WebhookReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        const path = req.url ?? '/';
+        const { pathname: path, search: query } = new URL(req.url ?? '/', 'http://receiver');
         const body = Buffer.concat(chunks).toString('utf8');
         const count = this.received.filter((delivery) => delivery.path === path).length + 1;
-        const answered = this.responders.get(path)?.(path, count) ?? 200;
+        const chosen = this.responders.get(path)?.(path, count) ?? 200;
+        const answer: Answer = typeof chosen === 'number' ? { status: chosen } : chosen;
+        const answered = answer.status;
         const secret = this.secrets.get(path);
         let payload: unknown;
         let verifyError: string | undefined;
@@ -51,6 +62,7 @@ export class WebhookReceiver {
         }
         const delivery: ReceivedDelivery = {
           path,
+          query,
           headers: req.headers,
           body,
           payload,
@@ -61,7 +73,9 @@ export class WebhookReceiver {
         };
         this.received.push(delivery);
         onDelivery?.(delivery);
-        res.writeHead(answered, { 'content-type': 'application/json' }).end('{"ok":true}');
+        res
+          .writeHead(answered, { 'content-type': 'application/json', ...answer.headers })
+          .end(answer.body ?? '{"ok":true}');
         for (const wake of this.waiters) wake();
       });
     });
@@ -79,6 +93,16 @@ export class WebhookReceiver {
   expect(path: string, signingSecret: string, responder?: Responder): void {
     this.secrets.set(path, signingSecret);
     if (responder) this.responders.set(path, responder);
+  }
+
+  /** Sets what `path` answers, for a path whose requests are not signed (chat and incident providers). */
+  answer(path: string, responder: Responder): void {
+    this.responders.set(path, responder);
+  }
+
+  /** The JSON bodies that reached `path`, parsed (for unsigned providers' payloads). */
+  jsonBodies(path: string): unknown[] {
+    return this.deliveriesTo(path).map((delivery) => JSON.parse(delivery.body) as unknown);
   }
 
   deliveriesTo(path: string): ReceivedDelivery[] {
