@@ -14,7 +14,7 @@ export type AttemptOutcome =
       readonly retryAfterSeconds?: number;
     }
   | { readonly kind: 'failed'; readonly status?: number; readonly error: string }
-  | { readonly kind: 'gone'; readonly status: 410; readonly error: string };
+  | { readonly kind: 'gone'; readonly status?: number; readonly error: string };
 
 const RETRYABLE_STATUSES = new Set([408, 425, 429]);
 /** A receiver cannot push Herald's next attempt further than a day. */

@@ -7,10 +7,11 @@ import { ResourceId } from '../policy.ts';
 import { RetryOverride, SecretRef } from './record.ts';
 import { ChannelTemplate } from './template.ts';
 import type { ChannelType } from './types.ts';
+import { slack } from './slack/index.ts';
 import { webhook } from './webhook/index.ts';
 
 export const CHANNEL_TYPES: Readonly<Record<string, ChannelType>> = Object.fromEntries(
-  [webhook].map((type) => [type.type, type]),
+  [webhook, slack].map((type) => [type.type, type]),
 );
 
 export const CHANNEL_TYPE_NAMES = Object.keys(CHANNEL_TYPES);
