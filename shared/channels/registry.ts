@@ -5,13 +5,14 @@
 import * as z from 'zod';
 import { ResourceId } from '../policy.ts';
 import { RetryOverride, SecretRef } from './record.ts';
+import { slack } from './slack/index.ts';
+import { sns } from './sns/index.ts';
 import { ChannelTemplate } from './template.ts';
 import type { ChannelType } from './types.ts';
-import { slack } from './slack/index.ts';
 import { webhook } from './webhook/index.ts';
 
 export const CHANNEL_TYPES: Readonly<Record<string, ChannelType>> = Object.fromEntries(
-  [webhook, slack].map((type) => [type.type, type]),
+  [webhook, slack, sns].map((type) => [type.type, type]),
 );
 
 export const CHANNEL_TYPE_NAMES = Object.keys(CHANNEL_TYPES);

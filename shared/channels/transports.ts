@@ -19,12 +19,14 @@ export interface TransportOptions extends SafeRequestOptions {
 
 export const createTransports = (options: TransportOptions): Transports => ({
   http: (request) => safeRequest(request, options),
-  sns: async ({ topicArn, message, subject, attributes }) => {
+  sns: async ({ topicArn, message, subject, attributes, messageGroupId, deduplicationId }) => {
     const result = await options.sns.send(
       new PublishCommand({
         TopicArn: topicArn,
         Message: message,
         ...(subject === undefined ? {} : { Subject: subject }),
+        ...(messageGroupId === undefined ? {} : { MessageGroupId: messageGroupId }),
+        ...(deduplicationId === undefined ? {} : { MessageDeduplicationId: deduplicationId }),
         MessageAttributes: Object.fromEntries(
           Object.entries(attributes).map(([name, value]) => [
             name,

@@ -57,6 +57,9 @@ export interface Transports {
     readonly message: string;
     readonly subject?: string;
     readonly attributes: Readonly<Record<string, string>>;
+    /** FIFO topics: the message group, and the deduplication id (the delivery id). */
+    readonly messageGroupId?: string;
+    readonly deduplicationId?: string;
   }) => Promise<{ readonly messageId: string }>;
   readonly ses: (
     email: RenderedEmail & { readonly configurationSet?: string },

@@ -1,0 +1,228 @@
+/**
+ * `sns`: a `Publish` to an SNS topic (SPEC §3). The message is the body a webhook gets (the envelope
+ * plus `herald`), `type`/`severity`/`source` ride as message attributes so subscriptions can filter,
+ * and the subject is what e-mail subscribers see.
+ */
+import * as z from 'zod';
+import { type HeraldEvent, jsonBytes } from '../../event.ts';
+import { classifyAwsError, SNS_ERRORS } from '../aws-errors.ts';
+import { timed } from '../http.ts';
+import { renderTemplate } from '../template.ts';
+import { oneLine, truncate } from '../text.ts';
+import {
+  type AttemptResult,
+  type DeliveryContext,
+  defineChannelType,
+  type RenderInput,
+  type Transports,
+} from '../types.ts';
+import { heraldFields, webhookBody } from '../webhook/index.ts';
+
+/** The largest `Publish`: message and message attributes together, in UTF-8 bytes (SNS Publish API). */
+export const MAX_PUBLISH_BYTES = 262_144;
+/** SNS subjects must be "less than 100 characters long" (SNS Publish API, `Subject`). */
+export const MAX_SUBJECT_CHARS = 99;
+/** A templated subject is cut to the envelope's own subject limit (SPEC §1). */
+export const MAX_ENVELOPE_SUBJECT_CHARS = 256;
+
+/**
+ * `arn:<partition>:sns:<region>:<12-digit account>:<topic name>`. Topic names are 1 to 256 letters,
+ * digits, `_` and `-`; a FIFO topic's name ends in `.fifo` (SNS CreateTopic API).
+ */
+const TOPIC_ARN_PATTERN =
+  /^arn:(aws(?:-[a-z]+)*):sns:([a-z]{2,4}(?:-[a-z]+)+-\d{1,2}):(\d{12}):([A-Za-z0-9_-]{1,256}|[A-Za-z0-9_-]{1,251}\.fifo)$/;
+
+/** A topic ARN's parts. */
+export interface TopicArn {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+  readonly name: string;
+  /** FIFO topics need a message group id (and a deduplication id) on every publish. */
+  readonly fifo: boolean;
+}
+
+/** Reads a topic ARN; undefined when it is not one. */
+export const parseTopicArn = (arn: string): TopicArn | undefined => {
+  const match = TOPIC_ARN_PATTERN.exec(arn);
+  if (match === null) return undefined;
+  const [, partition = '', region = '', account = '', name = ''] = match;
+  return { partition, region, account, name, fifo: name.endsWith('.fifo') };
+};
+
+/** Non-secret settings of an SNS channel. It has no secrets: the stack's role publishes. */
+export const SnsSettings = z.strictObject({
+  topicArn: z
+    .string()
+    .regex(
+      TOPIC_ARN_PATTERN,
+      'topicArn must be arn:<partition>:sns:<region>:<12-digit account>:<topic name> (letters, digits, _ and -, up to 256, FIFO topics ending in .fifo)',
+    ),
+  /** Put before the subject as `[prefix] ` (printable ASCII: SNS subjects are ASCII). */
+  subjectPrefix: z
+    .string()
+    .min(1)
+    .max(40)
+    .regex(/^[\x20-\x7E]+$/, 'subjectPrefix must be printable ASCII (SNS subjects are ASCII)')
+    .optional(),
+});
+export type SnsSettings = z.infer<typeof SnsSettings>;
+
+/** SNS channels keep no secrets. */
+export const SnsSecrets = z.object({});
+export type SnsSecrets = z.infer<typeof SnsSecrets>;
+
+/** The filterable message attributes every publish carries (String attributes, never empty). */
+export type SnsAttributes = Readonly<Record<'type' | 'severity' | 'source', string>>;
+
+/** One `Publish`, as `transports.sns` takes it. */
+export interface SnsMessage {
+  readonly topicArn: string;
+  /** The webhook body: the envelope plus `herald` (JSON). */
+  readonly message: string;
+  /** One line of printable ASCII, at most {@link MAX_SUBJECT_CHARS} characters. */
+  readonly subject: string;
+  readonly attributes: SnsAttributes;
+  /** FIFO topics only: the event's source, so one producer's events stay in order. */
+  readonly messageGroupId?: string;
+  /**
+   * FIFO topics only: the delivery id, so SNS drops a retried publish that already went through
+   * (within its 5-minute deduplication interval).
+   */
+  readonly deduplicationId?: string;
+}
+
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
+
+/** One grapheme as printable ASCII: itself, without its accents (é → e, ﬁ → fi), a space, or `?`. */
+const asciiGrapheme = (grapheme: string): string => {
+  if (PRINTABLE_ASCII.test(grapheme)) return grapheme;
+  const plain = grapheme.normalize('NFKD').replace(/\p{M}/gu, '');
+  if (PRINTABLE_ASCII.test(plain)) return plain;
+  return /^\s+$/u.test(grapheme) ? ' ' : '?';
+};
+
+/**
+ * The SNS `Subject`: `[prefix] <subject>` as one line of printable ASCII (accents dropped, other
+ * characters `?`), trimmed so that it starts with a letter, digit or punctuation, and cut to
+ * {@link MAX_SUBJECT_CHARS} with `...`. Falls back to `fallback` (the event type) when nothing is left.
+ */
+export const snsSubject = (subject: string, prefix: string | undefined, fallback: string): string => {
+  const full = prefix === undefined ? subject : `[${prefix}] ${subject}`;
+  const ascii = Array.from(graphemes.segment(oneLine(full)), ({ segment }) => asciiGrapheme(segment))
+    .join('')
+    .trim();
+  const line = ascii === '' ? fallback : ascii;
+  return line.length <= MAX_SUBJECT_CHARS ? line : `${line.slice(0, MAX_SUBJECT_CHARS - 3).trimEnd()}...`;
+};
+
+/** What the attributes add to a publish's size: each name, its data type (`String`) and its value. */
+const attributeBytes = (attributes: SnsAttributes): number =>
+  Object.entries(attributes).reduce(
+    (total, [name, value]) => total + Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value),
+    0,
+  );
+
+/** A JSON object standing in for `data` that did not fit. */
+const truncatedData = (data: unknown) => ({ truncated: true, bytes: jsonBytes(data) });
+
+/**
+ * The webhook body, made to fit in `maxBytes`: whole when it fits; else with `data` replaced by
+ * `{"truncated": true, "bytes": <size of data as JSON>}`; and when a text template quoting `data`
+ * still does not fit, with `herald.text` cut to the longest prefix that does.
+ */
+const fittingBody = (
+  event: HeraldEvent,
+  context: DeliveryContext,
+  text: string | undefined,
+  maxBytes: number,
+): string => {
+  const fits = (body: string) => Buffer.byteLength(body) <= maxBytes;
+  const whole = webhookBody(event, context, text);
+  if (fits(whole)) return whole;
+  const cut = event.data === undefined ? event : { ...event, data: truncatedData(event.data) };
+  const withoutData = webhookBody(cut, context, text);
+  if (text === undefined || fits(withoutData)) return withoutData;
+  // Binary search for the longest cut of the text that fits (an empty text always does: the
+  // envelope without data is bounded far below the limit).
+  let low = 0;
+  let high = text.length - 1;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (fits(webhookBody(cut, context, truncate(text, middle)))) low = middle;
+    else high = middle - 1;
+  }
+  return webhookBody(cut, context, truncate(text, low));
+};
+
+/**
+ * Builds the `Publish` for one attempt. Pure. The message is the body a webhook gets (the envelope,
+ * its subject templated, plus `herald`, with the text template in `herald.text`); when message,
+ * attributes and subject would pass {@link MAX_PUBLISH_BYTES}, `data` is replaced by
+ * `{"truncated": true, "bytes": N}` (and then `herald.text` cut). A FIFO topic gets the event source as
+ * message group id and the delivery id as deduplication id.
+ */
+export const renderSns = ({
+  event,
+  context,
+  settings,
+  template,
+}: RenderInput<SnsSettings, SnsSecrets>): SnsMessage => {
+  const herald = heraldFields(context);
+  const subject =
+    template?.subject === undefined
+      ? event.subject
+      : truncate(
+          oneLine(renderTemplate(template.subject, event, herald, 'text')),
+          MAX_ENVELOPE_SUBJECT_CHARS,
+        );
+  const text =
+    template?.text === undefined ? undefined : renderTemplate(template.text, event, herald, 'text');
+  const attributes: SnsAttributes = { type: event.type, severity: event.severity, source: event.source };
+  const subjectLine = snsSubject(subject, settings.subjectPrefix, event.type);
+  const budget = MAX_PUBLISH_BYTES - attributeBytes(attributes) - subjectLine.length;
+  const fifo = parseTopicArn(settings.topicArn)?.fifo === true;
+  return {
+    topicArn: settings.topicArn,
+    message: fittingBody({ ...event, subject }, context, text, budget),
+    subject: subjectLine,
+    attributes,
+    ...(fifo ? { messageGroupId: event.source, deduplicationId: context.deliveryId } : {}),
+  };
+};
+
+/** The size SNS counts for a publish (message and attributes; the subject too, to be safe). */
+export const publishBytes = (message: SnsMessage): number =>
+  Buffer.byteLength(message.message) +
+  attributeBytes(message.attributes) +
+  Buffer.byteLength(message.subject);
+
+/**
+ * Publishes one rendered message and classifies the answer: throttling and server faults retry, a
+ * deleted topic is `gone`, refused access, invalid parameters and unusable KMS keys fail. Never throws.
+ */
+export const sendSns = (message: SnsMessage, transports: Pick<Transports, 'sns'>): Promise<AttemptResult> =>
+  timed(
+    async () => {
+      await transports.sns(message);
+      return { kind: 'delivered', status: 200 };
+    },
+    (error) => classifyAwsError(error, 'SNS', SNS_ERRORS),
+  );
+
+export const sns = defineChannelType({
+  type: 'sns',
+  settings: SnsSettings,
+  secretFields: {},
+  secrets: SnsSecrets,
+  templateParts: ['subject', 'text'],
+  example: { topicArn: 'arn:aws:sns:eu-central-1:123456789012:ops-alerts', subjectPrefix: 'herald' },
+  targets: (settings) => [{ kind: 'sns-topic', path: 'config.topicArn', value: settings.topicArn }],
+  summary: (settings) => {
+    const topic = parseTopicArn(settings.topicArn);
+    return topic === undefined ? 'sns ?' : `sns ${topic.name} (${topic.region})`;
+  },
+  render: renderSns,
+  send: (message, transports) => sendSns(message, transports),
+});
