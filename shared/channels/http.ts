@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { SafeRequest, SafeResponse } from '../http/safe-request.ts';
 import { type AttemptOutcome, classifyError, classifyResponse } from '../outcome.ts';
 import { HERALD_VERSION } from '../version.ts';
+import { truncate } from './text.ts';
 import type { AttemptResult, Transports } from './types.ts';
 
 export const USER_AGENT = `Herald/${HERALD_VERSION}`;
@@ -18,7 +19,7 @@ const DETAIL_CHARS = 200;
 
 /** The first characters of a response body, on one line, for a reason. */
 export const bodyDetail = (response: SafeResponse): string =>
-  response.bodySnippet.replace(/\s+/g, ' ').trim().slice(0, DETAIL_CHARS);
+  truncate(response.bodySnippet.replace(/\s+/g, ' ').trim(), DETAIL_CHARS);
 
 /**
  * Refines the generic classification with what a provider says in its body (Slack's `no_service`,

@@ -4,15 +4,18 @@
  */
 import * as z from 'zod';
 import { ResourceId } from '../policy.ts';
+import { discord } from './discord/index.ts';
+import { pagerduty } from './pagerduty/index.ts';
 import { RetryOverride, SecretRef } from './record.ts';
 import { slack } from './slack/index.ts';
 import { sns } from './sns/index.ts';
+import { teams } from './teams/index.ts';
 import { ChannelTemplate } from './template.ts';
 import type { ChannelType } from './types.ts';
 import { webhook } from './webhook/index.ts';
 
 export const CHANNEL_TYPES: Readonly<Record<string, ChannelType>> = Object.fromEntries(
-  [webhook, slack, sns].map((type) => [type.type, type]),
+  [webhook, slack, discord, teams, sns, pagerduty].map((type) => [type.type, type]),
 );
 
 export const CHANNEL_TYPE_NAMES = Object.keys(CHANNEL_TYPES);

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { HeraldEvent } from '../event.ts';
 import { type ChannelRecord, type ReadSecret, readChannelSecrets } from './record.ts';
 import { channelType } from './registry.ts';
+import { TemplateTooLargeError } from './template.ts';
 import type { AttemptResult, DeliveryContext, Transports } from './types.ts';
 
 /** The channel's stored config cannot make a message: retrying will not help. */
@@ -39,6 +40,9 @@ export const sendToChannel = async (
       now: options.now,
     });
   } catch (error) {
+    if (error instanceof TemplateTooLargeError) {
+      throw new InvalidChannelConfigError(`channel ${channel.id}: ${error.message}`);
+    }
     if (error instanceof z.ZodError) {
       const fields = [...new Set(error.issues.map((issue) => issue.path.join('.') || '(config)'))].join(', ');
       throw new InvalidChannelConfigError(

@@ -9,6 +9,7 @@
 import Mustache from 'mustache';
 import * as z from 'zod';
 import type { HeraldEvent } from '../event.ts';
+import { truncate } from './text.ts';
 
 /** The names a template may use: the envelope, and the delivery fields webhook bodies carry. */
 const ENVELOPE_FIELDS = new Set(['id', 'type', 'source', 'time', 'subject', 'severity']);
@@ -118,31 +119,59 @@ export interface TemplateDelivery {
 const asText = (value: unknown): string =>
   typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
 
+/** The most a template may insert in one rendering: a body of 1,000 `{{data}}` cannot fill the memory. */
+export const MAX_RENDERED_CHARS = 1024 * 1024;
+
+/** A body template rendered more than {@link MAX_RENDERED_CHARS}: the channel's template must change. */
+export class TemplateTooLargeError extends Error {
+  override readonly name = 'TemplateTooLargeError';
+}
+
 /** Renders values as text, or (JSON mode) escaped inside strings and as JSON values in `{{{ }}}`. */
 class HeraldWriter extends Mustache.Writer {
+  /** What is left of this rendering's budget (renders are synchronous, so one writer per mode does). */
+  budget = MAX_RENDERED_CHARS;
+
   constructor(private readonly mode: 'text' | 'json') {
     super();
+  }
+
+  /** Text stops growing at the budget (renderers cut it far shorter anyway); a JSON body must not be cut. */
+  private spend(text: string): string {
+    const left = this.budget;
+    this.budget -= text.length;
+    if (this.budget >= 0) return text;
+    if (this.mode === 'text') return truncate(text, Math.max(left, 0));
+    throw new TemplateTooLargeError(`the body template renders more than ${MAX_RENDERED_CHARS} characters`);
   }
 
   override escapedValue(token: string[], context: Mustache.Context): string {
     const value: unknown = context.lookup(token[1] ?? '');
     if (value === undefined || value === null) return '';
-    return this.mode === 'text' ? asText(value) : JSON.stringify(asText(value)).slice(1, -1);
+    return this.spend(this.mode === 'text' ? asText(value) : JSON.stringify(asText(value)).slice(1, -1));
   }
 
   override unescapedValue(token: string[], context: Mustache.Context): string {
     const value: unknown = context.lookup(token[1] ?? '');
-    if (this.mode === 'text') return value === undefined || value === null ? '' : asText(value);
-    return value === undefined ? 'null' : JSON.stringify(value);
+    if (this.mode === 'text') return value === undefined || value === null ? '' : this.spend(asText(value));
+    return value === undefined ? 'null' : this.spend(JSON.stringify(value));
   }
 }
 
 const writers = { text: new HeraldWriter('text'), json: new HeraldWriter('json') };
 
-/** Renders a checked template over the event and its delivery fields. Pure. */
+/**
+ * Renders a checked template over the event and its delivery fields. Pure. Text stops at
+ * {@link MAX_RENDERED_CHARS} of inserted values; a JSON body that would pass it throws
+ * {@link TemplateTooLargeError}.
+ */
 export const renderTemplate = (
   template: string,
   event: HeraldEvent,
   herald: TemplateDelivery,
   mode: 'text' | 'json',
-): string => writers[mode].render(template, { ...event, herald });
+): string => {
+  const writer = writers[mode];
+  writer.budget = MAX_RENDERED_CHARS;
+  return writer.render(template, { ...event, herald });
+};
