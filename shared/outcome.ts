@@ -1,9 +1,11 @@
 import { RequestTimeoutError, TargetNotAllowedError } from './http/safe-request.ts';
 
 /**
- * What one delivery attempt came to (SPEC §5): `delivered` on 2xx; `retry` for 408, 425, 429, 5xx,
- * timeouts and network errors; `gone` for 410 (the channel gets disabled); `failed` for any other
- * 3xx/4xx or a refused target.
+ * What one delivery attempt came to, whatever the transport (SPEC §5): `delivered`; `retry` (HTTP 408,
+ * 425, 429, 5xx, timeouts, network errors, throttling, a refused SMTP login), optionally after the delay
+ * the provider asked for; `failed` for a permanent refusal; `gone` when the target no longer exists
+ * (HTTP 410, Slack's `no_service`, a deleted SNS topic): the channel gets disabled. `status` is the
+ * provider's own code (HTTP status, SMTP reply code); `error` a short reason that never holds a secret.
  */
 export type AttemptOutcome =
   | { readonly kind: 'delivered'; readonly status: number }

@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { ResourceId } from '../policy.ts';
 import { discord } from './discord/index.ts';
+import { email } from './email/index.ts';
 import { pagerduty } from './pagerduty/index.ts';
 import { RetryOverride, SecretRef } from './record.ts';
 import { slack } from './slack/index.ts';
@@ -15,7 +16,7 @@ import type { ChannelType } from './types.ts';
 import { webhook } from './webhook/index.ts';
 
 export const CHANNEL_TYPES: Readonly<Record<string, ChannelType>> = Object.fromEntries(
-  [webhook, slack, discord, teams, sns, pagerduty].map((type) => [type.type, type]),
+  [webhook, slack, discord, teams, email, sns, pagerduty].map((type) => [type.type, type]),
 );
 
 export const CHANNEL_TYPE_NAMES = Object.keys(CHANNEL_TYPES);
@@ -62,7 +63,7 @@ const channelInputOf = (type: ChannelType) =>
           ctx.addIssue({
             code: 'custom',
             path: ['template', part],
-            message: `a ${type.type} channel has no ${part} to template (it has ${type.templateParts.join(', ')})`,
+            message: `the ${type.type} channel type has no ${part} to template (it has ${type.templateParts.join(', ')})`,
           });
         }
       }

@@ -71,6 +71,9 @@ export const createTransports = (options: TransportOptions): Transports => ({
       connectionTimeout: server.timeoutMs,
       greetingTimeout: server.timeoutMs,
       socketTimeout: server.timeoutMs,
+      // Only the strings Herald renders go out: no attachments or URLs read from disk or the network.
+      disableFileAccess: true,
+      disableUrlAccess: true,
       tls: {
         // SNI and the name check use the configured host (an IP address is checked as itself).
         ...(isIP(server.host) === 0 ? { servername: server.host } : {}),

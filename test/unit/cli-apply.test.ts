@@ -309,7 +309,7 @@ describe('parseApplyFile', () => {
     const desired = parseApplyFile(text, 'herald.local.yaml');
 
     // Assess
-    expect(desired.channels.map((resource) => resource.id)).toEqual(['demo-webhook']);
+    expect(desired.channels.map((resource) => resource.id)).toEqual(['demo-webhook', 'demo-email']);
     expect(desired.policies.map((resource) => resource.id)).toEqual(['demo-everything']);
     expect(desired.channels[0]?.body).not.toHaveProperty('enabled');
   });

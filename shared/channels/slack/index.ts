@@ -280,7 +280,11 @@ export const refineSlackOutcome = (outcome: AttemptOutcome, response: SafeRespon
   const answer = bodyDetail(response);
   if (response.status >= 400 && response.status < 500 && GONE_ANSWERS.has(answer)) {
     // A deleted or archived target disables the channel as a 410 does (SPEC §5).
-    return { kind: 'gone', status: response.status, error: `receiver answered ${response.status}: ${answer}` };
+    return {
+      kind: 'gone',
+      status: response.status,
+      error: `receiver answered ${response.status}: ${answer}`,
+    };
   }
   return withBodyDetail(outcome, response);
 };
