@@ -69,7 +69,12 @@ const channelInputOf = (type: ChannelType) =>
       }
       const settings = type.settings.safeParse(pickSettings(type, input.config));
       if (!settings.success) return;
-      for (const problem of type.check(settings.data)) {
+      const given = new Set(
+        Object.keys(type.secretFields).filter(
+          (field) => input.config[field as keyof typeof input.config] !== undefined,
+        ),
+      );
+      for (const problem of type.check(settings.data, given)) {
         ctx.addIssue({
           code: 'custom',
           path: ['config', ...problem.path.split('.')],

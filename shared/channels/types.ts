@@ -100,8 +100,14 @@ export interface ChannelTypeSpec<S extends z.ZodObject, Secrets, Message> {
   readonly templateParts: readonly ('subject' | 'text' | 'body')[];
   /** A valid `config` with inline secrets, for the contract tests and the docs. */
   readonly example: Readonly<Record<string, unknown>>;
-  /** Checks across settings and secrets that the schemas cannot make alone; a path per problem. */
-  readonly check?: (settings: z.output<S>) => { path: string; message: string }[];
+  /**
+   * Checks across settings that the schemas cannot make alone, a path per problem. Gets the secret
+   * fields the input gives (inline or referenced), not their values.
+   */
+  readonly check?: (
+    settings: z.output<S>,
+    secretFields: ReadonlySet<string>,
+  ) => { path: string; message: string }[];
   /** What the channel sends to, for the save-time checks. Secret values may be absent (references). */
   readonly targets: (settings: z.output<S>, secrets: Partial<Record<string, unknown>>) => Target[];
   /** A short, secret-free description of the target: a host, a topic, recipients. */
@@ -130,7 +136,11 @@ export interface ChannelType {
   readonly secretFields: Readonly<Record<string, z.ZodType>>;
   readonly templateParts: readonly ('subject' | 'text' | 'body')[];
   readonly example: Readonly<Record<string, unknown>>;
-  check(settings: Record<string, unknown>): { path: string; message: string }[];
+  /** `secretFields`: the secret fields the input gives (default none). */
+  check(
+    settings: Record<string, unknown>,
+    secretFields?: ReadonlySet<string>,
+  ): { path: string; message: string }[];
   targets(settings: Record<string, unknown>, secrets: Partial<Record<string, unknown>>): Target[];
   summary(settings: Record<string, unknown>, secrets: Partial<Record<string, unknown>>): string;
   prepareSecrets(
@@ -158,7 +168,8 @@ export const defineChannelType = <S extends z.ZodObject, Secrets, Message>(
     secretFields: spec.secretFields,
     templateParts: spec.templateParts,
     example: spec.example,
-    check: (settings) => spec.check?.(spec.settings.parse(settings)) ?? [],
+    check: (settings, secretFields = new Set()) =>
+      spec.check?.(spec.settings.parse(settings), secretFields) ?? [],
     targets: (settings, secrets) => spec.targets(spec.settings.parse(settings), secrets),
     summary: (settings, secrets) => spec.summary(spec.settings.parse(settings), secrets),
     prepareSecrets: (next, stored, now, referenced) =>

@@ -174,8 +174,21 @@ export const recipientsOf = (settings: Pick<EmailSettings, 'to' | 'cc' | 'bcc'>)
 ];
 
 /** The rules across settings the schema cannot state: transport-specific fields and the recipients. */
-export const checkEmailSettings = (settings: EmailSettings): { path: string; message: string }[] => {
+export const checkEmailSettings = (
+  settings: EmailSettings,
+  secretFields: ReadonlySet<string> = new Set(),
+): { path: string; message: string }[] => {
   const problems: { path: string; message: string }[] = [];
+  if (settings.transport === 'ses') {
+    for (const field of ['username', 'password'] as const) {
+      if (secretFields.has(field)) {
+        problems.push({
+          path: field,
+          message: `${field} is for the smtp transport only (SES signs with the role)`,
+        });
+      }
+    }
+  }
   if (settings.transport === 'smtp') {
     if (settings.host === undefined) problems.push({ path: 'host', message: 'an smtp channel needs a host' });
     if (settings.configurationSet !== undefined) {

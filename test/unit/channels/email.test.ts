@@ -32,6 +32,7 @@ import {
   sendEmail,
   smtpPort,
 } from '#shared/channels/email/index.ts';
+import { ChannelInput } from '#shared/channels/registry.ts';
 import { createTransports } from '#shared/channels/transports.ts';
 import type { DeliveryContext, RenderedEmail, SmtpServer, Transports } from '#shared/channels/types.ts';
 import { type HeraldEvent, SEVERITIES } from '#shared/event.ts';
@@ -998,5 +999,24 @@ describe('sendEmail through nodemailer to a local SMTP server', () => {
 
     // Assess
     expect(outcome).toEqual({ kind: 'failed', error: 'target refused: 127.0.0.1 is not a public address' });
+  });
+});
+
+describe('email channel input', () => {
+  it('refuses SMTP credentials on an SES channel, naming the field', () => {
+    // Act
+    const result = ChannelInput.safeParse({
+      type: 'email',
+      config: { transport: 'ses', from: 'alerts@example.com', to: ['a@example.com'], password: 'x' },
+    });
+
+    // Assess
+    expect(result.success).toBe(false);
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['config', 'password'],
+        message: expect.stringContaining('smtp transport only'),
+      }),
+    ]);
   });
 });
