@@ -3,10 +3,11 @@
  * peers: an SMTP server requiring STARTTLS and AUTH, the emulator's SES and SNS (to an SQS queue), and
  * local HTTP receivers playing Slack, Discord, Teams and PagerDuty.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
@@ -50,15 +51,22 @@ const ids = {
   sns: `${run}-sns`,
 };
 
-/** Runs `herald …` as a user does, against the test stack on the emulator. */
-const herald = (...args: string[]) => {
-  const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'herald.mjs'), ...args, '--local'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, HERALD_STACK: 'HeraldTest' },
+/**
+ * Runs `herald …` as a user does, against the test stack on the emulator. Asynchronously: the receivers
+ * answering its test-sends live in this process.
+ */
+const herald = (...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin', 'herald.mjs'), ...args, '--local'],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, HERALD_STACK: 'HeraldTest' } },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ status: code, stdout, stderr });
+      },
+    );
   });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-};
 
 const smtpConfig = (password: string) => ({
   transport: 'smtp',
@@ -109,8 +117,9 @@ const waitForSesMail = async (needle: string, timeoutMs: number): Promise<SesMes
   const endpoint = process.env.AWS_ENDPOINT_URL ?? '';
   while (Date.now() < deadline) {
     const response = await fetch(new URL('/_ministack/ses/messages', endpoint));
-    const body = (await response.json()) as { messages?: SesMessage[] } | SesMessage[];
-    const messages = Array.isArray(body) ? body : (body.messages ?? []);
+    // The emulator groups what SES kept by account.
+    const body = (await response.json()) as { messages?: Record<string, SesMessage[]> };
+    const messages = Object.values(body.messages ?? {}).flat();
     const found = messages.find((message) => message.Subject?.includes(needle));
     if (found) return found;
     await sleep(500);
@@ -134,6 +143,8 @@ beforeAll(async () => {
   }));
   receiver.answer(`/${ids.discord}`, () => ({ status: 204, body: '' }));
 
+  // SES sends only from (and, in the sandbox, to) verified identities, as in a new AWS account.
+  await new SESv2Client({}).send(new CreateEmailIdentityCommand({ EmailIdentity: 'herald.test' }));
   const topic = await sns.send(new CreateTopicCommand({ Name: `herald-test-${run}` }));
   topicArn = topic.TopicArn ?? '';
   const queue = await sqs.send(new CreateQueueCommand({ QueueName: `herald-test-${run}-sub` }));
@@ -187,8 +198,8 @@ beforeAll(async () => {
           config: {
             transport: 'ses',
             from: 'alerts@herald.test',
-            to: ['ses-oncall@example.com'],
-            cc: ['ses-team@example.com'],
+            to: ['oncall@herald.test'],
+            cc: ['team@herald.test'],
           },
         },
         { id: ids.sns, type: 'sns', config: { topicArn } },
@@ -204,7 +215,7 @@ beforeAll(async () => {
       ],
     }),
   );
-  const applied = herald('apply', '-f', file);
+  const applied = await herald('apply', '-f', file);
   if (applied.status !== 0) throw new Error(`herald apply failed: ${applied.stdout}${applied.stderr}`);
   await configPropagated();
 });
@@ -271,8 +282,8 @@ describe('every channel type, configured with herald apply, delivering through t
     const ses = await waitForSesMail(run, DELIVERY_TIMEOUT_MS);
     expect(ses).toMatchObject({
       Source: 'alerts@herald.test',
-      To: ['ses-oncall@example.com'],
-      CC: ['ses-team@example.com'],
+      To: ['oncall@herald.test'],
+      CC: ['team@herald.test'],
     });
     expect(ses.BodyText).toContain('production');
     expect(ses.BodyHtml).toContain('&lt;b&gt;');
@@ -340,13 +351,13 @@ describe('every channel type, configured with herald apply, delivering through t
     if (existsSync(EMULATOR_LOG)) expect(readFileSync(EMULATOR_LOG, 'utf8')).not.toContain(WRONG_PASSWORD);
   });
 
-  it('test-sends to every type and reports what the provider answered', () => {
+  it('test-sends to every type and reports what the provider answered', async () => {
     for (const id of [ids.slack, ids.discord, ids.teams, ids.pagerduty, ids.smtp, ids.ses, ids.sns]) {
-      const result = herald('--json', 'channels', 'test', id);
+      const result = await herald('--json', 'channels', 'test', id);
       expect(result.status, `${id}: ${result.stdout}${result.stderr}`).toBe(0);
       expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, error: null });
     }
-    const bad = herald('--json', 'channels', 'test', ids.badSmtp);
+    const bad = await herald('--json', 'channels', 'test', ids.badSmtp);
     expect(bad.status).toBe(1);
     expect(JSON.parse(bad.stdout)).toMatchObject({
       ok: false,
@@ -355,8 +366,8 @@ describe('every channel type, configured with herald apply, delivering through t
     expect(bad.stdout).not.toContain(WRONG_PASSWORD);
   });
 
-  it('lists each channel with a target summary that holds no secret', () => {
-    const listed = herald('channels', 'list');
+  it('lists each channel with a target summary that holds no secret', async () => {
+    const listed = await herald('channels', 'list');
     expect(listed.status).toBe(0);
     expect(listed.stdout).toContain(ids.sns);
     for (const secret of [SMTP_PASSWORD, WRONG_PASSWORD, ROUTING_KEY, `/${ids.slack}`, `/${ids.discord}`]) {
