@@ -5,7 +5,7 @@
  */
 import * as z from 'zod';
 import { ChannelInput } from '#shared/channels/registry.ts';
-import { Policy, ResourceId } from '#shared/policy.ts';
+import { Policy, ResourceId } from '#shared/domain/policy.ts';
 import type { DryRunResult } from './client.ts';
 import { type ParsedFile, parseStructured } from './file.ts';
 

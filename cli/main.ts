@@ -3,7 +3,7 @@
  * any failure into `herald: <reason>` on stderr and an exit code.
  */
 import { Command, CommanderError } from 'commander';
-import { HERALD_VERSION } from '#shared/version.ts';
+import { HERALD_VERSION } from '#shared/domain/version.ts';
 import { ApplyStepError } from './apply.ts';
 import { HeraldApiError } from './client.ts';
 import { registerApply } from './commands/apply.ts';

@@ -1,6 +1,6 @@
 /** `herald deliveries list` and `herald dlq list|redrive`. */
 import { type Command, InvalidArgumentError } from 'commander';
-import { parseDurationSeconds } from '#shared/duration.ts';
+import { parseDurationSeconds } from '#shared/domain/duration.ts';
 import type { Page } from '../client.ts';
 import type { CliContext } from '../context.ts';
 import type { Output } from '../output.ts';

@@ -1,6 +1,6 @@
 /** `herald policies list|get|put|delete`. */
 import type { Command } from 'commander';
-import { PolicyInput } from '#shared/policy.ts';
+import { PolicyInput } from '#shared/domain/policy.ts';
 import type { PolicyView } from '../client.ts';
 import type { CliContext } from '../context.ts';
 import { readStructured } from '../file.ts';

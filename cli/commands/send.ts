@@ -1,7 +1,7 @@
 /** `herald send`: one event from flags, or events from a file, to `POST /v1/iam/events`. */
 import type { Command } from 'commander';
 import * as z from 'zod';
-import { EventInput, SEVERITIES } from '#shared/event.ts';
+import { EventInput, SEVERITIES } from '#shared/domain/event.ts';
 import { type CliContext, UsageError } from '../context.ts';
 import { readStructured } from '../file.ts';
 

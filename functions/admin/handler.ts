@@ -19,8 +19,8 @@ import { Queue } from '#shared/aws/queue.ts';
 import { secretsManagerStore } from '#shared/aws/secret-store.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
 import { createTransports } from '#shared/channels/transports.ts';
-import { boolEnv, intEnv, listEnv, optionalEnv, requireEnv } from '#shared/env.ts';
 import { httpErrors, requestBody } from '#shared/http/api.ts';
+import { boolEnv, intEnv, listEnv, optionalEnv, requireEnv } from '#shared/runtime/env.ts';
 
 const logger = new Logger({ serviceName: 'herald-admin' });
 const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));

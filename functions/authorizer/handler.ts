@@ -7,9 +7,9 @@ import type {
   APIGatewayRequestAuthorizerEventV2,
   APIGatewaySimpleAuthorizerWithContextResult,
 } from 'aws-lambda';
-import { ApiKeyHashRecord, bearerKey, hashApiKey } from '#shared/api-keys.ts';
+import { ApiKeyHashRecord, bearerKey, hashApiKey } from '#shared/admin/api-keys.ts';
 import { ConfigRepository } from '#shared/aws/config-repository.ts';
-import { requireEnv } from '#shared/env.ts';
+import { requireEnv } from '#shared/runtime/env.ts';
 
 const logger = new Logger({ serviceName: 'herald-authorizer' });
 const config = new ConfigRepository(

@@ -7,10 +7,10 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { Queue } from '#shared/aws/queue.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
-import { intEnv, requireEnv } from '#shared/env.ts';
+import { newEventId } from '#shared/domain/ids.ts';
 import { httpErrors, json, requestBody, requestHeader } from '#shared/http/api.ts';
-import { newEventId } from '#shared/ids.ts';
-import { acceptEvents, parseIngestRequest } from '#shared/ingest.ts';
+import { acceptEvents, parseIngestRequest } from '#shared/ingest/ingest.ts';
+import { intEnv, requireEnv } from '#shared/runtime/env.ts';
 
 const logger = new Logger({ serviceName: 'herald-ingest' });
 const queue = new Queue(new SQSClient({}), requireEnv('INGEST_QUEUE_URL'));

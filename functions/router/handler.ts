@@ -6,13 +6,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { ConfigRepository } from '#shared/aws/config-repository.ts';
-import { Queue } from '#shared/aws/queue.ts';
+import { processBatch, Queue } from '#shared/aws/queue.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
-import { intEnv, requireEnv } from '#shared/env.ts';
-import { newEventId } from '#shared/ids.ts';
-import { readIngestMessage, routeEvent, UnroutableMessageError } from '#shared/router.ts';
-import { processBatch } from '#shared/sqs-batch.ts';
-import { TtlCache } from '#shared/ttl-cache.ts';
+import { newEventId } from '#shared/domain/ids.ts';
+import { readIngestMessage, routeEvent, UnroutableMessageError } from '#shared/route/router.ts';
+import { intEnv, requireEnv } from '#shared/runtime/env.ts';
+import { TtlCache } from '#shared/runtime/ttl-cache.ts';
 
 const logger = new Logger({ serviceName: 'herald-router' });
 const sqs = new SQSClient({});

@@ -5,7 +5,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ADMIN_ROUTE_KEYS } from '../../shared/admin/api.ts';
+import { ADMIN_ROUTE_KEYS } from '../../shared/admin/routes.ts';
 import { functionEntry } from '../paths.ts';
 import { type ChannelDestinations, HeraldFunction } from './herald-function.ts';
 

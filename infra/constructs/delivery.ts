@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
-import { MAX_ATTEMPTS_LIMIT } from '../../shared/retry.ts';
+import { MAX_ATTEMPTS_LIMIT } from '../../shared/domain/retry.ts';
 import { functionEntry } from '../paths.ts';
 import { type ChannelDestinations, HeraldFunction } from './herald-function.ts';
 import { QueueWithDlq } from './queues.ts';

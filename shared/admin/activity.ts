@@ -1,8 +1,8 @@
 import * as z from 'zod';
+import { decodePageToken, deliveriesKey, encodePageToken } from '../aws/page-token.ts';
 import type { StateRepository } from '../aws/state-repository.ts';
-import { ValidationError } from '../errors.ts';
-import { toFieldIssues } from '../issues.ts';
-import { decodePageToken, deliveriesKey, encodePageToken } from '../page-token.ts';
+import { ValidationError } from '../domain/errors.ts';
+import { toFieldIssues } from '../domain/issues.ts';
 import type { AdminRequest } from './request.ts';
 import { notFound, pageParams } from './request.ts';
 

@@ -1,4 +1,4 @@
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../domain/errors.ts';
 import type { ActivityAdmin } from './activity.ts';
 import type { ApiKeyAdmin } from './api-keys.ts';
 import type { ChannelAdmin } from './channels.ts';
@@ -15,6 +15,7 @@ import {
   parseBody,
   pathId,
 } from './request.ts';
+import type { AdminRouteKey } from './routes.ts';
 
 export interface AdminServices {
   readonly channels: ChannelAdmin;
@@ -109,24 +110,3 @@ export const dispatch = async (
   if (route === undefined) throw new HttpError(404, 'not_found', `no route ${request.routeKey}`);
   return route(request, now);
 };
-
-/** Every admin route key, for the infrastructure to register. */
-export const ADMIN_ROUTE_KEYS = [
-  'GET /v1/channels',
-  'GET /v1/channels/{id}',
-  'PUT /v1/channels/{id}',
-  'DELETE /v1/channels/{id}',
-  'POST /v1/channels/{id}/test',
-  'GET /v1/policies',
-  'GET /v1/policies/{id}',
-  'PUT /v1/policies/{id}',
-  'DELETE /v1/policies/{id}',
-  'GET /v1/events/{id}',
-  'GET /v1/deliveries',
-  'GET /v1/dead-letters',
-  'POST /v1/dead-letters/redrive',
-  'POST /v1/api-keys',
-  'GET /v1/api-keys',
-  'DELETE /v1/api-keys/{id}',
-] as const;
-export type AdminRouteKey = (typeof ADMIN_ROUTE_KEYS)[number];

@@ -3,9 +3,9 @@ import type { StateRepository } from '../aws/state-repository.ts';
 import { ChannelRecord, isSecretRef, type SecretRef, type SecretStore } from '../channels/record.ts';
 import { ChannelInput, channelType, pickSettings } from '../channels/registry.ts';
 import type { ChannelType, Transports } from '../channels/types.ts';
-import { attemptDelivery } from '../deliver.ts';
-import type { HeraldEvent } from '../event.ts';
-import { newEventId } from '../ids.ts';
+import { attemptDelivery } from '../deliver/deliver.ts';
+import type { HeraldEvent } from '../domain/event.ts';
+import { newEventId } from '../domain/ids.ts';
 import {
   type AdminRequest,
   assertBodyId,

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
 import type { Queue } from '../aws/queue.ts';
-import { DeliveryJob, REASON_ATTRIBUTE } from '../jobs.ts';
+import { DeliveryJob, REASON_ATTRIBUTE } from '../domain/jobs.ts';
 
 /** How long messages stay hidden while an admin call looks at them. */
 const HOLD_SECONDS = 30;

@@ -1,5 +1,5 @@
 import type { ConfigRepository, Page } from '../aws/config-repository.ts';
-import { PolicyInput, PolicyRecord } from '../policy.ts';
+import { PolicyInput, PolicyRecord } from '../domain/policy.ts';
 import type { PutResult } from './channels.ts';
 import {
   type AdminRequest,

@@ -1,8 +1,8 @@
 import type * as z from 'zod';
 import { PreconditionFailedError } from '../aws/config-repository.ts';
-import { HttpError, ValidationError } from '../errors.ts';
-import { toFieldIssues } from '../issues.ts';
-import { ResourceId } from '../policy.ts';
+import { HttpError, ValidationError } from '../domain/errors.ts';
+import { toFieldIssues } from '../domain/issues.ts';
+import { ResourceId } from '../domain/policy.ts';
 
 /** What admin operations need of an HTTP request, whatever delivered it. */
 export interface AdminRequest {

@@ -1,8 +1,8 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Target } from '../channels/types.ts';
-import { ValidationError } from '../errors.ts';
-import { globMatches } from '../glob.ts';
+import { ValidationError } from '../domain/errors.ts';
+import { globMatches } from '../domain/glob.ts';
 import { bareHost, isPrivateAddress } from '../http/address-guard.ts';
 import { assertTargetAllowed, TargetNotAllowedError } from '../http/safe-request.ts';
 

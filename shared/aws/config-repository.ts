@@ -9,10 +9,10 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ChannelRecord } from '../channels/record.ts';
-import { HttpError } from '../errors.ts';
-import type { Log } from '../log.ts';
-import { configKey, decodePageToken, encodePageToken } from '../page-token.ts';
-import { PolicyRecord } from '../policy.ts';
+import { HttpError } from '../domain/errors.ts';
+import { PolicyRecord } from '../domain/policy.ts';
+import type { Log } from '../runtime/log.ts';
+import { configKey, decodePageToken, encodePageToken } from './page-token.ts';
 
 export type Kind = 'channel' | 'policy' | 'apikey' | 'apikeyhash';
 

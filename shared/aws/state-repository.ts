@@ -8,7 +8,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { HeraldEvent } from '../event.ts';
+import type { HeraldEvent } from '../domain/event.ts';
 
 /** The state table's index of deliveries by creation time (`gsi1pk` = `delivery`, `gsi1sk` = time#id). */
 export const DELIVERIES_BY_TIME_INDEX = 'byTime';

@@ -7,7 +7,7 @@
  * HTTP status in `$metadata.httpStatusCode`. Errors that never got an HTTP answer (DNS, connection reset,
  * timeouts) have no status: the retry middleware may still add `$metadata` with only `attempts`.
  */
-import { type AttemptOutcome, parseRetryAfter } from '../outcome.ts';
+import { type AttemptOutcome, parseRetryAfter } from '../domain/outcome.ts';
 import { truncate } from './text.ts';
 
 /** The outcome an AWS error name stands for. */

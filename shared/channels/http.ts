@@ -1,7 +1,7 @@
 import * as z from 'zod';
+import { type AttemptOutcome, classifyError, classifyResponse } from '../domain/outcome.ts';
+import { HERALD_VERSION } from '../domain/version.ts';
 import type { SafeRequest, SafeResponse } from '../http/safe-request.ts';
-import { type AttemptOutcome, classifyError, classifyResponse } from '../outcome.ts';
-import { HERALD_VERSION } from '../version.ts';
 import { truncate } from './text.ts';
 import type { AttemptResult, Transports } from './types.ts';
 

@@ -4,9 +4,9 @@
  * This module pulls in nothing but zod, so the router and `cdk synth` can import it.
  */
 import * as z from 'zod';
-import { DurationSeconds } from '../duration.ts';
-import { ResourceId } from '../policy.ts';
-import { MAX_ATTEMPTS_LIMIT } from '../retry.ts';
+import { DurationSeconds } from '../domain/duration.ts';
+import { ResourceId } from '../domain/policy.ts';
+import { MAX_ATTEMPTS_LIMIT } from '../domain/retry.ts';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const MAX_TIMEOUT_MS = 30_000;

@@ -3,7 +3,7 @@
  * type: a folder beside this file with its `defineChannelType(...)`, and one line in `CHANNEL_TYPES`.
  */
 import * as z from 'zod';
-import { ResourceId } from '../policy.ts';
+import { ResourceId } from '../domain/policy.ts';
 import { discord } from './discord/index.ts';
 import { email } from './email/index.ts';
 import { pagerduty } from './pagerduty/index.ts';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { HeraldEvent } from '../event.ts';
+import type { HeraldEvent } from '../domain/event.ts';
 import { type ChannelRecord, type ReadSecret, readChannelSecrets } from './record.ts';
 import { channelType } from './registry.ts';
 import { TemplateTooLargeError } from './template.ts';

@@ -8,7 +8,7 @@
  */
 import Mustache from 'mustache';
 import * as z from 'zod';
-import type { HeraldEvent } from '../event.ts';
+import type { HeraldEvent } from '../domain/event.ts';
 import { truncate } from './text.ts';
 
 /** The names a template may use: the envelope, and the delivery fields webhook bodies carry. */

@@ -1,5 +1,5 @@
 /** Text helpers every renderer shares: cutting to a provider's limit, severity colours, links. */
-import type { HeraldEvent, Severity } from '../event.ts';
+import type { HeraldEvent, Severity } from '../domain/event.ts';
 
 export const ELLIPSIS = '…';
 

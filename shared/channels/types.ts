@@ -3,9 +3,9 @@
  * over injected transports. Each type lives in its own folder and is listed once in `registry.ts`.
  */
 import type * as z from 'zod';
-import type { HeraldEvent } from '../event.ts';
+import type { HeraldEvent } from '../domain/event.ts';
+import type { AttemptOutcome } from '../domain/outcome.ts';
 import type { SafeRequest, SafeResponse } from '../http/safe-request.ts';
-import type { AttemptOutcome } from '../outcome.ts';
 import type { StoredTemplate } from './record.ts';
 
 /** Where a delivery stands: carried in webhook bodies (`herald`) and usable in templates. */

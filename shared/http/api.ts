@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../domain/errors.ts';
 
 /** A JSON response. */
 export const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({

@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HeraldStack } from '../../infra/herald-stack.ts';
-import { ADMIN_ROUTE_KEYS } from '../../shared/admin/api.ts';
+import { ADMIN_ROUTE_KEYS } from '../../shared/admin/routes.ts';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };

@@ -15,7 +15,7 @@ import type { WebhookReceiver } from '../../scripts/lib/receiver.ts';
 import { signedFetch } from '../../scripts/lib/signed-fetch.ts';
 import { StateRepository } from '../../shared/aws/state-repository.ts';
 import { newSigningSecret } from '../../shared/channels/webhook/index.ts';
-import type { PolicyInput } from '../../shared/policy.ts';
+import type { PolicyInput } from '../../shared/domain/policy.ts';
 
 const endpoint = inject('endpoint');
 const outputs = inject('outputs');

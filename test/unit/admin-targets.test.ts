@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateTargetUrl } from '#shared/admin/targets.ts';
-import { ValidationError } from '#shared/errors.ts';
+import { ValidationError } from '#shared/domain/errors.ts';
 
 describe('validateTargetUrl (channel registration)', () => {
   it.each([

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '#shared/aws/state-repository.ts';
 import type { ChannelRecord } from '#shared/channels/record.ts';
 import { newSigningSecret } from '#shared/channels/webhook/index.ts';
-import { type DeliverPorts, type DeliverSettings, deliverJob, scheduleFor } from '#shared/deliver.ts';
-import type { DeliveryJob } from '#shared/jobs.ts';
-import { RetrySchedule } from '#shared/retry.ts';
+import { type DeliverPorts, type DeliverSettings, deliverJob, scheduleFor } from '#shared/deliver/deliver.ts';
+import type { DeliveryJob } from '#shared/domain/jobs.ts';
+import { RetrySchedule } from '#shared/domain/retry.ts';
 import { type LocalServer, recordingLog, startLocalServer, testTransports } from './support.ts';
 
 const signingSecret = newSigningSecret();

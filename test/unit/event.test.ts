@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChannelInput } from '#shared/channels/registry.ts';
-import { EventInput, jsonBytes, normalizeEvent, type Severity, severityRank } from '#shared/event.ts';
+import { EventInput, jsonBytes, normalizeEvent, type Severity, severityRank } from '#shared/domain/event.ts';
 
 const valid = { type: 'request_created', source: 'dbward' };
 

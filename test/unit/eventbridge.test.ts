@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EventInput } from '#shared/event.ts';
-import { type EventBridgeEvent, fromEventBridge, toHeraldName } from '#shared/eventbridge.ts';
+import { EventInput } from '#shared/domain/event.ts';
+import { type EventBridgeEvent, fromEventBridge, toHeraldName } from '#shared/ingest/eventbridge.ts';
 
 const bridged = (overrides: Partial<EventBridgeEvent> = {}): EventBridgeEvent => ({
   version: '0',

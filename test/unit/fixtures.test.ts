@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { parseIngestRequest } from '#shared/ingest.ts';
-import { DeliveryJob } from '#shared/jobs.ts';
-import { readIngestMessage } from '#shared/router.ts';
+import { DeliveryJob } from '#shared/domain/jobs.ts';
+import { parseIngestRequest } from '#shared/ingest/ingest.ts';
+import { readIngestMessage } from '#shared/route/router.ts';
 
 const fixture = <T>(name: string): T =>
   JSON.parse(readFileSync(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as T;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deliveryIdFor, newEventId } from '#shared/ids.ts';
+import { deliveryIdFor, newEventId } from '#shared/domain/ids.ts';
 
 const acceptedAt = '2026-11-23T09:00:00.000Z';
 

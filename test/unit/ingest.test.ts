@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { HttpError, ValidationError } from '#shared/errors.ts';
-import { EventInput, type HeraldEvent, MAX_EVENT_BYTES } from '#shared/event.ts';
-import { acceptEvents, type IngestPorts, parseIngestRequest } from '#shared/ingest.ts';
-import { IngestMessage } from '#shared/jobs.ts';
+import { HttpError, ValidationError } from '#shared/domain/errors.ts';
+import { EventInput, type HeraldEvent, MAX_EVENT_BYTES } from '#shared/domain/event.ts';
+import { IngestMessage } from '#shared/domain/jobs.ts';
+import { acceptEvents, type IngestPorts, parseIngestRequest } from '#shared/ingest/ingest.ts';
 
 const event = (overrides: Record<string, unknown> = {}) => ({
   type: 'request_created',

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { HeraldEvent } from '#shared/event.ts';
-import { globMatches } from '#shared/glob.ts';
+import type { HeraldEvent } from '#shared/domain/event.ts';
+import { globMatches } from '#shared/domain/glob.ts';
 import {
   matchesAttribute,
   matchesType,
   type RoutableChannel,
   type RoutablePolicy,
   route,
-} from '#shared/matcher.ts';
+} from '#shared/domain/matcher.ts';
 
 const event = (overrides: Partial<HeraldEvent> = {}): HeraldEvent => ({
   id: 'evt-1',

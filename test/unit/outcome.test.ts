@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { classifyError, classifyResponse, parseRetryAfter } from '#shared/domain/outcome.ts';
 import { RequestTimeoutError, TargetNotAllowedError } from '#shared/http/safe-request.ts';
-import { classifyError, classifyResponse, parseRetryAfter } from '#shared/outcome.ts';
 
 const now = new Date('2026-11-23T09:00:00.000Z');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '#shared/errors.ts';
-import { configKey, decodePageToken, deliveriesKey, encodePageToken } from '#shared/page-token.ts';
+import { configKey, decodePageToken, deliveriesKey, encodePageToken } from '#shared/aws/page-token.ts';
+import { HttpError } from '#shared/domain/errors.ts';
 
 describe('page tokens', () => {
   it('round-trips a key of the expected shape', () => {

@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseDurationSeconds } from '#shared/duration.ts';
-import { DEFAULT_RETRY_SCHEDULE_SECONDS, MAX_VISIBILITY_SECONDS, RetrySchedule } from '#shared/retry.ts';
+import { parseDurationSeconds } from '#shared/domain/duration.ts';
+import {
+  DEFAULT_RETRY_SCHEDULE_SECONDS,
+  MAX_VISIBILITY_SECONDS,
+  RetrySchedule,
+} from '#shared/domain/retry.ts';
 
 const middle = () => 0.5;
 

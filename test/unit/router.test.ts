@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { ChannelRecord } from '#shared/channels/record.ts';
-import type { HeraldEvent } from '#shared/event.ts';
-import { deliveryIdFor } from '#shared/ids.ts';
-import { DeliveryJob } from '#shared/jobs.ts';
-import { Policy } from '#shared/policy.ts';
+import type { HeraldEvent } from '#shared/domain/event.ts';
+import { deliveryIdFor } from '#shared/domain/ids.ts';
+import { DeliveryJob } from '#shared/domain/jobs.ts';
+import { Policy } from '#shared/domain/policy.ts';
 import {
   dedupWindowFor,
   type RouterPorts,
   readIngestMessage,
   routeEvent,
   UnroutableMessageError,
-} from '#shared/router.ts';
+} from '#shared/route/router.ts';
 import { recordingLog } from './support.ts';
 
 const now = new Date('2026-11-23T09:00:05.000Z');

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Transports } from '#shared/channels/types.ts';
 import { safeRequest } from '#shared/http/safe-request.ts';
-import type { Log, LogAttributes } from '#shared/log.ts';
+import type { Log, LogAttributes } from '#shared/runtime/log.ts';
 
 /** A request the local test server received. */
 export interface ReceivedRequest {

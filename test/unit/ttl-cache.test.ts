@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TtlCache } from '#shared/ttl-cache.ts';
+import { TtlCache } from '#shared/runtime/ttl-cache.ts';
 
 /** A loader that counts calls and can be told to fail or to wait. */
 const counting = () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HERALD_VERSION } from '#shared/version.ts';
+import { HERALD_VERSION } from '#shared/domain/version.ts';
 
 describe('HERALD_VERSION', () => {
   it('equals the version in package.json (sent in user-agent)', () => {

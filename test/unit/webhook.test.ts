@@ -10,7 +10,8 @@ import {
   type WebhookSettings,
   webhookBody,
 } from '#shared/channels/webhook/index.ts';
-import type { HeraldEvent } from '#shared/event.ts';
+import type { HeraldEvent } from '#shared/domain/event.ts';
+import { HERALD_VERSION } from '#shared/domain/version.ts';
 import {
   RequestTimeoutError,
   type SafeRequest,
@@ -18,7 +19,6 @@ import {
   type SafeResponse,
   safeRequest,
 } from '#shared/http/safe-request.ts';
-import { HERALD_VERSION } from '#shared/version.ts';
 import { type LocalServer, startLocalServer } from './support.ts';
 
 const event: HeraldEvent = {

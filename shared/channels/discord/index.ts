@@ -8,9 +8,9 @@
  */
 import type { APIEmbed, APIEmbedField, RESTPostAPIWebhookWithTokenJSONBody } from 'discord-api-types/v10';
 import * as z from 'zod';
-import { type HeraldEvent, type Severity, Severity as SeveritySchema } from '../../event.ts';
+import { type HeraldEvent, type Severity, Severity as SeveritySchema } from '../../domain/event.ts';
+import type { AttemptOutcome } from '../../domain/outcome.ts';
 import type { SafeResponse } from '../../http/safe-request.ts';
-import type { AttemptOutcome } from '../../outcome.ts';
 import { HttpsUrl, jsonPost, sendHttp, withBodyDetail } from '../http.ts';
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate } from '../template.ts';

@@ -3,7 +3,7 @@
  * table layout, so Gmail and Outlook show it as meant), plus priority and Herald headers. Pure.
  */
 import * as z from 'zod';
-import { MAX_ATTRIBUTES, type Severity } from '../../event.ts';
+import { MAX_ATTRIBUTES, type Severity } from '../../domain/event.ts';
 import { renderTemplate } from '../template.ts';
 import { eventLink, oneLine, SEVERITY_COLORS, truncate } from '../text.ts';
 import type { RenderedEmail, RenderInput, SmtpServer } from '../types.ts';

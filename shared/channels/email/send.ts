@@ -2,8 +2,9 @@
  * The `email` sender: hands the rendered e-mail to the SMTP or SES transport and classifies what
  * they throw (SPEC §5). Reasons are short, on one line, and never carry the SMTP credentials.
  */
+
+import type { AttemptOutcome } from '../../domain/outcome.ts';
 import { TargetNotAllowedError } from '../../http/safe-request.ts';
-import type { AttemptOutcome } from '../../outcome.ts';
 import { timed } from '../http.ts';
 import { truncate } from '../text.ts';
 import type { AttemptResult, Transports } from '../types.ts';

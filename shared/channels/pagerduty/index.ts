@@ -7,8 +7,8 @@
  * PagerDuty shows every field as plain text, so event values need no escaping beyond JSON's own.
  */
 import * as z from 'zod';
-import type { HeraldEvent } from '../../event.ts';
-import { globMatches } from '../../glob.ts';
+import type { HeraldEvent } from '../../domain/event.ts';
+import { globMatches } from '../../domain/glob.ts';
 import type { SafeResponse } from '../../http/safe-request.ts';
 import { HttpsUrl, jsonPost, type RefineOutcome, sendHttp } from '../http.ts';
 import { TimeoutMs } from '../record.ts';

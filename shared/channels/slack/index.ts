@@ -12,9 +12,9 @@ import type {
   SectionBlock,
 } from '@slack/types';
 import * as z from 'zod';
-import { type HeraldEvent, Severity } from '../../event.ts';
+import { type HeraldEvent, Severity } from '../../domain/event.ts';
+import type { AttemptOutcome } from '../../domain/outcome.ts';
 import type { SafeResponse } from '../../http/safe-request.ts';
-import type { AttemptOutcome } from '../../outcome.ts';
 import { bodyDetail, HttpsUrl, jsonPost, sendHttp, withBodyDetail } from '../http.ts';
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate } from '../template.ts';

@@ -4,7 +4,7 @@
  * and the subject is what e-mail subscribers see.
  */
 import * as z from 'zod';
-import { type HeraldEvent, jsonBytes } from '../../event.ts';
+import { type HeraldEvent, jsonBytes } from '../../domain/event.ts';
 import { classifyAwsError, SNS_ERRORS } from '../aws-errors.ts';
 import { timed } from '../http.ts';
 import { renderTemplate } from '../template.ts';

@@ -5,7 +5,7 @@
  * `separator`), `FactSet` (`facts` of `title`/`value`, `separator`) and `Action.OpenUrl` (`title`,
  * `url`), plus Teams' own `msteams.width`.
  */
-import { type HeraldEvent, jsonBytes, type Severity } from '../../event.ts';
+import { type HeraldEvent, jsonBytes, type Severity } from '../../domain/event.ts';
 import { eventLink, oneLine, truncate } from '../text.ts';
 
 /**

@@ -7,8 +7,8 @@
  * webhook docs repeat it); Teams renders Adaptive Cards up to schema 1.5, Herald writes 1.4.
  */
 import * as z from 'zod';
+import type { AttemptOutcome } from '../../domain/outcome.ts';
 import type { SafeResponse } from '../../http/safe-request.ts';
-import type { AttemptOutcome } from '../../outcome.ts';
 import { HttpsUrl, jsonPost, sendHttp } from '../http.ts';
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate } from '../template.ts';

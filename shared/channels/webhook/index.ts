@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import * as z from 'zod';
-import type { HeraldEvent } from '../../event.ts';
+import type { HeraldEvent } from '../../domain/event.ts';
 import type { SafeRequest } from '../../http/safe-request.ts';
 import { HttpsUrl, sendHttp, USER_AGENT } from '../http.ts';
 import { TimeoutMs } from '../record.ts';

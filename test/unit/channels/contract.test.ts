@@ -11,7 +11,7 @@ import type { ChannelRecord, SecretStore } from '#shared/channels/record.ts';
 import { CHANNEL_TYPES } from '#shared/channels/registry.ts';
 import { sendToChannel } from '#shared/channels/send.ts';
 import type { Transports } from '#shared/channels/types.ts';
-import type { HeraldEvent } from '#shared/event.ts';
+import type { HeraldEvent } from '#shared/domain/event.ts';
 import { RequestTimeoutError } from '#shared/http/safe-request.ts';
 
 /** An in-memory config table and secret store behind a real ChannelAdmin. */

@@ -16,7 +16,7 @@ import {
 import type { StoredTemplate } from '#shared/channels/record.ts';
 import { ELLIPSIS, oneLine } from '#shared/channels/text.ts';
 import type { DeliveryContext } from '#shared/channels/types.ts';
-import { HeraldEvent, SEVERITIES, type Severity } from '#shared/event.ts';
+import { HeraldEvent, SEVERITIES, type Severity } from '#shared/domain/event.ts';
 import { RequestTimeoutError, type SafeRequest, type SafeResponse } from '#shared/http/safe-request.ts';
 import { type LocalServer, startLocalServer, testTransports } from '../support.ts';
 

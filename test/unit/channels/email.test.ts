@@ -35,7 +35,7 @@ import {
 import { ChannelInput } from '#shared/channels/registry.ts';
 import { createTransports } from '#shared/channels/transports.ts';
 import type { DeliveryContext, RenderedEmail, SmtpServer, Transports } from '#shared/channels/types.ts';
-import { type HeraldEvent, SEVERITIES } from '#shared/event.ts';
+import { type HeraldEvent, SEVERITIES } from '#shared/domain/event.ts';
 import { TargetNotAllowedError } from '#shared/http/safe-request.ts';
 import { testTransports } from '../support.ts';
 

@@ -14,7 +14,7 @@ import {
 } from '#shared/channels/pagerduty/index.ts';
 import type { StoredTemplate } from '#shared/channels/record.ts';
 import type { DeliveryContext, Transports } from '#shared/channels/types.ts';
-import { type HeraldEvent, SEVERITIES } from '#shared/event.ts';
+import { type HeraldEvent, SEVERITIES } from '#shared/domain/event.ts';
 import { RequestTimeoutError, type SafeRequest, type SafeResponse } from '#shared/http/safe-request.ts';
 import { type LocalServer, startLocalServer, testTransports } from '../support.ts';
 

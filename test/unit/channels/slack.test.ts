@@ -12,7 +12,7 @@ import {
   slack,
 } from '#shared/channels/slack/index.ts';
 import type { DeliveryContext } from '#shared/channels/types.ts';
-import { type HeraldEvent, SEVERITIES } from '#shared/event.ts';
+import { type HeraldEvent, SEVERITIES } from '#shared/domain/event.ts';
 import { RequestTimeoutError, type SafeRequest, type SafeResponse } from '#shared/http/safe-request.ts';
 import { type LocalServer, startLocalServer, testTransports } from '../support.ts';
 

@@ -25,7 +25,7 @@ import {
 } from '#shared/channels/sns/index.ts';
 import type { DeliveryContext, Transports } from '#shared/channels/types.ts';
 import { webhookBody } from '#shared/channels/webhook/index.ts';
-import type { HeraldEvent, Severity } from '#shared/event.ts';
+import type { HeraldEvent, Severity } from '#shared/domain/event.ts';
 import { RequestTimeoutError } from '#shared/http/safe-request.ts';
 import { testTransports } from '../support.ts';
 

@@ -18,7 +18,7 @@ import {
 } from '#shared/channels/teams/index.ts';
 import { oneLine, truncate } from '#shared/channels/text.ts';
 import type { DeliveryContext, Transports } from '#shared/channels/types.ts';
-import { type HeraldEvent, jsonBytes, SEVERITIES, type Severity } from '#shared/event.ts';
+import { type HeraldEvent, jsonBytes, SEVERITIES, type Severity } from '#shared/domain/event.ts';
 import { RequestTimeoutError, type SafeRequest, type SafeResponse } from '#shared/http/safe-request.ts';
 import { type LocalServer, startLocalServer, testTransports } from '../support.ts';
 

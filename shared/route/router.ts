@@ -1,11 +1,11 @@
-import type { ChannelRecord } from './channels/record.ts';
-import { EventInput, type HeraldEvent, normalizeEvent } from './event.ts';
-import { EventBridgeEvent, fromEventBridge } from './eventbridge.ts';
-import { dedupFingerprint, deliveryIdFor } from './ids.ts';
-import { type DeliveryJob, IngestMessage } from './jobs.ts';
-import type { Log } from './log.ts';
-import { route } from './matcher.ts';
-import type { Policy } from './policy.ts';
+import type { ChannelRecord } from '../channels/record.ts';
+import { EventInput, type HeraldEvent, normalizeEvent } from '../domain/event.ts';
+import { dedupFingerprint, deliveryIdFor } from '../domain/ids.ts';
+import { type DeliveryJob, IngestMessage } from '../domain/jobs.ts';
+import { route } from '../domain/matcher.ts';
+import type { Policy } from '../domain/policy.ts';
+import { EventBridgeEvent, fromEventBridge } from '../ingest/eventbridge.ts';
+import type { Log } from '../runtime/log.ts';
 
 /** A message that can never become an event; it goes to the ingest dead-letter queue with this reason. */
 export class UnroutableMessageError extends Error {

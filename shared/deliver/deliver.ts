@@ -1,11 +1,11 @@
-import type { AttemptRecord, AttemptStart } from './aws/state-repository.ts';
-import type { ChannelRecord, ReadSecret } from './channels/record.ts';
-import { InvalidChannelConfigError, sendToChannel } from './channels/send.ts';
-import type { AttemptResult, DeliveryContext, Transports } from './channels/types.ts';
-import type { HeraldEvent } from './event.ts';
-import type { DeliveryJob } from './jobs.ts';
-import type { Log } from './log.ts';
-import { RetrySchedule } from './retry.ts';
+import type { AttemptRecord, AttemptStart } from '../aws/state-repository.ts';
+import type { ChannelRecord, ReadSecret } from '../channels/record.ts';
+import { InvalidChannelConfigError, sendToChannel } from '../channels/send.ts';
+import type { AttemptResult, DeliveryContext, Transports } from '../channels/types.ts';
+import type { HeraldEvent } from '../domain/event.ts';
+import type { DeliveryJob } from '../domain/jobs.ts';
+import { RetrySchedule } from '../domain/retry.ts';
+import type { Log } from '../runtime/log.ts';
 
 /** What making and recording one attempt needs: deliver and test-send both provide it. */
 export interface AttemptPorts {

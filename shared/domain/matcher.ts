@@ -1,4 +1,4 @@
-import type { ChannelRecord } from './channels/record.ts';
+import type { ChannelRecord } from '../channels/record.ts';
 import { type HeraldEvent, severityRank } from './event.ts';
 import { globMatches } from './glob.ts';
 import type { Policy } from './policy.ts';

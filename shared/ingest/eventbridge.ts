@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { type EventInput, Severity } from './event.ts';
+import { type EventInput, Severity } from '../domain/event.ts';
 
 /** The EventBridge event as an SQS target receives it. */
 export const EventBridgeEvent = z.looseObject({

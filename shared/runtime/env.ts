@@ -1,4 +1,4 @@
-import { ConfigurationError } from './errors.ts';
+import { ConfigurationError } from '../domain/errors.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { HttpError } from './errors.ts';
+import { HttpError } from '../domain/errors.ts';
 
 /** Turns a DynamoDB `LastEvaluatedKey` into an opaque `nextToken`. */
 export const encodePageToken = (key: Record<string, unknown> | undefined): string | undefined =>

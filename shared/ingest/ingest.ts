@@ -1,4 +1,4 @@
-import { HttpError, ValidationError } from './errors.ts';
+import { HttpError, ValidationError } from '../domain/errors.ts';
 import {
   EventInput,
   type HeraldEvent,
@@ -6,9 +6,9 @@ import {
   MAX_EVENT_BYTES,
   MAX_EVENTS_PER_REQUEST,
   normalizeEvent,
-} from './event.ts';
-import { toFieldIssues } from './issues.ts';
-import type { IngestMessage } from './jobs.ts';
+} from '../domain/event.ts';
+import { toFieldIssues } from '../domain/issues.ts';
+import type { IngestMessage } from '../domain/jobs.ts';
 
 /** Largest request body accepted (the Lambda synchronous payload limit is 6 MB). */
 export const MAX_BODY_BYTES = 6 * 1000 * 1000;

@@ -1,4 +1,4 @@
-import { RequestTimeoutError, TargetNotAllowedError } from './http/safe-request.ts';
+import { RequestTimeoutError, TargetNotAllowedError } from '../http/safe-request.ts';
 
 /**
  * What one delivery attempt came to, whatever the transport (SPEC §5): `delivered`; `retry` (HTTP 408,
