@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { Arrivals } from './arrivals.ts';
 
 const TLS_DIR = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'tls');
 /** The catcher's certificate: self-signed, for 127.0.0.1 and localhost; trusted by local stacks only. */
@@ -25,11 +26,12 @@ export interface CaughtMail {
 }
 
 export class MailCatcher {
-  readonly mails: CaughtMail[] = [];
+  private readonly arrivals = new Arrivals<CaughtMail>();
+  /** Every mail received, in order. */
+  readonly mails: CaughtMail[] = this.arrivals.items;
   /** AUTH attempts refused (wrong username or password). */
   refusedLogins = 0;
   private server: SMTPServer | undefined;
-  private readonly waiters = new Set<() => void>();
   port = 0;
 
   constructor(
@@ -67,9 +69,8 @@ export class MailCatcher {
               parsed,
               at: new Date(),
             };
-            this.mails.push(mail);
+            this.arrivals.add(mail);
             this.onMail?.(mail);
-            for (const wake of this.waiters) wake();
             callback();
           })
           .catch((error: unknown) => callback(error instanceof Error ? error : new Error(String(error))));
@@ -83,32 +84,14 @@ export class MailCatcher {
     return this;
   }
 
-  /** Mails whose subject contains `needle`. */
-  withSubject(needle: string): CaughtMail[] {
-    return this.mails.filter((mail) => mail.parsed.subject?.includes(needle));
-  }
-
   /** Resolves once `count` mails with `needle` in the subject arrived, or rejects after `timeoutMs`. */
-  async waitFor(needle: string, count: number, timeoutMs: number): Promise<CaughtMail[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.withSubject(needle).length < count) {
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new Error(
-          `expected ${count} mails with "${needle}" within ${timeoutMs} ms, got ${this.withSubject(needle).length}`,
-        );
-      }
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          this.waiters.delete(wake);
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(wake, Math.min(left, 500));
-        this.waiters.add(wake);
-      });
-    }
-    return this.withSubject(needle);
+  waitFor(needle: string, count: number, timeoutMs: number): Promise<CaughtMail[]> {
+    return this.arrivals.waitFor(
+      (mail) => mail.parsed.subject?.includes(needle) === true,
+      count,
+      timeoutMs,
+      `mails with "${needle}"`,
+    );
   }
 
   async stop(): Promise<void> {

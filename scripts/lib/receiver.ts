@@ -5,6 +5,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { Arrivals } from './arrivals.ts';
 
 export interface ReceivedDelivery {
   readonly path: string;
@@ -32,10 +33,11 @@ export interface Answer {
 export type Responder = (path: string, count: number) => number | Answer;
 
 export class WebhookReceiver {
-  readonly received: ReceivedDelivery[] = [];
+  private readonly arrivals = new Arrivals<ReceivedDelivery>();
+  /** Every delivery received, in order. */
+  readonly received: ReceivedDelivery[] = this.arrivals.items;
   private readonly secrets = new Map<string, string>();
   private readonly responders = new Map<string, Responder>();
-  private readonly waiters = new Set<() => void>();
   private server: Server | undefined;
   port = 0;
 
@@ -71,12 +73,11 @@ export class WebhookReceiver {
           answered,
           at: new Date(),
         };
-        this.received.push(delivery);
+        this.arrivals.add(delivery);
         onDelivery?.(delivery);
         res
           .writeHead(answered, { 'content-type': 'application/json', ...answer.headers })
           .end(answer.body ?? '{"ok":true}');
-        for (const wake of this.waiters) wake();
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
@@ -100,36 +101,18 @@ export class WebhookReceiver {
     this.responders.set(path, responder);
   }
 
-  /** The JSON bodies that reached `path`, parsed (for unsigned providers' payloads). */
-  jsonBodies(path: string): unknown[] {
-    return this.deliveriesTo(path).map((delivery) => JSON.parse(delivery.body) as unknown);
-  }
-
   deliveriesTo(path: string): ReceivedDelivery[] {
     return this.received.filter((delivery) => delivery.path === path);
   }
 
   /** Resolves once `count` deliveries reached `path`, or rejects after `timeoutMs`. */
-  async waitFor(path: string, count: number, timeoutMs: number): Promise<ReceivedDelivery[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.deliveriesTo(path).length < count) {
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new Error(
-          `expected ${count} deliveries to ${path} within ${timeoutMs} ms, got ${this.deliveriesTo(path).length}`,
-        );
-      }
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          this.waiters.delete(wake);
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(wake, Math.min(left, 500));
-        this.waiters.add(wake);
-      });
-    }
-    return this.deliveriesTo(path);
+  waitFor(path: string, count: number, timeoutMs: number): Promise<ReceivedDelivery[]> {
+    return this.arrivals.waitFor(
+      (delivery) => delivery.path === path,
+      count,
+      timeoutMs,
+      `deliveries to ${path}`,
+    );
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CHANNEL_TYPE_NAMES } from '#shared/channels/registry.ts';
 import {
   ApplyStepError,
   type DesiredState,
@@ -312,6 +313,18 @@ describe('parseApplyFile', () => {
     expect(desired.channels.map((resource) => resource.id)).toEqual(['demo-webhook', 'demo-email']);
     expect(desired.policies.map((resource) => resource.id)).toEqual(['demo-everything']);
     expect(desired.channels[0]?.body).not.toHaveProperty('enabled');
+  });
+
+  it('reads the example of every channel type, one channel per registered type', () => {
+    // Prepare
+    const text = readFileSync(join(import.meta.dirname, '../../examples/channels.yaml'), 'utf8');
+
+    // Act
+    const desired = parseApplyFile(text, 'channels.yaml');
+
+    // Assess
+    const types = new Set(desired.channels.map((resource) => (resource.body as { type: string }).type));
+    expect([...types].sort()).toEqual([...CHANNEL_TYPE_NAMES].sort());
   });
 
   it('accepts secretRef objects for secret fields', () => {
