@@ -4,7 +4,7 @@
  * plan runs in an order that never leaves a policy pointing at a channel that is about to appear.
  */
 import * as z from 'zod';
-import { ChannelInput } from '#shared/channels/registry.ts';
+import { ChannelInput } from '#shared/channels/input.ts';
 import { Policy, ResourceId } from '#shared/domain/policy.ts';
 import type { DryRunResult } from './client.ts';
 import { type ParsedFile, parseStructured } from './file.ts';

@@ -1,6 +1,6 @@
 /** `herald channels list|get|put|delete|test`. */
 import type { Command } from 'commander';
-import { ChannelInput } from '#shared/channels/registry.ts';
+import { ChannelInput } from '#shared/channels/input.ts';
 import type { ChannelView, TestResult } from '../client.ts';
 import { type CliContext, QuietExit, UsageError } from '../context.ts';
 import { readStructured } from '../file.ts';

@@ -2,8 +2,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
@@ -18,7 +16,7 @@ import { ConfigRepository } from '#shared/aws/config-repository.ts';
 import { Queue } from '#shared/aws/queue.ts';
 import { secretsManagerStore } from '#shared/aws/secret-store.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
-import { createTransports } from '#shared/channels/transports.ts';
+import { createTransports } from '#shared/channels/transports/index.ts';
 import { httpErrors, requestBody } from '#shared/http/api.ts';
 import { boolEnv, intEnv, listEnv, optionalEnv, requireEnv } from '#shared/runtime/env.ts';
 
@@ -43,8 +41,6 @@ const routes = adminRoutes({
     },
     transports: createTransports({
       allowPrivateTargets,
-      sns: new SNSClient({}),
-      ses: new SESv2Client({}),
       ...(smtpTrustedCa === undefined ? {} : { smtpTrustedCa }),
     }),
   }),

@@ -2,8 +2,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
@@ -12,7 +10,7 @@ import { ConfigRepository } from '#shared/aws/config-repository.ts';
 import { processBatch, Queue, RetryLaterError } from '#shared/aws/queue.ts';
 import { secretsManagerStore } from '#shared/aws/secret-store.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
-import { createTransports } from '#shared/channels/transports.ts';
+import { createTransports } from '#shared/channels/transports/index.ts';
 import { type DeliverSettings, deliverJob } from '#shared/deliver/deliver.ts';
 import { DeliveryJob } from '#shared/domain/jobs.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, scheduleEnv } from '#shared/domain/retry.ts';
@@ -37,8 +35,6 @@ const secrets = new TtlCache(
 const smtpTrustedCa = optionalEnv('SMTP_TRUSTED_CA');
 const transports = createTransports({
   allowPrivateTargets: boolEnv('ALLOW_PRIVATE_TARGETS', false),
-  sns: new SNSClient({}),
-  ses: new SESv2Client({}),
   ...(smtpTrustedCa === undefined ? {} : { smtpTrustedCa }),
 });
 const settings: DeliverSettings = {

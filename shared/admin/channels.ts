@@ -1,7 +1,8 @@
 import type { ConfigRepository, Page } from '../aws/config-repository.ts';
 import type { StateRepository } from '../aws/state-repository.ts';
+import { ChannelInput, pickSettings } from '../channels/input.ts';
 import { ChannelRecord, isSecretRef, type SecretRef, type SecretStore } from '../channels/record.ts';
-import { ChannelInput, channelType, pickSettings } from '../channels/registry.ts';
+import { channelType } from '../channels/registry.ts';
 import type { ChannelType, Transports } from '../channels/types.ts';
 import { attemptDelivery } from '../deliver/deliver.ts';
 import type { HeraldEvent } from '../domain/event.ts';

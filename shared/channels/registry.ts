@@ -2,16 +2,12 @@
  * Every channel type Herald knows, and the one place that branches on a channel's `type`. Adding a
  * type: a folder beside this file with its `defineChannelType(...)`, and one line in `CHANNEL_TYPES`.
  */
-import * as z from 'zod';
-import { ResourceId } from '../domain/policy.ts';
 import { discord } from './discord/index.ts';
 import { email } from './email/index.ts';
 import { pagerduty } from './pagerduty/index.ts';
-import { RetryOverride, SecretRef } from './record.ts';
 import { slack } from './slack/index.ts';
 import { sns } from './sns/index.ts';
 import { teams } from './teams/index.ts';
-import { ChannelTemplate } from './template.ts';
 import type { ChannelType } from './types.ts';
 import { webhook } from './webhook/index.ts';
 
@@ -24,76 +20,3 @@ export const CHANNEL_TYPE_NAMES = Object.keys(CHANNEL_TYPES);
 /** The type of a stored channel; undefined for a type this version does not know. */
 export const channelType = (name: string): ChannelType | undefined =>
   Object.hasOwn(CHANNEL_TYPES, name) ? CHANNEL_TYPES[name] : undefined;
-
-/** The fields every channel input has besides `type` and `config`. */
-const envelopeInputShape = {
-  id: ResourceId.optional(),
-  enabled: z.boolean().default(true),
-  description: z.string().max(1024).optional(),
-  events: z.array(z.string().min(1).max(256)).min(1).max(100).optional(),
-  retry: RetryOverride.optional(),
-  template: ChannelTemplate.optional(),
-};
-
-/**
- * A type's `config` as users write it: its settings, and each secret field inline or as a
- * `{secretRef, key}` reference.
- */
-const configInput = (type: ChannelType) =>
-  type.settings.extend(
-    Object.fromEntries(
-      Object.entries(type.secretFields).map(([field, schema]) => [
-        field,
-        schema.safeParse(undefined).success
-          ? z.union([schema, SecretRef]).optional()
-          : z.union([schema, SecretRef], {
-              error: (issue) => (issue.input === undefined ? 'required' : undefined),
-            }),
-      ]),
-    ),
-  );
-
-/** One type's channel input: the envelope, `type`, `config`, and the checks across them. */
-const channelInputOf = (type: ChannelType) =>
-  z
-    .strictObject({ ...envelopeInputShape, type: z.literal(type.type), config: configInput(type) })
-    .superRefine((input, ctx) => {
-      for (const part of ['subject', 'text', 'body'] as const) {
-        if (input.template?.[part] !== undefined && !type.templateParts.includes(part)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['template', part],
-            message: `the ${type.type} channel type has no ${part} to template (it has ${type.templateParts.join(', ')})`,
-          });
-        }
-      }
-      const settings = type.settings.safeParse(pickSettings(type, input.config));
-      if (!settings.success) return;
-      const given = new Set(
-        Object.keys(type.secretFields).filter(
-          (field) => input.config[field as keyof typeof input.config] !== undefined,
-        ),
-      );
-      for (const problem of type.check(settings.data, given)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['config', ...problem.path.split('.')],
-          message: problem.message,
-        });
-      }
-    });
-
-/** The settings part of a parsed config. */
-export const pickSettings = (type: ChannelType, config: Readonly<Record<string, unknown>>) =>
-  Object.fromEntries(Object.entries(config).filter(([field]) => !Object.hasOwn(type.secretFields, field)));
-
-/** A channel as users write it (admin API body, `herald apply` file). `id` comes from the path. */
-export const ChannelInput = z.discriminatedUnion(
-  'type',
-  Object.values(CHANNEL_TYPES).map(channelInputOf) as [
-    ReturnType<typeof channelInputOf>,
-    ...ReturnType<typeof channelInputOf>[],
-  ],
-  { error: `type must be one of: ${CHANNEL_TYPE_NAMES.join(', ')}` },
-);
-export type ChannelInput = z.infer<typeof ChannelInput>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChannelInput } from '#shared/channels/registry.ts';
+import { ChannelInput } from '#shared/channels/input.ts';
 import { EventInput, jsonBytes, normalizeEvent, type Severity, severityRank } from '#shared/domain/event.ts';
 
 const valid = { type: 'request_created', source: 'dbward' };

@@ -135,10 +135,13 @@ const inline = (text: string, max: number): string =>
  * break inside a TextBlock paragraph renders as a space).
  */
 const paragraphs = (text: string, max: number): string =>
-  escapeMarkdown(truncate(text, max).replace(/\r\n?/g, '\n'))
+  truncate(text, max)
+    .replace(/\r\n?/g, '\n')
     .split(/\n+/)
+    // Trimmed before escaping, so what starts a line once trimmed is escaped as a line start.
     .map((line) => line.trim())
     .filter((line) => line !== '')
+    .map(escapeMarkdown)
     .join('\n\n');
 
 /** `data` as one line of JSON with a space after each separator (indentation would be lost anyway). */

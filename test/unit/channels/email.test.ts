@@ -8,12 +8,10 @@ import {
   MailFromDomainNotVerifiedException,
   MessageRejected,
   NotFoundException,
-  SESv2Client,
   SESv2ServiceException,
   SendingPausedException,
   TooManyRequestsException,
 } from '@aws-sdk/client-sesv2';
-import { SNSClient } from '@aws-sdk/client-sns';
 import fc from 'fast-check';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
@@ -32,8 +30,8 @@ import {
   sendEmail,
   smtpPort,
 } from '#shared/channels/email/index.ts';
-import { ChannelInput } from '#shared/channels/registry.ts';
-import { createTransports } from '#shared/channels/transports.ts';
+import { ChannelInput } from '#shared/channels/input.ts';
+import { createTransports } from '#shared/channels/transports/index.ts';
 import type { DeliveryContext, RenderedEmail, SmtpServer, Transports } from '#shared/channels/types.ts';
 import { type HeraldEvent, SEVERITIES } from '#shared/domain/event.ts';
 import { TargetNotAllowedError } from '#shared/http/safe-request.ts';
@@ -885,8 +883,6 @@ const startSmtp = async (options: Partial<SMTPServerOptions> = {}) => {
 const realTransports = () =>
   createTransports({
     allowPrivateTargets: true,
-    sns: new SNSClient({ region: 'us-east-1' }),
-    ses: new SESv2Client({ region: 'us-east-1' }),
     smtpTrustedCa: TEST_CERT,
   });
 
@@ -990,8 +986,6 @@ describe('sendEmail through nodemailer to a local SMTP server', () => {
     // Prepare
     const strict = createTransports({
       allowPrivateTargets: false,
-      sns: new SNSClient({ region: 'us-east-1' }),
-      ses: new SESv2Client({ region: 'us-east-1' }),
     });
 
     // Act
