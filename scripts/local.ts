@@ -79,7 +79,7 @@ const main = async () => {
   );
 
   const exampleFile = join(ROOT, 'examples', 'herald.local.yaml');
-  step('Configuring the demo channel and policy: herald apply -f examples/herald.local.yaml --local');
+  step('Configuring the demo channels and policy: herald apply -f examples/herald.local.yaml --local');
   const apply = spawnSync(
     process.execPath,
     [join(ROOT, 'bin', 'herald.mjs'), 'apply', '-f', exampleFile, '--local'],
