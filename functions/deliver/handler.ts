@@ -14,6 +14,7 @@ import { createTransports } from '#shared/channels/transports/index.ts';
 import { type DeliverSettings, deliverJob } from '#shared/deliver/deliver.ts';
 import { DeliveryJob } from '#shared/domain/jobs.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, scheduleEnv } from '#shared/domain/retry.ts';
+import { ConfigGeneration } from '#shared/runtime/config-generation.ts';
 import { boolEnv, intEnv, optionalEnv, requireEnv } from '#shared/runtime/env.ts';
 import { TtlCache } from '#shared/runtime/ttl-cache.ts';
 
@@ -37,6 +38,14 @@ const transports = createTransports({
   allowPrivateTargets: boolEnv('ALLOW_PRIVATE_TARGETS', false),
   ...(smtpTrustedCa === undefined ? {} : { smtpTrustedCa }),
 });
+/** Admin writes clear both caches within a second (SPEC §5: a fixed target is used at once). */
+const generation = new ConfigGeneration(
+  () => configRepository.generation(),
+  () => {
+    channels.clear();
+    secrets.clear();
+  },
+);
 const settings: DeliverSettings = {
   defaultSchedule: scheduleEnv('RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE_SECONDS),
 };
@@ -50,11 +59,12 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
     await deadLetters.sendWithReason(record.body, 'invalid delivery job');
     return;
   }
+  await generation.sync();
   const result = await deliverJob(
     job,
     {
       beginAttempt: (deliveryId, refs, now) => state.beginAttempt(deliveryId, refs, now),
-      releaseLease: (deliveryId) => state.releaseLease(deliveryId),
+      scheduleNext: (deliveryId, notBefore) => state.scheduleNext(deliveryId, notBefore),
       recordAttempt: (attempt, now) => state.recordAttempt(attempt, now),
       markDelivered: (deliveryId, now) => state.markDelivered(deliveryId, now),
       markDead: (deliveryId, reason, now) => state.markDead(deliveryId, reason, now),

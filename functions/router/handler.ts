@@ -10,6 +10,7 @@ import { processBatch, Queue } from '#shared/aws/queue.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
 import { newEventId } from '#shared/domain/ids.ts';
 import { readIngestMessage, routeEvent, UnroutableMessageError } from '#shared/route/router.ts';
+import { ConfigGeneration } from '#shared/runtime/config-generation.ts';
 import { intEnv, requireEnv } from '#shared/runtime/env.ts';
 import { TtlCache } from '#shared/runtime/ttl-cache.ts';
 
@@ -29,7 +30,14 @@ const config = new TtlCache(intEnv('CONFIG_CACHE_SECONDS', 30) * 1000, async () 
   return { policies, channels };
 });
 
+/** Admin writes clear the cache within a second (SPEC §5: a new policy routes at once). */
+const generation = new ConfigGeneration(
+  () => configRepository.generation(),
+  () => config.clear(),
+);
+
 const routeRecord = async (record: SQSRecord): Promise<void> => {
+  await generation.sync();
   const now = new Date();
   let event: ReturnType<typeof readIngestMessage>;
   try {

@@ -33,8 +33,12 @@ export class Delivery extends Construct {
     const timeout = Duration.seconds(60);
     this.queue = new QueueWithDlq(this, 'DeliveryQueue', {
       visibilityTimeout: Duration.seconds(timeout.toSeconds() * 3),
-      // Every retry is a receive: the redrive threshold sits above the most attempts a channel may ask for.
-      maxReceiveCount: MAX_ATTEMPTS_LIMIT + 5,
+      // Herald, not SQS, decides when a delivery is dead. Every retry is a receive, and so are waits for
+      // another copy's lease or the next attempt's time and crashes: the threshold sits far above the
+      // most attempts a channel may ask for and only catches a job that keeps crashing its function.
+      maxReceiveCount: MAX_ATTEMPTS_LIMIT * 5,
+      // A job waits up to 20 steps of at most 11 h 55 min between attempts: SQS's longest retention.
+      retentionPeriod: Duration.days(14),
     });
 
     this.function = new HeraldFunction(this, 'DeliverFunction', {

@@ -6,6 +6,8 @@ export interface QueueWithDlqProps {
   readonly visibilityTimeout: Duration;
   /** Receives before SQS moves a message to the dead-letter queue (the backstop for crashes). */
   readonly maxReceiveCount: number;
+  /** How long a message may wait in the queue. @default Duration.days(4) */
+  readonly retentionPeriod?: Duration;
 }
 
 /** A work queue and its dead-letter queue, both encrypted (SSE-SQS) and TLS-only. */
@@ -23,7 +25,7 @@ export class QueueWithDlq extends Construct {
     this.queue = new Queue(this, 'Queue', {
       ...common,
       visibilityTimeout: props.visibilityTimeout,
-      retentionPeriod: Duration.days(4),
+      retentionPeriod: props.retentionPeriod ?? Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
     });
   }

@@ -26,7 +26,10 @@ export type AttemptRecorder = Pick<
 >;
 
 export interface ChannelAdminDeps {
-  readonly config: Pick<ConfigRepository, 'page' | 'getChannel' | 'putVersioned' | 'deleteVersioned'>;
+  readonly config: Pick<
+    ConfigRepository,
+    'page' | 'getChannel' | 'putVersioned' | 'deleteVersioned' | 'bumpGeneration'
+  >;
   readonly secrets: SecretStore;
   readonly state: AttemptRecorder;
   readonly secretPrefix: string;
@@ -185,6 +188,8 @@ export class ChannelAdmin {
     };
     await this.deps.config.putVersioned('channel', record, current?.version);
     if (inlineFields.length > 0) await this.deps.secrets.write(secretName, secretValue);
+    // Last: functions that see the new generation drop their caches and read record and secret anew.
+    await this.deps.config.bumpGeneration();
     return { kind: 'written', created: current === undefined, view: toChannelView(record) };
   }
 
@@ -194,6 +199,7 @@ export class ChannelAdmin {
     checkIfMatch(request, current.version, 'channel', id);
     await this.deps.config.deleteVersioned('channel', id, current.version);
     if (current.secretArn !== undefined) await this.deps.secrets.remove(current.secretArn);
+    await this.deps.config.bumpGeneration();
   }
 
   /**

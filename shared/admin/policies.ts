@@ -84,6 +84,7 @@ export class PolicyAdmin {
       version: (current?.version ?? 0) + 1,
     };
     await this.config.putVersioned('policy', record, current?.version);
+    await this.config.bumpGeneration();
     const view: PolicyView = { ...toPolicyView(record), warnings };
     return { kind: 'written', created: current === undefined, view, warnings };
   }
@@ -93,5 +94,6 @@ export class PolicyAdmin {
     const current = await this.get(id);
     checkIfMatch(request, current.version, 'policy', id);
     await this.config.deleteVersioned('policy', id, current.version);
+    await this.config.bumpGeneration();
   }
 }

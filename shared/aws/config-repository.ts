@@ -14,7 +14,10 @@ import { PolicyRecord } from '../domain/policy.ts';
 import type { Log } from '../runtime/log.ts';
 import { configKey, decodePageToken, encodePageToken } from './page-token.ts';
 
-export type Kind = 'channel' | 'policy' | 'apikey' | 'apikeyhash';
+export type Kind = 'channel' | 'policy' | 'apikey' | 'apikeyhash' | 'meta';
+
+/** The item whose counter moves on every change of channels or policies (see ConfigGeneration). */
+const GENERATION_KEY = { kind: 'meta', id: 'generation' } as const;
 
 /** Someone changed the record since the caller read it (or it does not exist for an `If-Match`). */
 export class PreconditionFailedError extends HttpError {
@@ -142,6 +145,30 @@ export class ConfigRepository {
     }
   }
 
+  /** The config generation: a counter that moves on every change of a channel or policy. */
+  async generation(): Promise<number> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: GENERATION_KEY, ConsistentRead: true }),
+    );
+    return Number(result.Item?.generation ?? 0);
+  }
+
+  /**
+   * Moves the config generation, so every function's caches let go of what they hold. Called after a
+   * change is complete (a channel's secret written too), so a function that sees the new generation
+   * reads the new config.
+   */
+  async bumpGeneration(): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: GENERATION_KEY,
+        UpdateExpression: 'ADD generation :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+  }
+
   /** Puts an unversioned item (API keys). */
   async putItem(kind: Kind, item: { id: string } & Record<string, unknown>): Promise<void> {
     await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...item, kind } }));
@@ -158,6 +185,7 @@ export class ConfigRepository {
         ExpressionAttributeValues: { ':false': false, ':reason': reason, ':at': at, ':one': 1 },
       }),
     );
+    await this.bumpGeneration();
   }
 
   /** Records that an API key was used, at most once a minute per key. */

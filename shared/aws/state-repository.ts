@@ -48,8 +48,12 @@ export const ATTEMPT_LEASE_SECONDS = 120;
 
 /** What starting an attempt came to. */
 export type AttemptStart =
+  /** `attempt` counts this round (for the retry schedule); `seq` the delivery's whole history. */
   | { readonly kind: 'started'; readonly attempt: number; readonly seq: number }
   | { readonly kind: 'delivered' }
+  /** Dead-lettered: only a redrive starts it again. */
+  | { readonly kind: 'dead' }
+  /** Another copy of the job holds the lease, or the next attempt is not due yet. */
   | { readonly kind: 'busy'; readonly retryInSeconds: number };
 
 const epoch = (date: Date): number => Math.floor(date.getTime() / 1000);
@@ -204,8 +208,9 @@ export class StateRepository {
   }
 
   /**
-   * Gets a dead delivery ready to be sent again: pending, attempts counted from zero. Returns false
-   * when it was delivered meanwhile (it is then not sent again).
+   * Gets a dead delivery ready to be sent again: pending, a new round of attempts (the schedule starts
+   * over; attempt numbers go on from the history). Returns false when it was delivered meanwhile (it is
+   * then not sent again).
    */
   async resetForRedrive(deliveryId: string, now: Date): Promise<boolean> {
     try {
@@ -213,7 +218,8 @@ export class StateRepository {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
-          UpdateExpression: 'SET #status = :pending, attempts = :zero, updatedAt = :now REMOVE reason',
+          UpdateExpression:
+            'SET #status = :pending, attempts = :zero, updatedAt = :now REMOVE reason, notBefore',
           ConditionExpression: 'attribute_not_exists(#status) OR #status <> :delivered',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -233,8 +239,9 @@ export class StateRepository {
 
   /**
    * Starts an attempt: counts it (within the round and in the whole history) and takes the delivery's
-   * lease. A delivery already delivered is not attempted again; one whose lease another copy of the
-   * job holds is `busy`.
+   * lease. One delivery has one attempt chain, whatever copies of its job exist: a delivery delivered or
+   * dead is not attempted again (a redrive starts a new round), and one whose lease another copy holds,
+   * or whose next attempt is not due yet (`notBefore`), is `busy` until then.
    */
   async beginAttempt(
     deliveryId: string,
@@ -250,7 +257,7 @@ export class StateRepository {
           UpdateExpression:
             'ADD attempts :one, seq :one SET eventId = :eventId, channelId = :channelId, #status = if_not_exists(#status, :pending), createdAt = if_not_exists(createdAt, :now), gsi1pk = :gsi1pk, gsi1sk = if_not_exists(gsi1sk, :gsi1sk), updatedAt = :now, expiresAt = :expires, leaseUntil = :leaseUntil',
           ConditionExpression:
-            '(attribute_not_exists(#status) OR #status <> :delivered) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :nowEpoch)',
+            '(attribute_not_exists(#status) OR (#status <> :delivered AND #status <> :dead)) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :nowEpoch) AND (attribute_not_exists(notBefore) OR notBefore <= :nowEpoch)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':one': 1,
@@ -258,6 +265,7 @@ export class StateRepository {
             ':channelId': refs.channelId,
             ':pending': 'pending',
             ':delivered': 'delivered',
+            ':dead': 'dead',
             ':now': now.toISOString(),
             ':nowEpoch': epoch(now),
             ':leaseUntil': epoch(now) + ATTEMPT_LEASE_SECONDS,
@@ -280,8 +288,9 @@ export class StateRepository {
       new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
     );
     if (current.Item?.status === 'delivered') return { kind: 'delivered' };
-    const leaseUntil = Number(current.Item?.leaseUntil ?? 0);
-    return { kind: 'busy', retryInSeconds: Math.max(1, leaseUntil - epoch(now) + 1) };
+    if (current.Item?.status === 'dead') return { kind: 'dead' };
+    const until = Math.max(Number(current.Item?.leaseUntil ?? 0), Number(current.Item?.notBefore ?? 0));
+    return { kind: 'busy', retryInSeconds: Math.max(1, until - epoch(now) + 1) };
   }
 
   /**
@@ -339,13 +348,17 @@ export class StateRepository {
     );
   }
 
-  /** Gives up the delivery's lease after an attempt that will be retried. */
-  async releaseLease(deliveryId: string): Promise<void> {
+  /**
+   * Gives up the delivery's lease after an attempt that will be retried, and sets when the next one is
+   * due: no copy of the job attempts it earlier.
+   */
+  async scheduleNext(deliveryId: string, notBefore: Date): Promise<void> {
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
-        UpdateExpression: 'REMOVE leaseUntil',
+        UpdateExpression: 'SET notBefore = :notBefore REMOVE leaseUntil',
+        ExpressionAttributeValues: { ':notBefore': epoch(notBefore) },
       }),
     );
   }

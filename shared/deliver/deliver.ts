@@ -53,8 +53,8 @@ export interface DeliverPorts extends AttemptPorts {
     refs: { eventId: string; channelId: string },
     now: Date,
   ): Promise<AttemptStart>;
-  /** Gives up the delivery's lease after an attempt that will be retried. */
-  releaseLease(deliveryId: string): Promise<void>;
+  /** Gives up the delivery's lease after an attempt that will be retried; the next is due at `notBefore`. */
+  scheduleNext(deliveryId: string, notBefore: Date): Promise<void>;
   markDelivered(deliveryId: string, now: Date): Promise<boolean>;
   markDead(deliveryId: string, reason: string, now: Date): Promise<void>;
   channel(id: string): Promise<ChannelRecord | undefined>;
@@ -70,7 +70,10 @@ export interface DeliverSettings {
 
 /** What happens to the job's message after this attempt. */
 export type DeliverResult =
-  | { readonly kind: 'done'; readonly detail: 'delivered' | 'already-delivered' | 'dead-lettered' }
+  | {
+      readonly kind: 'done';
+      readonly detail: 'delivered' | 'already-delivered' | 'already-dead' | 'dead-lettered';
+    }
   | { readonly kind: 'retry'; readonly delaySeconds: number; readonly attempt: number }
   /** Another copy of the job holds the delivery: look again after the delay, counting no attempt. */
   | { readonly kind: 'wait'; readonly delaySeconds: number };
@@ -98,6 +101,8 @@ export const deliverJob = async (
   const { deliveryId, channelId, event } = job;
   const start = await ports.beginAttempt(deliveryId, { eventId: event.id, channelId }, now());
   if (start.kind === 'delivered') return { kind: 'done', detail: 'already-delivered' };
+  // A copy of a job whose delivery was dead-lettered: the chain ended; only a redrive starts another.
+  if (start.kind === 'dead') return { kind: 'done', detail: 'already-dead' };
   if (start.kind === 'busy') return { kind: 'wait', delaySeconds: start.retryInSeconds };
   const { attempt, seq } = start;
 
@@ -128,7 +133,7 @@ export const deliverJob = async (
       outcome: { kind: 'retry', error: `could not prepare the delivery: ${loaded.readError}` },
       latencyMs: 0,
     };
-    await ports.recordAttempt(toAttemptRecord(deliveryId, attempt, seq, now(), result), now());
+    await ports.recordAttempt(toAttemptRecord(deliveryId, seq, seq, now(), result), now());
   } else if (channel === undefined) {
     return deadLetter(`channel ${channelId} does not exist`);
   } else if (!channel.enabled) {
@@ -137,7 +142,8 @@ export const deliverJob = async (
     result = await attemptDelivery(
       channel,
       event,
-      { deliveryId, attempt, channelId, policyIds: job.policyIds },
+      // Receivers and the attempt log number attempts over the delivery's whole history, redrives included.
+      { deliveryId, attempt: seq, channelId, policyIds: job.policyIds },
       seq,
       ports,
       now,
@@ -173,12 +179,9 @@ export const deliverJob = async (
         channel === undefined ? settings.defaultSchedule : scheduleFor(channel, settings.defaultSchedule);
       if (!schedule.hasNext(attempt))
         return deadLetter(`gave up after ${attempt} attempts: ${outcome.error}`);
-      await ports.releaseLease(deliveryId);
-      return {
-        kind: 'retry',
-        attempt,
-        delaySeconds: schedule.nextDelaySeconds(attempt, outcome.retryAfterSeconds),
-      };
+      const delaySeconds = schedule.nextDelaySeconds(attempt, outcome.retryAfterSeconds);
+      await ports.scheduleNext(deliveryId, new Date(now().getTime() + delaySeconds * 1000));
+      return { kind: 'retry', attempt, delaySeconds };
     }
   }
 };

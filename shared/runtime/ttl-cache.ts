@@ -25,4 +25,9 @@ export class TtlCache<K, V> {
   invalidate(key: K): void {
     this.entries.delete(key);
   }
+
+  /** Forgets every value (the config they came from changed). */
+  clear(): void {
+    this.entries.clear();
+  }
 }

@@ -35,7 +35,8 @@ describe('HeraldStack', () => {
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [ingestDlq, 'Arn'] }, maxReceiveCount: 5 },
     });
     template.hasResourceProperties('AWS::SQS::Queue', {
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [deliveryDlq, 'Arn'] }, maxReceiveCount: 25 },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [deliveryDlq, 'Arn'] }, maxReceiveCount: 100 },
+      MessageRetentionPeriod: 14 * 86_400,
     });
   });
 

@@ -29,6 +29,10 @@ const settingsFor = (): DeliverSettings => ({ defaultSchedule: new RetrySchedule
 
 interface FakeState {
   attempt: number | undefined;
+  /** The attempt's number in the delivery's whole history. @default attempt */
+  seq?: number;
+  /** The delivery was dead-lettered. */
+  dead?: boolean;
   channel: ChannelRecord | undefined;
   secret: unknown;
   /** The delivery's lease is held by another copy of the job for this many seconds. */
@@ -44,17 +48,19 @@ const fakePorts = (state: FakeState) => {
     dead: [] as { deliveryId: string; reason: string }[],
     deadLetters: [] as { job: DeliveryJob; reason: string }[],
     disabled: [] as { id: string; reason: string }[],
-    released: [] as string[],
+    scheduled: [] as { deliveryId: string; notBefore: Date }[],
   };
   const ports: DeliverPorts = {
     beginAttempt: async () =>
       state.busyFor !== undefined
         ? { kind: 'busy', retryInSeconds: state.busyFor }
-        : state.attempt === undefined
-          ? { kind: 'delivered' }
-          : { kind: 'started', attempt: state.attempt, seq: state.attempt + 10 },
-    releaseLease: async (deliveryId) => {
-      calls.released.push(deliveryId);
+        : state.dead
+          ? { kind: 'dead' }
+          : state.attempt === undefined
+            ? { kind: 'delivered' }
+            : { kind: 'started', attempt: state.attempt, seq: state.seq ?? state.attempt },
+    scheduleNext: async (deliveryId, notBefore) => {
+      calls.scheduled.push({ deliveryId, notBefore });
     },
     recordAttempt: async (attempt) => {
       calls.attempts.push(attempt);
@@ -164,10 +170,38 @@ describe('deliverJob', () => {
       expect.objectContaining({
         outcome: 'retry',
         error: 'could not prepare the delivery: DynamoDB throttled',
-        seq: 11,
+        seq: 1,
       }),
     ]);
-    expect(calls.released).toEqual(['msg_delivery1']);
+    expect(calls.scheduled).toEqual([{ deliveryId: 'msg_delivery1', notBefore: expect.any(Date) }]);
+  });
+
+  it('ends a copy of a job whose delivery was dead-lettered, sending nothing and counting no attempt', async () => {
+    const { ports, calls } = fakePorts({ ...state, dead: true });
+    const result = await deliverJob(job, ports, settingsFor());
+    expect(result).toEqual({ kind: 'done', detail: 'already-dead' });
+    expect(server.received).toHaveLength(0);
+    expect(calls.attempts).toEqual([]);
+    expect(calls.deadLetters).toEqual([]);
+  });
+
+  it('numbers a redriven delivery’s attempts after its history while its schedule starts over', async () => {
+    // Prepare: the first attempt of a new round, the fourth of the delivery.
+    server.respond = (_request, response) => response.writeHead(503).end();
+    const { ports, calls } = fakePorts({ ...state, attempt: 1, seq: 4 });
+    const before = Date.now();
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'retry', attempt: 1 });
+    expect(calls.attempts).toEqual([expect.objectContaining({ attempt: 4, seq: 4 })]);
+    expect(JSON.parse(server.received[0]?.body ?? '{}')).toMatchObject({ herald: { attempt: 4 } });
+    const notBefore = calls.scheduled[0]?.notBefore.getTime() ?? 0;
+    // The schedule's second step (10 s, ±20 % jitter) decides when the next attempt is due.
+    expect(notBefore - before).toBeGreaterThanOrEqual(7_900);
+    expect(notBefore - before).toBeLessThanOrEqual(12_100 + (Date.now() - before));
   });
 
   it('sends nothing when the delivery was already delivered', async () => {

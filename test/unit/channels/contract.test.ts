@@ -38,6 +38,7 @@ const adminWithFakes = () => {
       deleteVersioned: async (_kind, id) => {
         records.delete(id);
       },
+      bumpGeneration: async () => undefined,
     },
     secrets: store,
     state: {

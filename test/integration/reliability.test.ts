@@ -1,0 +1,128 @@
+/**
+ * Delivery under change and under duplication, on the deployed stack: a fixed target is used at once
+ * (config generation), a dead delivery is never started again by a stray copy of its job, and attempt
+ * numbers go on across a redrive.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
+import { newSigningSecret } from '../../shared/channels/webhook/index.ts';
+import {
+  admin,
+  deliveryRecords,
+  postEvents,
+  sendToQueue,
+  sleep,
+  unique,
+  waitForDeadLetter,
+  webhookRoute,
+} from './support.ts';
+
+const DELIVERY_TIMEOUT_MS = 30_000;
+/** SPEC §5: a change applies to what starts 2 s after the admin API answered. */
+const PROPAGATION_MS = 2_000;
+
+const receiver = new WebhookReceiver();
+
+beforeAll(async () => {
+  await receiver.start();
+});
+
+afterAll(async () => {
+  await receiver.stop();
+});
+
+const eventIdOf = (response: { json: unknown }) =>
+  (response.json as { events: { id: string }[] }).events[0]?.id ?? '';
+
+describe('delivery under change and duplication', () => {
+  it('sends a redriven delivery to the fixed target 2 s after the fix, numbering attempts on from its history', async () => {
+    // Prepare: a channel whose target is broken, and a delivery that died there.
+    const type = unique('fix.me');
+    const signingSecret = newSigningSecret();
+    receiver.expect('/broken', signingSecret, () => 503);
+    receiver.expect('/fixed', signingSecret);
+    const { channelId } = await webhookRoute(receiver, { eventType: type, path: '/broken' });
+    await admin('PUT', `/v1/channels/${channelId}`, {
+      type: 'webhook',
+      config: { url: receiver.url('/broken'), signingSecret },
+    });
+    await sleep(PROPAGATION_MS);
+    const eventId = eventIdOf(await postEvents({ type, source: 'tests' }));
+    const dead = await waitForDeadLetter('DeliveryDeadLetterQueueUrl', eventId, DELIVERY_TIMEOUT_MS);
+    await sendToQueue('DeliveryDeadLetterQueueUrl', dead.Body ?? '', dead.MessageAttributes);
+    const brokenBefore = receiver.deliveriesTo('/broken').length;
+
+    // Act: fix the target, wait 2 s as the contract allows, redrive.
+    const fixed = await admin('PUT', `/v1/channels/${channelId}`, {
+      type: 'webhook',
+      config: { url: receiver.url('/fixed'), signingSecret },
+    });
+    await sleep(PROPAGATION_MS);
+    const redrive = await admin('POST', '/v1/dead-letters/redrive', { channel: channelId });
+
+    // Assess
+    expect(fixed.status).toBe(200);
+    expect(redrive.json).toEqual({ redriven: 1, skipped: 0 });
+    const [arrived] = await receiver.waitFor('/fixed', 1, DELIVERY_TIMEOUT_MS);
+    expect(arrived?.verified).toBe(true);
+    expect(arrived?.payload).toMatchObject({ id: eventId, herald: { attempt: 4 } });
+    expect(receiver.deliveriesTo('/broken')).toHaveLength(brokenBefore);
+  });
+
+  it('never starts a dead-lettered delivery again from a stray copy of its job', async () => {
+    // Prepare: a delivery that died after its three attempts.
+    const type = unique('dead.once');
+    const path = `/${unique('always-down')}`;
+    await webhookRoute(receiver, { eventType: type, path, responder: () => 503 });
+    const eventId = eventIdOf(await postEvents({ type, source: 'tests' }));
+    const dead = await waitForDeadLetter('DeliveryDeadLetterQueueUrl', eventId, DELIVERY_TIMEOUT_MS);
+    const job = JSON.parse(dead.Body ?? '{}') as { deliveryId: string };
+    const attemptsBefore = receiver.deliveriesTo(path).length;
+
+    // Act: a second copy of the job arrives (SQS delivers at least once; a router retry re-queues).
+    await sendToQueue('DeliveryQueueUrl', dead.Body ?? '');
+    await sleep(5_000);
+
+    // Assess
+    expect(attemptsBefore).toBe(3);
+    expect(receiver.deliveriesTo(path)).toHaveLength(3);
+    const records = await deliveryRecords(job.deliveryId);
+    expect(records.delivery).toMatchObject({ status: 'dead' });
+    expect(records.attempts).toHaveLength(3);
+    await expect(waitForDeadLetter('DeliveryDeadLetterQueueUrl', eventId, 2_000)).rejects.toThrow(
+      /no dead letter/,
+    );
+  });
+
+  it('routes every event sent 2 s after a channel change to the new target', async () => {
+    // Prepare
+    const type = unique('moving.target');
+    const signingSecret = newSigningSecret();
+    const paths = ['/moving-a', '/moving-b'] as const;
+    for (const path of paths) receiver.expect(path, signingSecret);
+    const { channelId } = await webhookRoute(receiver, { eventType: type, path: paths[0] });
+    await admin('PUT', `/v1/channels/${channelId}`, {
+      type: 'webhook',
+      config: { url: receiver.url(paths[0]), signingSecret },
+    });
+    await sleep(PROPAGATION_MS);
+
+    for (let change = 1; change <= 4; change += 1) {
+      const target = paths[change % 2] ?? paths[0];
+      const before = receiver.deliveriesTo(target).length;
+
+      // Act
+      const written = await admin('PUT', `/v1/channels/${channelId}`, {
+        type: 'webhook',
+        config: { url: receiver.url(target), signingSecret },
+      });
+      await sleep(PROPAGATION_MS);
+      const eventId = eventIdOf(await postEvents({ type, source: 'tests', subject: `change ${change}` }));
+
+      // Assess
+      expect(written.status).toBe(200);
+      const arrived = await receiver.waitFor(target, before + 1, DELIVERY_TIMEOUT_MS);
+      expect(arrived.at(-1)?.payload).toMatchObject({ id: eventId });
+    }
+  });
+});
