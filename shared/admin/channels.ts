@@ -3,8 +3,9 @@ import type { StateRepository } from '../aws/state-repository.ts';
 import { ChannelInput, pickSettings } from '../channels/input.ts';
 import { ChannelRecord, isSecretRef, type SecretRef, type SecretStore } from '../channels/record.ts';
 import { channelType } from '../channels/registry.ts';
-import type { ChannelType, Transports } from '../channels/types.ts';
+import type { ChannelType, Target, Transports } from '../channels/types.ts';
 import { attemptDelivery } from '../deliver/deliver.ts';
+import { ValidationError } from '../domain/errors.ts';
 import type { HeraldEvent } from '../domain/event.ts';
 import { newEventId } from '../domain/ids.ts';
 import {
@@ -36,6 +37,23 @@ export interface ChannelAdminDeps {
   readonly targets: TargetPolicy;
   readonly transports: Transports;
 }
+
+/** Where a channel sends, as a sorted list (hosts, topics, identities), to notice a change of target. */
+const destinationsOf = (targets: readonly Target[]): string[] =>
+  [
+    ...new Set(
+      targets.map((target) => {
+        switch (target.kind) {
+          case 'url':
+            return URL.canParse(target.url) ? new URL(target.url).host : target.url;
+          case 'host':
+            return `${target.host}:${target.port}`;
+          default:
+            return target.value;
+        }
+      }),
+    ),
+  ].sort();
 
 /** A secret field as reads show it: never the value. */
 type SecretFieldView = { configured: true } | SecretRef;
@@ -106,7 +124,11 @@ export class ChannelAdmin {
       ),
     );
     const inlineGiven = Object.fromEntries(Object.entries(given).filter(([, value]) => !isSecretRef(value)));
-    await validateTargets(type.targets(settings, inlineGiven), this.deps.targets);
+    // Referenced values are read now: a target in a referenced secret is checked like an inline one.
+    const referenced = await this.resolveRefs(given);
+    const targets = type.targets(settings, { ...inlineGiven, ...referenced });
+    await validateTargets(targets, this.deps.targets);
+    const destinations = destinationsOf(targets);
 
     const current = await this.deps.config.getChannel(id);
     checkIfMatch(request, current?.version, 'channel', id);
@@ -116,6 +138,26 @@ export class ChannelAdmin {
       kept?.secretArn !== undefined && kept.inlineSecrets.length > 0
         ? ((await this.deps.secrets.read(kept.secretArn)) as Record<string, unknown>)
         : {};
+
+    // A stored secret never follows the channel to a new destination unasked: it must be given again.
+    const moved = kept?.destinations !== undefined && !sameJson(kept.destinations, destinations);
+    const mustRepeat = moved
+      ? type.targetBoundSecrets.filter(
+          (field) =>
+            given[field] === undefined &&
+            (kept?.secretRefs[field] !== undefined || kept?.inlineSecrets.includes(field)),
+        )
+      : [];
+    if (mustRepeat.length > 0) {
+      throw new ValidationError(
+        'invalid_request',
+        'the channel sends somewhere new: give its secrets again',
+        mustRepeat.map((field) => ({
+          path: `config.${field}`,
+          message: `the target changed, so the stored ${field} is not kept: give it again`,
+        })),
+      );
+    }
 
     const inline: Record<string, unknown> = {};
     const refs: Record<string, SecretRef> = {};
@@ -168,13 +210,15 @@ export class ChannelAdmin {
     // follows; a delivery that reads the record in between and cannot read the secret yet is an attempt
     // that is retried.
     const secretName = `${this.deps.secretPrefix}${id}`;
-    const secretArn = inlineFields.length > 0 ? (current?.secretArn ?? secretName) : current?.secretArn;
+    // With no inline field left, Herald's secret for the channel goes (after the record is written).
+    const secretArn = inlineFields.length > 0 ? (current?.secretArn ?? secretName) : undefined;
     const record: ChannelRecord = {
       id,
       type: input.type,
       enabled: next.enabled,
       settings,
       target: type.summary(settings, secretValue),
+      destinations,
       inlineSecrets: inlineFields,
       secretRefs: refs,
       createdAt: current?.createdAt ?? now.toISOString(),
@@ -188,9 +232,44 @@ export class ChannelAdmin {
     };
     await this.deps.config.putVersioned('channel', record, current?.version);
     if (inlineFields.length > 0) await this.deps.secrets.write(secretName, secretValue);
+    else if (current?.secretArn !== undefined) await this.deps.secrets.remove(current.secretArn);
     // Last: functions that see the new generation drop their caches and read record and secret anew.
     await this.deps.config.bumpGeneration();
     return { kind: 'written', created: current === undefined, view: toChannelView(record) };
+  }
+
+  /**
+   * Reads the values of the secret fields given as references, for the save-time target checks. A
+   * reference into Herald's own channel secrets is refused (a channel cannot borrow another's secret);
+   * one that cannot be read is a 400 naming the field.
+   */
+  private async resolveRefs(given: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>> {
+    const values: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(given)) {
+      if (!isSecretRef(value)) continue;
+      const refuse = (message: string) =>
+        new ValidationError('invalid_request', 'a secret reference is not usable', [
+          { path: `config.${field}`, message },
+        ]);
+      const prefix = this.deps.secretPrefix;
+      if (value.secretRef.startsWith(prefix) || value.secretRef.includes(`:secret:${prefix}`)) {
+        throw refuse(`${value.secretRef} is one of Herald's own channel secrets: reference a secret you own`);
+      }
+      let secret: unknown;
+      try {
+        secret = await this.deps.secrets.read(value.secretRef);
+      } catch (error) {
+        const reason = error instanceof Error ? error.name : 'error';
+        throw refuse(`${value.secretRef} cannot be read (${reason})`);
+      }
+      const entry =
+        typeof secret === 'object' && secret !== null
+          ? (secret as Record<string, unknown>)[value.key]
+          : undefined;
+      if (entry === undefined) throw refuse(`${value.secretRef} has no key ${value.key}`);
+      values[field] = entry;
+    }
+    return values;
   }
 
   async delete(request: AdminRequest): Promise<void> {

@@ -103,5 +103,21 @@ export const checkIfMatch = (
   }
 };
 
-/** Whether two stored values are the same (for dry-run diffs). */
-export const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+/** A value with object keys sorted at every depth, so JSON comparison ignores key order. */
+const canonical = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, entry]) => entry !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, entry]) => [key, canonical(entry)]),
+  );
+};
+
+/**
+ * Whether two stored values are the same (for dry-run diffs), whatever order their keys come in: maps
+ * read back from DynamoDB need not keep the order they were written in.
+ */
+export const sameJson = (a: unknown, b: unknown): boolean =>
+  JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));

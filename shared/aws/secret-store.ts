@@ -8,6 +8,11 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { SecretStore } from '../channels/record.ts';
 
+/** A secret whose value is not what Herald reads (a JSON object); the message never quotes the value. */
+export class SecretFormatError extends Error {
+  override readonly name = 'SecretFormatError';
+}
+
 /** Herald's per-channel secrets in Secrets Manager, written by the admin API. */
 export const secretsManagerStore = (client: SecretsManagerClient): SecretStore => ({
   async write(name, value) {
@@ -23,8 +28,14 @@ export const secretsManagerStore = (client: SecretsManagerClient): SecretStore =
   },
   async read(secretId) {
     const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-    if (result.SecretString === undefined) throw new Error(`secret ${secretId} has no string value`);
-    return JSON.parse(result.SecretString) as unknown;
+    if (result.SecretString === undefined)
+      throw new SecretFormatError(`secret ${secretId} has no string value`);
+    try {
+      return JSON.parse(result.SecretString) as unknown;
+    } catch {
+      // JSON.parse's message quotes the start of the input, which is the secret: name the secret only.
+      throw new SecretFormatError(`secret ${secretId} is not JSON (a referenced secret holds a JSON object)`);
+    }
   },
   async remove(secretId) {
     await client.send(new DeleteSecretCommand({ SecretId: secretId, ForceDeleteWithoutRecovery: true }));

@@ -46,6 +46,11 @@ export const ChannelRecord = z.object({
   settings: z.record(z.string(), z.unknown()),
   /** A short description of where the channel sends (host, topic, recipients): never a secret. */
   target: z.string().optional(),
+  /**
+   * Where the channel sends (hosts, topics, identities), sorted: a PUT that changes it must give the
+   * type's target-bound secrets again. Absent on records written before it existed.
+   */
+  destinations: z.array(z.string()).optional(),
   /** Herald's own secret for this channel (holds the inline secret fields). */
   secretArn: z.string().optional(),
   /** Secret fields whose value is in Herald's own secret. */

@@ -2,8 +2,16 @@ import * as z from 'zod';
 import type { HeraldEvent } from '../domain/event.ts';
 import { type ChannelRecord, type ReadSecret, readChannelSecrets } from './record.ts';
 import { channelType } from './registry.ts';
-import { TemplateTooLargeError } from './template.ts';
 import type { AttemptResult, DeliveryContext, Transports } from './types.ts';
+
+/** The field paths of a zod error, never the values. */
+const fieldsOf = (error: z.ZodError): string =>
+  [...new Set(error.issues.map((issue) => issue.path.join('.') || '(config)'))].join(', ');
+
+/** The channel's secrets do not make a valid config (yet): the attempt is retried. Names fields only. */
+export class ChannelSecretsError extends Error {
+  override readonly name = 'ChannelSecretsError';
+}
 
 /** The channel's stored config cannot make a message: retrying will not help. */
 export class InvalidChannelConfigError extends Error {
@@ -28,6 +36,12 @@ export const sendToChannel = async (
       `channel ${channel.id} has type ${channel.type}, which Herald does not know`,
     );
   }
+  const settings = type.settings.safeParse(channel.settings);
+  if (!settings.success) {
+    throw new InvalidChannelConfigError(
+      `channel ${channel.id} has invalid settings: ${fieldsOf(settings.error)}`,
+    );
+  }
   const secrets = await readChannelSecrets(channel, options.readSecret);
   let message: unknown;
   try {
@@ -40,16 +54,14 @@ export const sendToChannel = async (
       now: options.now,
     });
   } catch (error) {
-    if (error instanceof TemplateTooLargeError) {
-      throw new InvalidChannelConfigError(`channel ${channel.id}: ${error.message}`);
-    }
     if (error instanceof z.ZodError) {
-      const fields = [...new Set(error.issues.map((issue) => issue.path.join('.') || '(config)'))].join(', ');
-      throw new InvalidChannelConfigError(
-        `channel ${channel.id} has invalid config or secret fields: ${fields}`,
-      );
+      // The settings are valid, so the secrets are not: being changed (the record is written before its
+      // secret), or wrong. Retried on the schedule, dead-lettered with this reason if they stay so.
+      throw new ChannelSecretsError(`channel ${channel.id} has invalid secret fields: ${fieldsOf(error)}`);
     }
-    throw error;
+    // A template that cannot render (too large, invalid JSON for this event): the channel must change.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidChannelConfigError(`channel ${channel.id} cannot render this event: ${reason}`);
   }
   return type.send(message, options.transports, channel.settings);
 };

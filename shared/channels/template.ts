@@ -15,10 +15,25 @@ import { truncate } from './text.ts';
 const ENVELOPE_FIELDS = new Set(['id', 'type', 'source', 'time', 'subject', 'severity']);
 const HERALD_FIELDS = new Set(['deliveryId', 'attempt', 'channel', 'policy']);
 
+/**
+ * Names that would reach inherited members instead of event data (mustache looks names up with `in`
+ * and calls functions it finds): refused, so a template can never throw or call into the runtime.
+ */
+const INHERITED = new Set(
+  [
+    '__proto__',
+    'prototype',
+    ...Object.getOwnPropertyNames(Object.prototype),
+    ...Object.getOwnPropertyNames(Array.prototype),
+  ].filter((name) => name !== 'length'),
+);
+
 /** Why a name is not allowed, or undefined when it is. */
 const nameProblem = (name: string): string | undefined => {
   if (name === '.') return undefined;
   const [root = '', ...rest] = name.split('.');
+  const inherited = rest.find((segment) => INHERITED.has(segment));
+  if (inherited !== undefined) return `{{${name}}}: ${inherited} is not a field Herald can read`;
   if (ENVELOPE_FIELDS.has(root)) return rest.length === 0 ? undefined : `${root} has no fields`;
   if (root === 'attributes') return rest.length <= 1 ? undefined : 'attributes are flat: attributes.<name>';
   if (root === 'data') return undefined;

@@ -96,6 +96,11 @@ export interface ChannelTypeSpec<S extends z.ZodObject, Secrets, Message> {
   readonly secretFields: Readonly<Record<string, z.ZodType>>;
   /** The resolved secrets, checked before every send (derived values such as rotation included). */
   readonly secrets: z.ZodType<Secrets>;
+  /**
+   * Secret fields that go to the target (credentials, tokens): when a PUT changes where the channel
+   * sends, a stored value is not kept for them; they must be given again. @default every secret field
+   */
+  readonly targetBoundSecrets?: readonly string[];
   /** Which template parts the type renders. */
   readonly templateParts: readonly ('subject' | 'text' | 'body')[];
   /** A valid `config` with inline secrets, for the contract tests and the docs. */
@@ -134,6 +139,7 @@ export interface ChannelType {
   readonly type: string;
   readonly settings: z.ZodObject;
   readonly secretFields: Readonly<Record<string, z.ZodType>>;
+  readonly targetBoundSecrets: readonly string[];
   readonly templateParts: readonly ('subject' | 'text' | 'body')[];
   readonly example: Readonly<Record<string, unknown>>;
   /** `secretFields`: the secret fields the input gives (default none). */
@@ -166,6 +172,7 @@ export const defineChannelType = <S extends z.ZodObject, Secrets, Message>(
     type: spec.type,
     settings: spec.settings,
     secretFields: spec.secretFields,
+    targetBoundSecrets: spec.targetBoundSecrets ?? Object.keys(spec.secretFields),
     templateParts: spec.templateParts,
     example: spec.example,
     check: (settings, secretFields = new Set()) =>

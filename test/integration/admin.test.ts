@@ -1,3 +1,4 @@
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
 import { newSigningSecret } from '../../shared/channels/webhook/index.ts';
@@ -88,9 +89,20 @@ describe('admin API: channels', () => {
     });
     const single = await admin('GET', `/v1/channels/${id}`);
     const list = await admin('GET', '/v1/channels?limit=100');
+    const teamSecret = unique('team/webhooks');
+    await new SecretsManagerClient({}).send(
+      new CreateSecretCommand({
+        Name: teamSecret,
+        SecretString: JSON.stringify({ signing: newSigningSecret() }),
+      }),
+    );
     const referenced = await admin('PUT', `/v1/channels/${id}`, {
       type: 'webhook',
-      config: { url, signingSecret: { secretRef: 'team/webhooks', key: 'signing' } },
+      config: {
+        url,
+        headers: { authorization: headerValue },
+        signingSecret: { secretRef: teamSecret, key: 'signing' },
+      },
     });
 
     // Assess: on the bytes of every response.
@@ -107,7 +119,7 @@ describe('admin API: channels', () => {
       },
     });
     expect(referenced.json).toMatchObject({
-      config: { url: { configured: true }, signingSecret: { secretRef: 'team/webhooks', key: 'signing' } },
+      config: { url: { configured: true }, signingSecret: { secretRef: teamSecret, key: 'signing' } },
     });
   });
 

@@ -339,17 +339,32 @@ describe('deliverJob', () => {
     expect(server.received).toEqual([]);
   });
 
-  it('dead-letters a job whose channel secret is unreadable', async () => {
-    state.secret = { url: 'not a url' };
+  it('retries a job whose channel secret is not valid (yet), naming the fields, never the values', async () => {
+    // Prepare: a secret being replaced, or broken.
+    state.secret = { url: 'not a url', signingSecret: 'sk_live_do_not_show' };
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'retry', attempt: 1 });
+    expect(calls.attempts).toEqual([
+      expect.objectContaining({
+        outcome: 'retry',
+        error: 'could not prepare the delivery: channel ops has invalid secret fields: url, signingSecret',
+      }),
+    ]);
+    expect(JSON.stringify(calls)).not.toContain('sk_live_do_not_show');
+    expect(server.received).toEqual([]);
+  });
+
+  it('dead-letters at once a job whose stored settings are not valid', async () => {
+    state.channel = channelRecord({ settings: { method: 'GET', timeoutMs: 2000 } });
     const { ports, calls } = fakePorts(state);
     const result = await deliverJob(job, ports, settingsFor());
     expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });
-    expect(calls.deadLetters).toEqual([
-      {
-        job,
-        reason: expect.stringMatching(/^channel ops has invalid config or secret fields: url, signingSecret/),
-      },
-    ]);
+    expect(calls.deadLetters).toEqual([{ job, reason: 'channel ops has invalid settings: method' }]);
   });
 
   it('dead-letters a private target when private targets are not allowed', async () => {

@@ -1,5 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ChannelAdmin } from '#shared/admin/channels.ts';
+import type { AdminRequest } from '#shared/admin/request.ts';
+import type { ChannelRecord, SecretStore } from '#shared/channels/record.ts';
 import type { Transports } from '#shared/channels/types.ts';
 import { safeRequest } from '#shared/http/safe-request.ts';
 import type { Log, LogAttributes } from '#shared/runtime/log.ts';
@@ -98,3 +101,86 @@ export const testTransports = (
     smtp: respond.smtp ?? unexpected('smtp'),
   };
 };
+
+/** A copy of a value with every object's keys in reverse order. */
+const reversedKeys = <T>(value: T): T => {
+  if (Array.isArray(value)) return value.map(reversedKeys) as T;
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([key, entry]) => [key, reversedKeys(entry)]),
+  ) as T;
+};
+
+/**
+ * An in-memory config table and secret store behind a real ChannelAdmin. Records are read back with
+ * their keys in reverse order, as a store that keeps no order would (dry-run diffs must not care).
+ */
+export const adminWithFakes = (
+  options: {
+    /** Secrets that exist already (the user's, or other channels'), by name. */
+    readonly secrets?: Readonly<Record<string, Record<string, unknown>>>;
+    /** @default true: no DNS in unit tests */
+    readonly allowPrivateTargets?: boolean;
+  } = {},
+) => {
+  const records = new Map<string, ChannelRecord>();
+  const secrets = new Map<string, Record<string, unknown>>(Object.entries(options.secrets ?? {}));
+  const store: SecretStore = {
+    write: async (name, value) => {
+      secrets.set(name, { ...value });
+      return name;
+    },
+    read: async (id) => {
+      const value = secrets.get(id);
+      if (value === undefined) {
+        throw Object.assign(new Error("Secrets Manager can't find the specified secret."), {
+          name: 'ResourceNotFoundException',
+        });
+      }
+      return value;
+    },
+    remove: async (id) => {
+      secrets.delete(id);
+    },
+  };
+  const admin = new ChannelAdmin({
+    config: {
+      page: async () => ({ items: [] }),
+      getChannel: async (id) => reversedKeys(records.get(id)),
+      putVersioned: async (_kind, record) => {
+        records.set(record.id, record as ChannelRecord);
+      },
+      deleteVersioned: async (_kind, id) => {
+        records.delete(id);
+      },
+      bumpGeneration: async () => undefined,
+    },
+    secrets: store,
+    state: {
+      beginAttempt: async () => ({ kind: 'started', attempt: 1, seq: 1 }),
+      recordAttempt: async () => undefined,
+      markDelivered: async () => true,
+      markDead: async () => undefined,
+    },
+    secretPrefix: 'herald/channels/',
+    // Private targets allowed: the save-time address checks (DNS) have their own tests.
+    targets: {
+      allowPrivateTargets: options.allowPrivateTargets ?? true,
+      snsTopicArns: ['arn:aws:sns:*'],
+      sesIdentities: ['example.com'],
+    },
+    transports: {} as Transports,
+  });
+  return { admin, records, secrets, store };
+};
+
+export const putRequest = (id: string, body: unknown): AdminRequest => ({
+  method: 'PUT',
+  routeKey: 'PUT /v1/channels/{id}',
+  pathParameters: { id },
+  query: {},
+  headers: {},
+  body: JSON.stringify(body),
+});

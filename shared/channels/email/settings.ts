@@ -179,6 +179,9 @@ export const checkEmailSettings = (
   secretFields: ReadonlySet<string> = new Set(),
 ): { path: string; message: string }[] => {
   const problems: { path: string; message: string }[] = [];
+  if (settings.transport === 'smtp' && secretFields.has('password') && !secretFields.has('username')) {
+    problems.push({ path: 'username', message: 'a password needs a username: give both' });
+  }
   if (settings.transport === 'ses') {
     for (const field of ['username', 'password'] as const) {
       if (secretFields.has(field)) {

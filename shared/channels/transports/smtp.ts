@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 // Only nodemailer's SMTP transport and mailer: its sendmail, SES, stream and service tables stay out of the bundle.
 import Mailer from 'nodemailer/lib/mailer';
 import SMTPTransport from 'nodemailer/lib/smtp-transport';
+import { bareHost } from '../../http/address-guard.ts';
 import { resolveTargetHost, type SafeRequestOptions } from '../../http/safe-request.ts';
 import type { Transports } from '../types.ts';
 
@@ -36,7 +37,7 @@ export const createSmtpTransport =
         disableUrlAccess: true,
         tls: {
           // SNI and the name check use the configured host (an IP address is checked as itself).
-          ...(isIP(server.host) === 0 ? { servername: server.host } : {}),
+          ...(isIP(bareHost(server.host)) === 0 ? { servername: server.host } : {}),
           ...(options.smtpTrustedCa === undefined ? {} : { ca: options.smtpTrustedCa }),
         },
       }),

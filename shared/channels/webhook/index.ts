@@ -107,7 +107,16 @@ export const webhookBody = (event: HeraldEvent, context: DeliveryContext, text?:
 /** The body for one attempt: the template's, or the envelope with a templated subject and text. */
 const renderBody = ({ event, context, template }: RenderInput<WebhookSettings, WebhookSecret>): string => {
   const herald = heraldFields(context);
-  if (template?.body !== undefined) return renderTemplate(template.body, event, herald, 'json');
+  if (template?.body !== undefined) {
+    const body = renderTemplate(template.body, event, herald, 'json');
+    try {
+      JSON.parse(body);
+    } catch {
+      // Checked against a sample event when saved; an event whose values break it is not sent as is.
+      throw new Error('the body template renders invalid JSON for this event');
+    }
+    return body;
+  }
   const subject =
     template?.subject === undefined ? event.subject : renderTemplate(template.subject, event, herald, 'text');
   const text =
@@ -162,6 +171,8 @@ export const webhook = defineChannelType({
     signingSecret: SigningSecret.optional(),
   },
   secrets: WebhookSecret,
+  // Custom headers carry the receiver's credentials; the signing secret only signs, so it is kept.
+  targetBoundSecrets: ['url', 'headers'],
   templateParts: ['subject', 'text', 'body'],
   example: {
     url: 'https://hooks.example.com/herald',

@@ -5,68 +5,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ChannelAdmin } from '#shared/admin/channels.ts';
-import type { AdminRequest } from '#shared/admin/request.ts';
-import type { ChannelRecord, SecretStore } from '#shared/channels/record.ts';
+import type { ChannelRecord } from '#shared/channels/record.ts';
 import { CHANNEL_TYPES } from '#shared/channels/registry.ts';
 import { sendToChannel } from '#shared/channels/send.ts';
 import type { Transports } from '#shared/channels/types.ts';
 import type { HeraldEvent } from '#shared/domain/event.ts';
 import { RequestTimeoutError } from '#shared/http/safe-request.ts';
-
-/** An in-memory config table and secret store behind a real ChannelAdmin. */
-const adminWithFakes = () => {
-  const records = new Map<string, ChannelRecord>();
-  const secrets = new Map<string, Record<string, unknown>>();
-  const store: SecretStore = {
-    write: async (name, value) => {
-      secrets.set(name, { ...value });
-      return name;
-    },
-    read: async (id) => secrets.get(id),
-    remove: async (id) => {
-      secrets.delete(id);
-    },
-  };
-  const admin = new ChannelAdmin({
-    config: {
-      page: async () => ({ items: [] }),
-      getChannel: async (id) => records.get(id),
-      putVersioned: async (_kind, record) => {
-        records.set(record.id, record as ChannelRecord);
-      },
-      deleteVersioned: async (_kind, id) => {
-        records.delete(id);
-      },
-      bumpGeneration: async () => undefined,
-    },
-    secrets: store,
-    state: {
-      beginAttempt: async () => ({ kind: 'started', attempt: 1, seq: 1 }),
-      recordAttempt: async () => undefined,
-      markDelivered: async () => true,
-      markDead: async () => undefined,
-    },
-    secretPrefix: 'herald/channels/',
-    // Private targets allowed: the save-time address checks (DNS) have their own tests.
-    targets: {
-      allowPrivateTargets: true,
-      snsTopicArns: ['arn:aws:sns:*'],
-      sesIdentities: ['example.com'],
-    },
-    transports: {} as Transports,
-  });
-  return { admin, records, secrets, store };
-};
-
-const putRequest = (id: string, body: unknown): AdminRequest => ({
-  method: 'PUT',
-  routeKey: 'PUT /v1/channels/{id}',
-  pathParameters: { id },
-  query: {},
-  headers: {},
-  body: JSON.stringify(body),
-});
+import { adminWithFakes, putRequest } from '../support.ts';
 
 /** Every string leaf of a value. */
 const leaves = (value: unknown): string[] =>
