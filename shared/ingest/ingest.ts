@@ -109,15 +109,17 @@ export interface IngestPorts {
 
 /**
  * A claim still `accepted` (never routed) after this long is orphaned: its request failed between
- * claiming and queuing (a crash or timeout). A retry of that event is queued again, not called a
- * duplicate; the router and the derived delivery ids keep that from delivering twice.
+ * claiming and queuing (a crash or timeout), so a retry of it is not called a duplicate.
  */
 export const ORPHANED_CLAIM_MS = 5 * 60 * 1000;
 
 /**
- * Accepts validated events: applies defaults, skips ids already accepted within 24 h, and queues the
- * rest. Resolves only once every new event is queued; otherwise releases the claims it made and
- * throws 503 so that the producer's retry is not mistaken for a duplicate.
+ * Accepts validated events: applies defaults, claims each id for 24 h, and queues every event that is
+ * not routed yet. An id claimed before but not routed is queued again too (its first request may have
+ * died between claiming and queuing, or lost the claim's answer): a 202 always means queued, and the
+ * router, which routes an event once, with delivery ids derived from the first acceptance, keeps that
+ * from delivering twice. Resolves only once every such event is queued; otherwise releases the claims
+ * of the events that were not queued and throws 503, so the producer's retry is not a duplicate.
  */
 export const acceptEvents = async (
   inputs: readonly EventInput[],
@@ -129,31 +131,39 @@ export const acceptEvents = async (
   const seen = new Set<string>();
   const claims = await Promise.allSettled(
     events.map(async (event) => {
-      if (seen.has(event.id)) return { queue: false, created: false };
+      if (seen.has(event.id)) return { queue: false, created: false, new: false };
       seen.add(event.id);
       const claim = await ports.claimEvent(event, now);
       const orphaned =
         !claim.created &&
         claim.status === 'accepted' &&
         now.getTime() - Date.parse(claim.acceptedAt) > ORPHANED_CLAIM_MS;
-      return { queue: claim.created || orphaned, created: claim.created };
+      return { queue: claim.status === 'accepted', created: claim.created, new: claim.created || orphaned };
     }),
   );
   const created = events.filter((_, index) => {
     const claim = claims[index];
     return claim?.status === 'fulfilled' && claim.value.created;
   });
-  const release = () => Promise.allSettled(created.map((event) => ports.releaseEvent(event.id)));
+  /** Forgets the claims this request made for events that are not queued (all, or those that failed). */
+  const release = (only?: ReadonlySet<string>) =>
+    Promise.allSettled(
+      created
+        .filter((event) => only === undefined || only.has(event.id))
+        .map((event) => ports.releaseEvent(event.id)),
+    );
   const unavailable = () =>
     new HttpError(503, 'queue_unavailable', 'events could not be queued; nothing was accepted, retry later');
 
   const queued: boolean[] = [];
+  const fresh: boolean[] = [];
   for (const claim of claims) {
     if (claim.status === 'rejected') {
       await release();
       throw unavailable();
     }
     queued.push(claim.value.queue);
+    fresh.push(claim.value.new);
   }
   const failed = await ports.enqueue(
     events
@@ -164,8 +174,9 @@ export const acceptEvents = async (
       })),
   );
   if (failed.length > 0) {
-    await release();
+    // Events that were queued keep their claims: a retry finds them and does not change their ids.
+    await release(new Set(failed));
     throw unavailable();
   }
-  return events.map((event, index) => ({ id: event.id, duplicate: !queued[index] }));
+  return events.map((event, index) => ({ id: event.id, duplicate: !fresh[index] }));
 };

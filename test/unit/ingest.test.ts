@@ -165,7 +165,14 @@ describe('parseIngestRequest', () => {
 
 /** In-memory ports: a claim table and a queue. */
 const fakePorts = (
-  options: { claimed?: string[]; failEnqueue?: boolean; orphanedAt?: string; failClaimOf?: string } = {},
+  options: {
+    claimed?: string[];
+    /** Claimed ids already routed. */
+    routed?: string[];
+    failEnqueue?: boolean | string[];
+    orphanedAt?: string;
+    failClaimOf?: string;
+  } = {},
 ) => {
   const claims = new Set(options.claimed ?? []);
   const queued: { key: string; body: string }[] = [];
@@ -176,7 +183,7 @@ const fakePorts = (
       if (claims.has(claimed.id)) {
         return {
           created: false,
-          status: 'accepted' as const,
+          status: options.routed?.includes(claimed.id) ? ('routed' as const) : ('accepted' as const),
           acceptedAt: options.orphanedAt ?? now.toISOString(),
         };
       }
@@ -188,9 +195,11 @@ const fakePorts = (
       claims.delete(eventId);
     },
     enqueue: async (entries) => {
-      if (options.failEnqueue) return entries.map((entry) => entry.key);
-      queued.push(...entries);
-      return [];
+      const refused = (key: string) =>
+        options.failEnqueue === true ||
+        (Array.isArray(options.failEnqueue) && options.failEnqueue.includes(key));
+      queued.push(...entries.filter((entry) => !refused(entry.key)));
+      return entries.filter((entry) => refused(entry.key)).map((entry) => entry.key);
     },
   };
   return { ports, claims, queued, released };
@@ -268,9 +277,9 @@ describe('acceptEvents', () => {
     expect(queued).toHaveLength(1);
   });
 
-  it('flags an id already claimed as a duplicate and does not queue it', async () => {
+  it('flags an id already routed as a duplicate and does not queue it', async () => {
     // Prepare
-    const { ports, queued } = fakePorts({ claimed: ['old'] });
+    const { ports, queued } = fakePorts({ claimed: ['old'], routed: ['old'] });
 
     // Act
     const accepted = await acceptEvents(inputs({ id: 'old' }, { id: 'new' }), ports, now, ids());
@@ -281,6 +290,31 @@ describe('acceptEvents', () => {
       { id: 'new', duplicate: false },
     ]);
     expect(queued.map((entry) => entry.key)).toEqual(['new']);
+  });
+
+  it('queues again an id claimed but not routed yet, still calling it a duplicate', async () => {
+    // Prepare: the first request may have died between its claim and its queue write.
+    const { ports, queued } = fakePorts({ claimed: ['early'] });
+
+    // Act
+    const accepted = await acceptEvents(inputs({ id: 'early' }), ports, now, ids());
+
+    // Assess: a 202 means queued; the router routes the event once.
+    expect(accepted).toEqual([{ id: 'early', duplicate: true }]);
+    expect(queued.map((entry) => entry.key)).toEqual(['early']);
+  });
+
+  it('keeps the claims of the events that were queued when only some could be', async () => {
+    // Prepare
+    const { ports, claims, released } = fakePorts({ failEnqueue: ['b'] });
+
+    // Act
+    const result = acceptEvents(inputs({ id: 'a' }, { id: 'b' }), ports, now, ids());
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ status: 503 });
+    expect(released).toEqual(['b']);
+    expect([...claims]).toEqual(['a']);
   });
 
   it('releases the new claims and throws 503 when the queue refuses an event', async () => {
