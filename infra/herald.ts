@@ -111,6 +111,7 @@ export class Herald extends Construct {
       ...(props.forward ? { forward: props.forward } : {}),
     });
     this.delivery = new Delivery(this, 'Delivery', {
+      ingestQueue: this.ingest.queue.queue,
       configTable: this.storage.configTable,
       stateTable: this.storage.stateTable,
       secretPrefix: this.secretPrefix,

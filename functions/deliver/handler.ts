@@ -12,7 +12,7 @@ import { secretsManagerStore } from '#shared/aws/secret-store.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
 import { createTransports } from '#shared/channels/transports/index.ts';
 import { type DeliverSettings, deliverJob } from '#shared/deliver/deliver.ts';
-import { DeliveryJob } from '#shared/domain/jobs.ts';
+import { DeliveryJob, type IngestMessage } from '#shared/domain/jobs.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, scheduleEnv } from '#shared/domain/retry.ts';
 import { ConfigGeneration } from '#shared/runtime/config-generation.ts';
 import { boolEnv, intEnv, optionalEnv, requireEnv } from '#shared/runtime/env.ts';
@@ -23,6 +23,8 @@ const sqs = new SQSClient({});
 const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 const deliveryQueue = new Queue(sqs, requireEnv('DELIVERY_QUEUE_URL'));
 const deadLetters = new Queue(sqs, requireEnv('DELIVERY_DLQ_URL'));
+/** Operational events go through Herald's own pipeline, like any event. */
+const ingestQueue = new Queue(sqs, requireEnv('INGEST_QUEUE_URL'));
 const state = new StateRepository(db, requireEnv('STATE_TABLE_NAME'), intEnv('RETENTION_DAYS', 30) * 86_400);
 const configRepository = new ConfigRepository(db, requireEnv('CONFIG_TABLE_NAME'), logger);
 const channels = new TtlCache(intEnv('CONFIG_CACHE_SECONDS', 30) * 1000, (id: string) =>
@@ -76,6 +78,11 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
         channels.invalidate(id);
       },
       deadLetter: (deadJob, reason) => deadLetters.sendWithReason(JSON.stringify(deadJob), reason),
+      emit: async (operational) => {
+        const message: IngestMessage = { kind: 'herald.event', event: operational };
+        const failed = await ingestQueue.sendAll([{ key: operational.id, body: JSON.stringify(message) }]);
+        if (failed.length > 0) throw new Error(`operational event ${operational.id} was not queued`);
+      },
       logger,
     },
     settings,

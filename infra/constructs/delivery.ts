@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { MAX_ATTEMPTS_LIMIT } from '../../shared/domain/retry.ts';
 import { functionEntry } from '../paths.ts';
@@ -8,6 +9,8 @@ import { type ChannelDestinations, HeraldFunction } from './herald-function.ts';
 import { QueueWithDlq } from './queues.ts';
 
 export interface DeliveryProps {
+  /** Where operational events go: through Herald's own pipeline. */
+  readonly ingestQueue: IQueue;
   readonly configTable: ITableV2;
   readonly stateTable: ITableV2;
   /** Channel secrets live under this Secrets Manager name prefix. */
@@ -57,6 +60,7 @@ export class Delivery extends Construct {
       .bindTable('CONFIG_TABLE_NAME', props.configTable, 'rw')
       .bindTable('STATE_TABLE_NAME', props.stateTable, 'rw')
       .bindQueueSender('DELIVERY_DLQ_URL', this.queue.deadLetterQueue)
+      .bindQueueSender('INGEST_QUEUE_URL', props.ingestQueue)
       .env('DELIVERY_QUEUE_URL', this.queue.queue.queueUrl);
 
     this.function.bindSecrets(props.secretPrefix, 'read', props.secretRefArns);

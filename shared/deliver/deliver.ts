@@ -4,6 +4,7 @@ import { InvalidChannelConfigError, sendToChannel } from '../channels/send.ts';
 import type { AttemptResult, DeliveryContext, Transports } from '../channels/types.ts';
 import type { HeraldEvent } from '../domain/event.ts';
 import type { DeliveryJob } from '../domain/jobs.ts';
+import { channelDisabled, deliveryExhausted, isOperational } from '../domain/operational.ts';
 import { RetrySchedule } from '../domain/retry.ts';
 import type { Log } from '../runtime/log.ts';
 
@@ -61,6 +62,8 @@ export interface DeliverPorts extends AttemptPorts {
   disableChannel(id: string, reason: string, at: string): Promise<void>;
   /** Puts the job on the dead-letter queue with the reason. */
   deadLetter(job: DeliveryJob, reason: string): Promise<void>;
+  /** Sends one of Herald's operational events through its own pipeline (the ingest queue). */
+  emit(event: HeraldEvent): Promise<void>;
   logger: Log;
 }
 
@@ -106,10 +109,24 @@ export const deliverJob = async (
   if (start.kind === 'busy') return { kind: 'wait', delaySeconds: start.retryInSeconds };
   const { attempt, seq } = start;
 
+  /** Best effort, after the fact: an operational event that cannot be sent is logged, not retried. */
+  const emit = async (operational: HeraldEvent): Promise<void> => {
+    // A failed delivery of an operational event raises none: they never loop.
+    if (isOperational(event)) return;
+    await ports.emit(operational).catch((error: unknown) => {
+      ports.logger.warn('could not send an operational event', {
+        type: operational.type,
+        channelId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    });
+  };
+
   // Marked dead before it is queued: if queuing fails, the job is retried and queued again, never lost.
   const deadLetter = async (reason: string): Promise<DeliverResult> => {
     await ports.markDead(deliveryId, reason, now());
     await ports.deadLetter(job, reason);
+    await emit(deliveryExhausted(job, reason, now()));
     ports.logger.warn('delivery dead-lettered', {
       deliveryId,
       channelId,
@@ -165,12 +182,15 @@ export const deliverJob = async (
       await ports.markDelivered(deliveryId, now());
       return { kind: 'done', detail: 'delivered' };
     case 'gone':
-      await ports.disableChannel(channelId, outcome.error, now().toISOString()).catch((error: unknown) => {
-        ports.logger.warn('could not disable the channel', {
-          channelId,
-          error: error instanceof Error ? error.message : String(error),
-        });
-      });
+      await ports.disableChannel(channelId, outcome.error, now().toISOString()).then(
+        () => emit(channelDisabled(channelId, outcome.error, now())),
+        (error: unknown) => {
+          ports.logger.warn('could not disable the channel', {
+            channelId,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        },
+      );
       return deadLetter(`${outcome.error}; channel ${channelId} disabled`);
     case 'failed':
       return deadLetter(outcome.error);

@@ -35,7 +35,10 @@ export const Attributes = z
 export const EventInput = z.strictObject({
   id: EventId.optional(),
   type: name('type'),
-  source: name('source'),
+  source: name('source').refine(
+    (source) => source !== 'herald',
+    "source herald is reserved for Herald's own operational events",
+  ),
   time: z.iso.datetime({ offset: true, message: 'time must be an RFC 3339 date-time' }).optional(),
   subject: z
     .string()

@@ -3,6 +3,7 @@ import { EventInput, type HeraldEvent, normalizeEvent } from '../domain/event.ts
 import { dedupFingerprint, deliveryIdFor } from '../domain/ids.ts';
 import { type DeliveryJob, IngestMessage } from '../domain/jobs.ts';
 import { route } from '../domain/matcher.ts';
+import { aboutChannel } from '../domain/operational.ts';
 import type { Policy } from '../domain/policy.ts';
 import { EventBridgeEvent, fromEventBridge } from '../ingest/eventbridge.ts';
 import type { Log } from '../runtime/log.ts';
@@ -97,7 +98,11 @@ export const routeEvent = async (event: HeraldEvent, ports: RouterPorts, now: Da
   }
 
   const { policies, channels } = await ports.config();
-  const { routes, missingChannels } = route(event, policies, channels);
+  const matched = route(event, policies, channels);
+  const { missingChannels } = matched;
+  // An operational event about a channel never goes to that channel.
+  const about = aboutChannel(event);
+  const routes = matched.routes.filter((target) => target.channelId !== about);
   if (missingChannels.length > 0) {
     ports.logger.warn('policy names channels that do not exist or are disabled', {
       eventId: event.id,

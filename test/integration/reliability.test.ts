@@ -94,6 +94,45 @@ describe('delivery under change and duplication', () => {
     );
   });
 
+  it('disables a channel whose receiver answers 410 and tells a policy about it, never the channel itself', async () => {
+    // Prepare: a channel whose receiver is gone, and a watcher for operational events about it.
+    const type = unique('gone.soon');
+    const gonePath = `/${unique('gone')}`;
+    const watchPath = `/${unique('watch')}`;
+    const gone = await webhookRoute(receiver, { eventType: type, path: gonePath, responder: () => 410 });
+    const watcher = await webhookRoute(receiver, {
+      eventType: 'herald.*',
+      path: watchPath,
+      policy: { match: { channel: gone.channelId } },
+    });
+    const watchPolicy = unique('pol-watch');
+    await admin('PUT', `/v1/policies/${watchPolicy}`, {
+      events: ['herald.*'],
+      match: { channel: gone.channelId },
+      channels: [watcher.channelId, gone.channelId],
+    });
+    await sleep(PROPAGATION_MS);
+
+    // Act
+    const eventId = eventIdOf(await postEvents({ type, source: 'tests' }));
+
+    // Assess
+    const told = await receiver.waitFor(watchPath, 2, DELIVERY_TIMEOUT_MS);
+    const types = told.map((delivery) => (delivery.payload as { type: string }).type).sort();
+    expect(types).toEqual(['herald.channel.disabled', 'herald.delivery.exhausted']);
+    for (const delivery of told) {
+      expect(delivery.payload).toMatchObject({ source: 'herald', attributes: { channel: gone.channelId } });
+    }
+    expect(
+      told.find((d) => (d.payload as { type: string }).type === 'herald.delivery.exhausted')?.payload,
+    ).toMatchObject({
+      data: { eventId, reason: expect.stringContaining('410') },
+    });
+    const channel = await admin('GET', `/v1/channels/${gone.channelId}`);
+    expect(channel.json).toMatchObject({ enabled: false, disabledReason: expect.stringContaining('410') });
+    expect(receiver.deliveriesTo(gonePath)).toHaveLength(1);
+  });
+
   it('routes every event sent 2 s after a channel change to the new target', async () => {
     // Prepare
     const type = unique('moving.target');

@@ -4,6 +4,7 @@ import type { AttemptRecord } from '#shared/aws/state-repository.ts';
 import type { ChannelRecord } from '#shared/channels/record.ts';
 import { newSigningSecret } from '#shared/channels/webhook/index.ts';
 import { type DeliverPorts, type DeliverSettings, deliverJob, scheduleFor } from '#shared/deliver/deliver.ts';
+import type { HeraldEvent } from '#shared/domain/event.ts';
 import type { DeliveryJob } from '#shared/domain/jobs.ts';
 import { RetrySchedule } from '#shared/domain/retry.ts';
 import { type LocalServer, recordingLog, startLocalServer, testTransports } from './support.ts';
@@ -49,6 +50,7 @@ const fakePorts = (state: FakeState) => {
     deadLetters: [] as { job: DeliveryJob; reason: string }[],
     disabled: [] as { id: string; reason: string }[],
     scheduled: [] as { deliveryId: string; notBefore: Date }[],
+    emitted: [] as HeraldEvent[],
   };
   const ports: DeliverPorts = {
     beginAttempt: async () =>
@@ -80,6 +82,9 @@ const fakePorts = (state: FakeState) => {
     },
     deadLetter: async (deadJob, reason) => {
       calls.deadLetters.push({ job: deadJob, reason });
+    },
+    emit: async (operational) => {
+      calls.emitted.push(operational);
     },
     logger: recordingLog(),
   };
@@ -278,6 +283,56 @@ describe('deliverJob', () => {
     expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });
     expect(calls.disabled).toEqual([{ id: 'ops', reason: expect.stringContaining('410') }]);
     expect(calls.deadLetters).toEqual([{ job, reason: expect.stringContaining('channel ops disabled') }]);
+    expect(calls.emitted.map((operational) => operational.type)).toEqual([
+      'herald.channel.disabled',
+      'herald.delivery.exhausted',
+    ]);
+    expect(calls.emitted[0]).toMatchObject({
+      source: 'herald',
+      severity: 'critical',
+      attributes: { channel: 'ops' },
+    });
+  });
+
+  it('tells about a dead-lettered delivery with a herald.delivery.exhausted event', async () => {
+    // Prepare
+    server.respond = (_request, response) => response.writeHead(404).end();
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(calls.emitted).toEqual([
+      expect.objectContaining({
+        id: 'herald-exhausted-msg_delivery1',
+        type: 'herald.delivery.exhausted',
+        source: 'herald',
+        attributes: { channel: 'ops', eventType: 'request_created', eventSource: 'dbward' },
+        data: expect.objectContaining({
+          deliveryId: 'msg_delivery1',
+          eventId: 'evt-1',
+          reason: 'receiver answered 404',
+        }),
+      }),
+    ]);
+  });
+
+  it('raises no operational event when a delivery of an operational event dies (they never loop)', async () => {
+    // Prepare
+    server.respond = (_request, response) => response.writeHead(404).end();
+    const { ports, calls } = fakePorts(state);
+    const operationalJob = {
+      ...job,
+      event: { ...job.event, source: 'herald', type: 'herald.delivery.exhausted' },
+    };
+
+    // Act
+    const result = await deliverJob(operationalJob, ports, settingsFor());
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });
+    expect(calls.emitted).toEqual([]);
   });
 
   it('dead-letters a permanent failure (404) at once, without retry', async () => {

@@ -12,6 +12,16 @@ const issuesOf = (input: unknown) => {
 };
 
 describe('EventInput', () => {
+  it("refuses source herald, which is reserved for Herald's own operational events", () => {
+    const result = EventInput.safeParse({ type: 'deploy.finished', source: 'herald' });
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['source'],
+        message: "source herald is reserved for Herald's own operational events",
+      }),
+    ]);
+  });
+
   it('accepts the full envelope from the contract', () => {
     // Prepare
     const envelope = {

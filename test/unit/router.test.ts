@@ -118,6 +118,26 @@ describe('routeEvent', () => {
     expect(routed).toEqual([{ eventId: 'evt-1', channelIds: ['ops', 'audit'] }]);
   });
 
+  it('never sends an operational event to the channel it is about', async () => {
+    // Prepare: a policy sends every herald.* event to ops and audit.
+    const { ports } = fakePorts({
+      policies: [Policy.parse({ id: 'ops-watch', events: ['herald.*'], channels: ['ops', 'audit'] })],
+    });
+    const operational: HeraldEvent = {
+      ...event,
+      id: 'herald-exhausted-msg_1',
+      type: 'herald.delivery.exhausted',
+      source: 'herald',
+      attributes: { channel: 'ops' },
+    };
+
+    // Act
+    const result = await routeEvent(operational, ports, now);
+
+    // Assess
+    expect(result).toEqual({ kind: 'routed', channelIds: ['audit'], suppressed: [] });
+  });
+
   it('skips an event whose claim says it was already routed', async () => {
     // Prepare
     const { ports, queued, routed, configReads } = fakePorts({ status: 'routed' });
