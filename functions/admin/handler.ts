@@ -51,7 +51,7 @@ const routes = adminRoutes({
     sqs,
     deadLetterQueueUrl: requireEnv('DELIVERY_DLQ_URL'),
     deliveryQueue: new Queue(sqs, requireEnv('DELIVERY_QUEUE_URL')),
-    resetForRedrive: (deliveryId, now) => state.resetForRedrive(deliveryId, now),
+    resetForRedrive: (delivery, now) => state.resetForRedrive(delivery, now),
   }),
 });
 

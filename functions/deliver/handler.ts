@@ -68,8 +68,9 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
       beginAttempt: (deliveryId, refs, now) => state.beginAttempt(deliveryId, refs, now),
       scheduleNext: (deliveryId, notBefore) => state.scheduleNext(deliveryId, notBefore),
       recordAttempt: (attempt, now) => state.recordAttempt(attempt, now),
-      markDelivered: (deliveryId, now) => state.markDelivered(deliveryId, now),
-      markDead: (deliveryId, reason, now) => state.markDead(deliveryId, reason, now),
+      markDelivered: (deliveryId, now) => state.markDelivered({ deliveryId, channelId: job.channelId }, now),
+      markDead: (deliveryId, reason, now) =>
+        state.markDead({ deliveryId, channelId: job.channelId }, reason, now),
       channel: (id) => channels.get(id),
       readSecret: (secretId) => secrets.get(secretId),
       transports,

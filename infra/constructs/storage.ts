@@ -10,7 +10,7 @@ export interface StorageProps {
 /**
  * DynamoDB: the config table (channels and policies; partition `kind`, sort `id`) and the state table
  * (event idempotency, delivery state, attempts; `pk`/`sk`, records expire through TTL on `expiresAt`;
- * index `byTime` lists deliveries newest first).
+ * indexes `byTime`, `byStatus`, `byChannel`, `byChannelStatus` list deliveries newest first).
  * Both on-demand, encrypted at rest, with point-in-time recovery for the config.
  */
 export class Storage extends Construct {
@@ -30,13 +30,18 @@ export class Storage extends Construct {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
       timeToLiveAttribute: 'expiresAt',
+      // Deliveries newest first: all of them, and under each filter the admin API offers, so every
+      // filtered page is full (they share the creation-time sort key).
       globalSecondaryIndexes: [
-        {
-          indexName: 'byTime',
-          partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
-          sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
-        },
-      ],
+        { indexName: 'byTime', partitionKey: 'gsi1pk' },
+        { indexName: 'byStatus', partitionKey: 'byStatus' },
+        { indexName: 'byChannel', partitionKey: 'byChannel' },
+        { indexName: 'byChannelStatus', partitionKey: 'byChannelStatus' },
+      ].map(({ indexName, partitionKey }) => ({
+        indexName,
+        partitionKey: { name: partitionKey, type: AttributeType.STRING },
+        sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+      })),
       removalPolicy,
     });
   }

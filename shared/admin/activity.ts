@@ -71,8 +71,8 @@ export class ActivityAdmin {
       throw new ValidationError('invalid_request', 'the query is not valid', toFieldIssues(parsed.error));
     }
     const { limit, nextToken } = pageParams(request);
-    const startKey = decodePageToken(nextToken, deliveriesKey);
     const { status, channel, since } = parsed.data;
+    const startKey = decodePageToken(nextToken, deliveriesKey({ status, channelId: channel }));
     const page = await this.state.listDeliveries({
       limit,
       ...(status === undefined ? {} : { status }),

@@ -313,8 +313,9 @@ export class ChannelAdmin {
       () => new Date(),
     );
     const error = outcome.kind === 'delivered' ? null : outcome.error;
-    if (error === null) await this.deps.state.markDelivered(deliveryId, new Date());
-    else await this.deps.state.markDead(deliveryId, `test-send failed: ${error}`, new Date());
+    const ref = { deliveryId, channelId: id };
+    if (error === null) await this.deps.state.markDelivered(ref, new Date());
+    else await this.deps.state.markDead(ref, `test-send failed: ${error}`, new Date());
     return { ok: error === null, status: outcome.status ?? null, latencyMs, error };
   }
 }

@@ -22,7 +22,7 @@ export interface DeadLetterDeps {
   readonly deadLetterQueueUrl: string;
   readonly deliveryQueue: Queue;
   /** Resets a delivery for another round; false when it was delivered meanwhile. */
-  resetForRedrive(deliveryId: string, now: Date): Promise<boolean>;
+  resetForRedrive(delivery: { deliveryId: string; channelId: string }, now: Date): Promise<boolean>;
 }
 
 interface Held {
@@ -68,7 +68,7 @@ export class DeadLetterAdmin {
         keep.push(entry);
         continue;
       }
-      if (await this.deps.resetForRedrive(job.deliveryId, now)) {
+      if (await this.deps.resetForRedrive(job, now)) {
         const failed = await this.deps.deliveryQueue.sendAll([
           { key: job.deliveryId, body: JSON.stringify(job) },
         ]);

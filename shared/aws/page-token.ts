@@ -32,10 +32,18 @@ export const decodePageToken = <T extends Record<string, unknown>>(
 /** The shape of a config-table key of one kind. */
 export const configKey = (kind: string) => z.strictObject({ kind: z.literal(kind), id: z.string() });
 
-/** The shape of a key of the state table's `byTime` index. */
-export const deliveriesKey = z.strictObject({
-  pk: z.string(),
-  sk: z.string(),
-  gsi1pk: z.literal('delivery'),
-  gsi1sk: z.string(),
-});
+/**
+ * The shape of a key of the state table index a deliveries query reads (see `listDeliveries`): a token
+ * from one filter cannot be used with another.
+ */
+export const deliveriesKey = (filter: { status?: string; channelId?: string }) => {
+  const partition =
+    filter.status !== undefined && filter.channelId !== undefined
+      ? { byChannelStatus: z.literal(`${filter.channelId}#${filter.status}`) }
+      : filter.status !== undefined
+        ? { byStatus: z.literal(`status#${filter.status}`) }
+        : filter.channelId !== undefined
+          ? { byChannel: z.literal(`channel#${filter.channelId}`) }
+          : { gsi1pk: z.literal('delivery') };
+  return z.strictObject({ pk: z.string(), sk: z.string(), gsi1sk: z.string(), ...partition });
+};

@@ -13,6 +13,29 @@ import type { HeraldEvent } from '../domain/event.ts';
 /** The state table's index of deliveries by creation time (`gsi1pk` = `delivery`, `gsi1sk` = time#id). */
 export const DELIVERIES_BY_TIME_INDEX = 'byTime';
 
+/**
+ * Indexes that list deliveries newest first under a filter, so every filtered page is full: by status
+ * (`byStatus` = `status#<status>`), by channel (`byChannel` = `channel#<id>`), and by both
+ * (`byChannelStatus` = `<channel id>#<status>`); each sorts on `gsi1sk` (creation time, then id).
+ */
+export const DELIVERY_INDEXES = {
+  status: 'byStatus',
+  channel: 'byChannel',
+  channelStatus: 'byChannelStatus',
+} as const;
+
+/** A delivery and the channel it goes to (the filtered indexes need both). */
+export interface DeliveryRef {
+  readonly deliveryId: string;
+  readonly channelId: string;
+}
+
+/** The index keys a delivery's status puts it under. */
+const statusKeys = (channelId: string, status: DeliveryStatus) => ({
+  ':byStatus': `status#${status}`,
+  ':byChannelStatus': `${channelId}#${status}`,
+});
+
 /** Same event id within this window: acknowledged as a duplicate, not processed (SPEC §1). */
 export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
 
@@ -166,37 +189,34 @@ export class StateRepository {
   }
 
   /**
-   * Recent deliveries, newest first, through the `byTime` index; `status` and `channelId` filter.
-   * Returns the page and the key to continue from.
+   * Recent deliveries, newest first, optionally since a time, by status and/or channel: each filter
+   * reads its own index, so every page is full. Returns the page and the key to continue from.
    */
   async listDeliveries(query: {
-    status?: string;
+    status?: DeliveryStatus;
     channelId?: string;
     since?: string;
     limit: number;
     startKey?: Record<string, unknown>;
   }): Promise<{ items: Record<string, unknown>[]; lastKey?: Record<string, unknown> }> {
-    const filters: string[] = [];
-    const values: Record<string, unknown> = { ':gsi1pk': 'delivery' };
-    const names: Record<string, string> = {};
-    if (query.status !== undefined) {
-      filters.push('#status = :status');
-      values[':status'] = query.status;
-      names['#status'] = 'status';
-    }
-    if (query.channelId !== undefined) {
-      filters.push('channelId = :channelId');
-      values[':channelId'] = query.channelId;
-    }
-    if (query.since !== undefined) values[':since'] = query.since;
+    const { status, channelId } = query;
+    const [indexName, partitionName, partition] =
+      status !== undefined && channelId !== undefined
+        ? [DELIVERY_INDEXES.channelStatus, 'byChannelStatus', `${channelId}#${status}`]
+        : status !== undefined
+          ? [DELIVERY_INDEXES.status, 'byStatus', `status#${status}`]
+          : channelId !== undefined
+            ? [DELIVERY_INDEXES.channel, 'byChannel', `channel#${channelId}`]
+            : [DELIVERIES_BY_TIME_INDEX, 'gsi1pk', 'delivery'];
     const result = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
-        IndexName: DELIVERIES_BY_TIME_INDEX,
-        KeyConditionExpression: `gsi1pk = :gsi1pk${query.since === undefined ? '' : ' AND gsi1sk >= :since'}`,
-        ExpressionAttributeValues: values,
-        ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-        ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+        IndexName: indexName,
+        KeyConditionExpression: `${partitionName} = :partition${query.since === undefined ? '' : ' AND gsi1sk >= :since'}`,
+        ExpressionAttributeValues: {
+          ':partition': partition,
+          ...(query.since === undefined ? {} : { ':since': query.since }),
+        },
         ScanIndexForward: false,
         Limit: query.limit,
         ...(query.startKey === undefined ? {} : { ExclusiveStartKey: query.startKey }),
@@ -212,18 +232,19 @@ export class StateRepository {
    * over; attempt numbers go on from the history). Returns false when it was delivered meanwhile (it is
    * then not sent again).
    */
-  async resetForRedrive(deliveryId: string, now: Date): Promise<boolean> {
+  async resetForRedrive(delivery: DeliveryRef, now: Date): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
+          Key: { pk: `delivery#${delivery.deliveryId}`, sk: 'delivery' },
           UpdateExpression:
-            'SET #status = :pending, attempts = :zero, updatedAt = :now REMOVE reason, notBefore',
+            'SET #status = :pending, byStatus = :byStatus, byChannelStatus = :byChannelStatus, attempts = :zero, updatedAt = :now REMOVE reason, notBefore',
           ConditionExpression: 'attribute_not_exists(#status) OR #status <> :delivered',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':pending': 'pending',
+            ...statusKeys(delivery.channelId, 'pending'),
             ':zero': 0,
             ':delivered': 'delivered',
             ':now': now.toISOString(),
@@ -255,7 +276,7 @@ export class StateRepository {
           TableName: this.tableName,
           Key: key,
           UpdateExpression:
-            'ADD attempts :one, seq :one SET eventId = :eventId, channelId = :channelId, #status = if_not_exists(#status, :pending), createdAt = if_not_exists(createdAt, :now), gsi1pk = :gsi1pk, gsi1sk = if_not_exists(gsi1sk, :gsi1sk), updatedAt = :now, expiresAt = :expires, leaseUntil = :leaseUntil',
+            'ADD attempts :one, seq :one SET eventId = :eventId, channelId = :channelId, #status = if_not_exists(#status, :pending), byStatus = if_not_exists(byStatus, :byStatus), byChannel = :byChannel, byChannelStatus = if_not_exists(byChannelStatus, :byChannelStatus), createdAt = if_not_exists(createdAt, :now), gsi1pk = :gsi1pk, gsi1sk = if_not_exists(gsi1sk, :gsi1sk), updatedAt = :now, expiresAt = :expires, leaseUntil = :leaseUntil',
           ConditionExpression:
             '(attribute_not_exists(#status) OR (#status <> :delivered AND #status <> :dead)) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :nowEpoch) AND (attribute_not_exists(notBefore) OR notBefore <= :nowEpoch)',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -272,6 +293,8 @@ export class StateRepository {
             ':expires': epoch(now) + this.retentionSeconds,
             ':gsi1pk': 'delivery',
             ':gsi1sk': `${now.toISOString()}#${deliveryId}`,
+            ':byChannel': `channel#${refs.channelId}`,
+            ...statusKeys(refs.channelId, 'pending'),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -342,6 +365,9 @@ export class StateRepository {
           updatedAt: now.toISOString(),
           gsi1pk: 'delivery',
           gsi1sk: `${now.toISOString()}#${delivery.deliveryId}`,
+          byStatus: 'status#suppressed',
+          byChannel: `channel#${delivery.channelId}`,
+          byChannelStatus: `${delivery.channelId}#suppressed`,
           expiresAt: epoch(now) + this.retentionSeconds,
         },
       }),
@@ -382,17 +408,17 @@ export class StateRepository {
    * Marks a delivery delivered. Returns false when it already was: a pair is never recorded delivered
    * twice.
    */
-  async markDelivered(deliveryId: string, now: Date): Promise<boolean> {
-    return this.finish(deliveryId, 'delivered', now);
+  async markDelivered(delivery: DeliveryRef, now: Date): Promise<boolean> {
+    return this.finish(delivery, 'delivered', now);
   }
 
   /** Marks a delivery dead (it is in the dead-letter queue) with the reason. */
-  async markDead(deliveryId: string, reason: string, now: Date): Promise<void> {
-    await this.finish(deliveryId, 'dead', now, reason);
+  async markDead(delivery: DeliveryRef, reason: string, now: Date): Promise<void> {
+    await this.finish(delivery, 'dead', now, reason);
   }
 
   private async finish(
-    deliveryId: string,
+    { deliveryId, channelId }: DeliveryRef,
     status: DeliveryStatus,
     now: Date,
     reason?: string,
@@ -402,11 +428,12 @@ export class StateRepository {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
-          UpdateExpression: `SET #status = :status, updatedAt = :now${reason === undefined ? '' : ', reason = :reason'} REMOVE leaseUntil`,
+          UpdateExpression: `SET #status = :status, byStatus = :byStatus, byChannelStatus = :byChannelStatus, updatedAt = :now${reason === undefined ? '' : ', reason = :reason'} REMOVE leaseUntil`,
           ConditionExpression: '#status <> :delivered',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':status': status,
+            ...statusKeys(channelId, status),
             ':delivered': 'delivered',
             ':now': now.toISOString(),
             ...(reason === undefined ? {} : { ':reason': reason }),

@@ -141,17 +141,22 @@ describe('HeraldStack', () => {
     expect(routes).toHaveLength(ADMIN_ROUTE_KEYS.length + 2);
   });
 
-  it('lists deliveries newest first through a byTime index on the state table', () => {
+  it('lists deliveries newest first through an index for all of them and one per filter', () => {
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       GlobalSecondaryIndexes: [
+        ['byTime', 'gsi1pk'],
+        ['byStatus', 'byStatus'],
+        ['byChannel', 'byChannel'],
+        ['byChannelStatus', 'byChannelStatus'],
+      ].map(([indexName, partitionKey]) =>
         Match.objectLike({
-          IndexName: 'byTime',
+          IndexName: indexName,
           KeySchema: [
-            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: partitionKey, KeyType: 'HASH' },
             { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
           ],
         }),
-      ],
+      ),
     });
   });
 

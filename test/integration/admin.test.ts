@@ -313,6 +313,55 @@ describe('admin API: events, deliveries and dead letters', () => {
     expect((await admin('GET', '/v1/deliveries?status=lost')).status).toBe(400);
   });
 
+  it('lists deliveries by status and channel in full pages, newest first, however many others there are', async () => {
+    // Prepare: five dead deliveries on one channel, among everything the other tests delivered.
+    const type = unique('pages.dead');
+    const { channelId } = await webhookRoute(receiver, {
+      eventType: type,
+      path: '/pages-dead',
+      responder: () => 404,
+    });
+    const ids: string[] = [];
+    for (let n = 0; n < 5; n += 1) {
+      const sent = await postEvents({ type, source: 'tests', subject: `dead ${n}` });
+      ids.push((sent.json as { events: { id: string }[] }).events[0]?.id ?? '');
+    }
+    for (const id of ids) await waitForDeadLetter('DeliveryDeadLetterQueueUrl', id, DELIVERY_TIMEOUT_MS);
+
+    // Act
+    type Page = {
+      items: { channelId: string; status: string; eventId: string; createdAt: string }[];
+      nextToken?: string;
+    };
+    const first = (await admin('GET', `/v1/deliveries?status=dead&channel=${channelId}&limit=3`))
+      .json as Page;
+    const second = (
+      await admin(
+        'GET',
+        `/v1/deliveries?status=dead&channel=${channelId}&limit=3&nextToken=${encodeURIComponent(first.nextToken ?? '')}`,
+      )
+    ).json as Page;
+    const dead = (await admin('GET', '/v1/deliveries?status=dead&limit=4')).json as Page;
+    const byChannel = (await admin('GET', `/v1/deliveries?channel=${channelId}&limit=2`)).json as Page;
+    const wrongToken = await admin(
+      'GET',
+      `/v1/deliveries?status=delivered&limit=3&nextToken=${encodeURIComponent(first.nextToken ?? '')}`,
+    );
+
+    // Assess
+    expect(first.items).toHaveLength(3);
+    expect(second.items).toHaveLength(2);
+    const listed = [...first.items, ...second.items];
+    expect(listed.every((item) => item.channelId === channelId && item.status === 'dead')).toBe(true);
+    expect(new Set(listed.map((item) => item.eventId))).toEqual(new Set(ids));
+    const times = listed.map((item) => item.createdAt);
+    expect(times).toEqual([...times].sort().reverse());
+    expect(dead.items).toHaveLength(4);
+    expect(dead.items.every((item) => item.status === 'dead')).toBe(true);
+    expect(byChannel.items).toHaveLength(2);
+    expect(wrongToken.status).toBe(400);
+  });
+
   it('redrives dead letters through delivery, sending only what was not delivered', async () => {
     // Prepare: a receiver that is down until the test brings it back.
     const type = unique('redrive.me');

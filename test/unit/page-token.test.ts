@@ -10,7 +10,20 @@ describe('page tokens', () => {
       gsi1pk: 'delivery',
       gsi1sk: '2026-11-23T09:00:00Z#msg_1',
     };
-    expect(decodePageToken(encodePageToken(key), deliveriesKey)).toEqual(key);
+    expect(decodePageToken(encodePageToken(key), deliveriesKey({}))).toEqual(key);
+  });
+
+  it('refuses a deliveries token made under another filter (another index) with a 400', () => {
+    const key = {
+      pk: 'delivery#msg_1',
+      sk: 'delivery',
+      byStatus: 'status#dead',
+      gsi1sk: '2026-11-23T09:00:00Z#msg_1',
+    };
+    const token = encodePageToken(key);
+    expect(decodePageToken(token, deliveriesKey({ status: 'dead' }))).toEqual(key);
+    expect(() => decodePageToken(token, deliveriesKey({ status: 'delivered' }))).toThrow(HttpError);
+    expect(() => decodePageToken(token, deliveriesKey({ channelId: 'ops' }))).toThrow(HttpError);
   });
 
   it.each([
