@@ -63,8 +63,9 @@ let sending = true;
 let sent = 0;
 const sender = (async () => {
   while (sending) {
+    sent += 1;
     void call('POST', '/v1/iam/events', {
-      id: `bench-${(sent += 1)}`,
+      id: `bench-${sent}`,
       type: 'bench.change',
       source: 'bench',
     });
