@@ -27,6 +27,8 @@ export interface Answer {
   readonly status: number;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string;
+  /** Answer this much later (a slow receiver). */
+  readonly delayMs?: number;
 }
 
 /** Chooses what to answer for a request (per path): a status, or a whole answer; 200 by default. */
@@ -75,9 +77,11 @@ export class WebhookReceiver {
         };
         this.arrivals.add(delivery);
         onDelivery?.(delivery);
-        res
-          .writeHead(answered, { 'content-type': 'application/json', ...answer.headers })
-          .end(answer.body ?? '{"ok":true}');
+        setTimeout(() => {
+          res
+            .writeHead(answered, { 'content-type': 'application/json', ...answer.headers })
+            .end(answer.body ?? '{"ok":true}');
+        }, answer.delayMs ?? 0);
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));

@@ -164,4 +164,82 @@ describe('delivery under change and duplication', () => {
       expect(arrived.at(-1)?.payload).toMatchObject({ id: eventId });
     }
   });
+
+  it('retries a receiver slower than the timeout, then records one success when it answers in time', async () => {
+    // Prepare: the first answer comes after 1.5 s, past the channel's 500 ms timeout.
+    const type = unique('slow.then.fast');
+    const path = `/${unique('slow')}`;
+    const { channelId } = await webhookRoute(receiver, {
+      eventType: type,
+      path,
+      responder: (_path, count) => ({ status: 200, delayMs: count === 1 ? 1_500 : 0 }),
+    });
+    const signingSecret = newSigningSecret();
+    receiver.expect(path, signingSecret);
+    await admin('PUT', `/v1/channels/${channelId}`, {
+      type: 'webhook',
+      config: { url: receiver.url(path), signingSecret, timeoutMs: 500 },
+    });
+    await sleep(PROPAGATION_MS);
+
+    // Act
+    const eventId = eventIdOf(await postEvents({ type, source: 'tests' }));
+
+    // Assess
+    const received = await receiver.waitFor(path, 2, DELIVERY_TIMEOUT_MS);
+    expect(received.map((delivery) => delivery.headers['webhook-id'])).toEqual([
+      received[0]?.headers['webhook-id'],
+      received[0]?.headers['webhook-id'],
+    ]);
+    await sleep(1_000);
+    const shown = (await admin('GET', `/v1/events/${eventId}`)).json as {
+      deliveries: { status: string; attempts: { outcome: string; error?: string }[] }[];
+    };
+    expect(shown.deliveries[0]?.status).toBe('delivered');
+    expect(shown.deliveries[0]?.attempts.map((attempt) => attempt.outcome)).toEqual(['retry', 'delivered']);
+    expect(shown.deliveries[0]?.attempts[0]?.error).toMatch(/^timeout/);
+  });
+
+  it('sends once when the same event is ingested twice at the same time', async () => {
+    // Prepare
+    const type = unique('twice.at.once');
+    const path = `/${unique('once')}`;
+    await webhookRoute(receiver, { eventType: type, path });
+    const id = unique('same-id');
+
+    // Act
+    const [first, second] = await Promise.all([
+      postEvents({ id, type, source: 'tests' }),
+      postEvents({ id, type, source: 'tests' }),
+    ]);
+
+    // Assess
+    expect([first.status, second.status]).toEqual([202, 202]);
+    await receiver.waitFor(path, 1, DELIVERY_TIMEOUT_MS);
+    await sleep(4_000);
+    expect(receiver.deliveriesTo(path)).toHaveLength(1);
+  });
+
+  it('dead-letters a poison job with its reason and delivers the jobs beside it once', async () => {
+    // Prepare
+    const type = unique('beside.poison');
+    const path = `/${unique('beside')}`;
+    await webhookRoute(receiver, { eventType: type, path });
+    const marker = unique('poison');
+
+    // Act: nine good events and one job that is not a job, on the delivery queue together.
+    await Promise.all([
+      sendToQueue('DeliveryQueueUrl', JSON.stringify({ poison: marker })),
+      ...Array.from({ length: 9 }, (_, n) => postEvents({ type, source: 'tests', subject: `good ${n}` })),
+    ]);
+
+    // Assess
+    const dead = await waitForDeadLetter('DeliveryDeadLetterQueueUrl', marker, DELIVERY_TIMEOUT_MS);
+    expect(dead.MessageAttributes?.['herald-reason']?.StringValue).toBe('invalid delivery job');
+    await receiver.waitFor(path, 9, DELIVERY_TIMEOUT_MS);
+    await sleep(2_000);
+    expect(receiver.deliveriesTo(path)).toHaveLength(9);
+    const ids = receiver.deliveriesTo(path).map((delivery) => delivery.headers['webhook-id']);
+    expect(new Set(ids).size).toBe(9);
+  });
 });
