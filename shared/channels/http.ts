@@ -3,7 +3,7 @@ import { type AttemptOutcome, classifyError, classifyResponse } from '../domain/
 import { HERALD_VERSION } from '../domain/version.ts';
 import type { SafeRequest, SafeResponse } from '../http/safe-request.ts';
 import { truncate } from './text.ts';
-import type { AttemptResult, Transports } from './types.ts';
+import type { AttemptResult, Target, Transports } from './types.ts';
 
 export const USER_AGENT = `Herald/${HERALD_VERSION}`;
 
@@ -13,6 +13,25 @@ export const USER_AGENT = `Herald/${HERALD_VERSION}`;
  */
 export const HttpsUrl = (field: string) =>
   z.url({ protocol: /^https?$/, message: `${field} must be an https:// URL` }).max(2048);
+
+/**
+ * The host of a target URL for a channel's summary (never its path or query, which may hold the
+ * secret); `referenced` when the URL is in a referenced secret the summary cannot see.
+ */
+export const urlHost = (url: unknown, referenced: string): string => {
+  if (typeof url !== 'string') return referenced;
+  try {
+    return new URL(url).host;
+  } catch {
+    return '?';
+  }
+};
+
+/** The save-time check of a target URL kept in a secret field, when its value is at hand. */
+export const secretUrlTarget = (field: string, secrets: Partial<Record<string, unknown>>): Target[] => {
+  const url = secrets[field];
+  return typeof url === 'string' ? [{ kind: 'url', path: `config.${field}`, url }] : [];
+};
 
 /** How long provider text quoted in a reason may be. */
 const DETAIL_CHARS = 200;

@@ -11,7 +11,7 @@ import * as z from 'zod';
 import { type HeraldEvent, type Severity, Severity as SeveritySchema } from '../../domain/event.ts';
 import type { AttemptOutcome } from '../../domain/outcome.ts';
 import type { SafeResponse } from '../../http/safe-request.ts';
-import { HttpsUrl, jsonPost, sendHttp, withBodyDetail } from '../http.ts';
+import { HttpsUrl, jsonPost, secretUrlTarget, sendHttp, urlHost, withBodyDetail } from '../http.ts';
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate } from '../template.ts';
 import { colorNumber, eventLink, oneLine, SEVERITY_COLORS, truncate } from '../text.ts';
@@ -361,14 +361,6 @@ export const sendDiscord = (
 ) => sendHttp(jsonPost(message.url, message.payload, settings.timeoutMs), transports, refineDiscordOutcome);
 
 /** The webhook's host (`discord.com`), never its path: the token is in it. */
-const hostOf = (url: unknown): string => {
-  if (typeof url !== 'string') return 'webhook URL in a referenced secret';
-  try {
-    return new URL(url).host;
-  } catch {
-    return '?';
-  }
-};
 
 export const discord = defineChannelType({
   type: 'discord',
@@ -381,11 +373,8 @@ export const discord = defineChannelType({
     mentions: { critical: { users: ['123456789012345678'], roles: ['234567890123456789'] } },
     username: 'Herald',
   },
-  targets: (_settings, secrets) =>
-    typeof secrets.webhookUrl === 'string'
-      ? [{ kind: 'url', path: 'config.webhookUrl', url: secrets.webhookUrl }]
-      : [],
-  summary: (_settings, secrets) => hostOf(secrets.webhookUrl),
+  targets: (_settings, secrets) => secretUrlTarget('webhookUrl', secrets),
+  summary: (_settings, secrets) => urlHost(secrets.webhookUrl, 'webhook URL in a referenced secret'),
   render: renderDiscord,
   send: sendDiscord,
 });

@@ -10,7 +10,7 @@ import * as z from 'zod';
 import type { HeraldEvent } from '../../domain/event.ts';
 import { globMatches } from '../../domain/glob.ts';
 import type { SafeResponse } from '../../http/safe-request.ts';
-import { HttpsUrl, jsonPost, type RefineOutcome, sendHttp } from '../http.ts';
+import { HttpsUrl, jsonPost, type RefineOutcome, sendHttp, urlHost } from '../http.ts';
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate } from '../template.ts';
 import { ELLIPSIS, eventLink, oneLine, truncate } from '../text.ts';
@@ -346,14 +346,6 @@ export const sendPagerDuty = (
     refinePagerDuty(message.routing_key),
   );
 
-const hostOf = (url: string): string => {
-  try {
-    return new URL(url).host;
-  } catch {
-    return '?';
-  }
-};
-
 export const pagerduty = defineChannelType({
   type: 'pagerduty',
   settings: PagerDutySettings,
@@ -382,7 +374,7 @@ export const pagerduty = defineChannelType({
         ]
       : [],
   targets: (settings) => [{ kind: 'url', path: 'config.endpoint', url: settings.endpoint }],
-  summary: (settings) => `${hostOf(settings.endpoint)}, dedup ${settings.dedupKey}`,
+  summary: (settings) => `${urlHost(settings.endpoint, '?')}, dedup ${settings.dedupKey}`,
   render: renderPagerDuty,
   send: sendPagerDuty,
 });

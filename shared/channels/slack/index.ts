@@ -15,7 +15,15 @@ import * as z from 'zod';
 import { type HeraldEvent, Severity } from '../../domain/event.ts';
 import type { AttemptOutcome } from '../../domain/outcome.ts';
 import type { SafeResponse } from '../../http/safe-request.ts';
-import { bodyDetail, HttpsUrl, jsonPost, sendHttp, withBodyDetail } from '../http.ts';
+import {
+  bodyDetail,
+  HttpsUrl,
+  jsonPost,
+  secretUrlTarget,
+  sendHttp,
+  urlHost,
+  withBodyDetail,
+} from '../http.ts';
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate } from '../template.ts';
 import { dataText, ELLIPSIS, eventLink, oneLine, SEVERITY_COLORS, truncate } from '../text.ts';
@@ -298,14 +306,6 @@ export const sendSlack = (
   sendHttp(jsonPost(message.webhookUrl, message.payload, settings.timeoutMs), transports, refineSlackOutcome);
 
 /** Where an inline webhook URL points (its host only: the path is the secret). */
-const webhookHost = (url: unknown): string => {
-  if (typeof url !== 'string') return 'webhook URL in a referenced secret';
-  try {
-    return new URL(url).host;
-  } catch {
-    return '?';
-  }
-};
 
 export const slack = defineChannelType({
   type: 'slack',
@@ -318,11 +318,8 @@ export const slack = defineChannelType({
     mentions: { critical: ['<!subteam^S0123ABCD>', '<!here>'], error: ['<@U0123ABCD>'] },
     prefix: '[prod]',
   },
-  targets: (_settings, secrets) =>
-    typeof secrets.webhookUrl === 'string'
-      ? [{ kind: 'url', path: 'config.webhookUrl', url: secrets.webhookUrl }]
-      : [],
-  summary: (_settings, secrets) => webhookHost(secrets.webhookUrl),
+  targets: (_settings, secrets) => secretUrlTarget('webhookUrl', secrets),
+  summary: (_settings, secrets) => urlHost(secrets.webhookUrl, 'webhook URL in a referenced secret'),
   render: renderSlack,
   send: sendSlack,
 });

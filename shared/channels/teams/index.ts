@@ -9,7 +9,7 @@
 import * as z from 'zod';
 import type { AttemptOutcome } from '../../domain/outcome.ts';
 import type { SafeResponse } from '../../http/safe-request.ts';
-import { HttpsUrl, jsonPost, sendHttp } from '../http.ts';
+import { HttpsUrl, jsonPost, secretUrlTarget, sendHttp, urlHost } from '../http.ts';
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate } from '../template.ts';
 import { truncate } from '../text.ts';
@@ -119,14 +119,6 @@ export const classifyTeams = (outcome: AttemptOutcome, response: SafeResponse): 
 };
 
 /** The webhook's host (`prod-12.westus.logic.azure.com`, `contoso.webhook.office.com`): never the path. */
-const hostOf = (url: unknown): string => {
-  if (typeof url !== 'string') return 'webhookUrl in a referenced secret';
-  try {
-    return new URL(url).host;
-  } catch {
-    return '?';
-  }
-};
 
 export const teams = defineChannelType({
   type: 'teams',
@@ -139,11 +131,8 @@ export const teams = defineChannelType({
       'https://prod-12.westus.logic.azure.com:443/workflows/0123456789abcdef0123456789abcdef/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=example-signature-0123456789',
     timeoutMs: 10_000,
   },
-  targets: (_settings, secrets) =>
-    typeof secrets.webhookUrl === 'string'
-      ? [{ kind: 'url', path: 'config.webhookUrl', url: secrets.webhookUrl }]
-      : [],
-  summary: (_settings, secrets) => hostOf(secrets.webhookUrl),
+  targets: (_settings, secrets) => secretUrlTarget('webhookUrl', secrets),
+  summary: (_settings, secrets) => urlHost(secrets.webhookUrl, 'webhookUrl in a referenced secret'),
   render: renderTeams,
   send: (message, transports, settings) =>
     sendHttp(jsonPost(message.url, message.payload, settings.timeoutMs), transports, classifyTeams),

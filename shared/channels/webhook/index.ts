@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import * as z from 'zod';
 import type { HeraldEvent } from '../../domain/event.ts';
 import type { SafeRequest } from '../../http/safe-request.ts';
-import { HttpsUrl, sendHttp, USER_AGENT } from '../http.ts';
+import { HttpsUrl, secretUrlTarget, sendHttp, USER_AGENT, urlHost } from '../http.ts';
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate, type TemplateDelivery } from '../template.ts';
 import { type DeliveryContext, defineChannelType, type RenderInput } from '../types.ts';
@@ -153,15 +153,6 @@ export const renderWebhook = (input: RenderInput<WebhookSettings, WebhookSecret>
   };
 };
 
-const hostOf = (url: unknown): string => {
-  if (typeof url !== 'string') return 'url in a referenced secret';
-  try {
-    return new URL(url).host;
-  } catch {
-    return '?';
-  }
-};
-
 export const webhook = defineChannelType({
   type: 'webhook',
   settings: WebhookSettings,
@@ -180,9 +171,8 @@ export const webhook = defineChannelType({
     headers: { authorization: 'Bearer receiver-token' },
     signingSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
   },
-  targets: (_settings, secrets) =>
-    typeof secrets.url === 'string' ? [{ kind: 'url', path: 'config.url', url: secrets.url }] : [],
-  summary: (settings, secrets) => `${settings.method} ${hostOf(secrets.url)}`,
+  targets: (_settings, secrets) => secretUrlTarget('url', secrets),
+  summary: (settings, secrets) => `${settings.method} ${urlHost(secrets.url, 'url in a referenced secret')}`,
   prepareSecrets: (next, stored, now, referenced) => {
     if (referenced.has('signingSecret')) return next;
     const signingSecret = next.signingSecret ?? newSigningSecret();
