@@ -149,16 +149,51 @@ export const DeliverySummary = z.looseObject({
 export type DeliverySummary = z.infer<typeof DeliverySummary>;
 
 export const DeadLetter = z.looseObject({
-  deliveryId: z.string(),
-  eventId: z.string(),
-  channelId: z.string(),
-  eventType: z.string().optional(),
+  deliveryId: z.string().nullable(),
+  eventId: z.string().nullable(),
+  channelId: z.string().nullable(),
+  eventType: z.string().nullish(),
   reason: z.string().nullish(),
+  attemptCount: z.number().optional(),
   deadLetteredAt: z.string().nullish(),
 });
 export type DeadLetter = z.infer<typeof DeadLetter>;
 
-export const RedriveResult = z.looseObject({ redriven: z.number(), skipped: z.number() });
+/** A page of dead letters; the first also counts them per channel, and the backstop queue. */
+export const DeadLetterPage = z.looseObject({
+  items: z.array(DeadLetter),
+  nextToken: z.string().nullish(),
+  counts: z
+    .looseObject({ total: z.number(), byChannel: z.record(z.string(), z.number()), truncated: z.boolean() })
+    .optional(),
+  queue: z.looseObject({ approximateMessages: z.number() }).optional(),
+});
+export type DeadLetterPage = z.infer<typeof DeadLetterPage>;
+
+export interface DeadLetterQuery extends ListQuery {
+  readonly channel?: string | undefined;
+  readonly type?: string | undefined;
+  readonly since?: string | undefined;
+  /** `queue`: the SQS dead-letter queue (jobs that died without a record). */
+  readonly source?: 'records' | 'queue' | undefined;
+}
+
+/** What to redrive: ids, an event, or every dead letter (of a channel and/or type). */
+export interface RedriveQuery {
+  readonly channel?: string | undefined;
+  readonly type?: string | undefined;
+  readonly eventId?: string | undefined;
+  readonly deliveryIds?: readonly string[] | undefined;
+  readonly source?: 'records' | 'queue' | undefined;
+}
+
+/** A redrive's answer: counts, and for a redrive by filter its id and whether it goes on. */
+export const RedriveResult = z.looseObject({
+  redriven: z.number(),
+  skipped: z.number(),
+  id: z.string().optional(),
+  status: z.enum(['running', 'done']).optional(),
+});
 export type RedriveResult = z.infer<typeof RedriveResult>;
 
 export const CreatedKey = z.looseObject({
@@ -334,15 +369,23 @@ export class AdminClient {
     return this.list('/v1/deliveries', page(DeliverySummary), rest, { status, channel, since });
   }
 
-  listDeadLetters(query: ListQuery = {}): Promise<Page<DeadLetter>> {
-    return this.list('/v1/dead-letters', page(DeadLetter), query);
+  listDeadLetters(query: DeadLetterQuery = {}): Promise<DeadLetterPage> {
+    const { channel, type, since, source, ...rest } = query;
+    return this.list('/v1/dead-letters', DeadLetterPage, rest, { channel, type, since, source });
   }
 
-  async redrive(channel?: string): Promise<RedriveResult> {
-    const body = channel === undefined ? {} : { channel };
+  async redrive(query: RedriveQuery = {}): Promise<RedriveResult> {
+    const body = Object.fromEntries(Object.entries(query).filter(([, value]) => value !== undefined));
     return this.parse(
       RedriveResult,
       await this.call({ method: 'POST', path: '/v1/dead-letters/redrive', body }),
+    );
+  }
+
+  async getRedrive(id: string): Promise<RedriveResult> {
+    return this.parse(
+      RedriveResult,
+      await this.call({ method: 'GET', path: `/v1/dead-letters/redrives/${segment(id)}` }),
     );
   }
 
@@ -369,12 +412,12 @@ export class AdminClient {
 
   // Plumbing
 
-  private async list<T>(
+  private async list<P extends Page<unknown>>(
     path: string,
-    schema: z.ZodType<Page<T>>,
+    schema: z.ZodType<P>,
     query: ListQuery,
     extra: Query = {},
-  ): Promise<Page<T>> {
+  ): Promise<P> {
     const answer = await this.call({
       method: 'GET',
       path,

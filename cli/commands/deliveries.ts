@@ -68,16 +68,47 @@ export const registerDeliveries = (program: Command, context: CliContext): void 
     });
 };
 
+interface DlqListOptions {
+  readonly channel?: string;
+  readonly type?: string;
+  readonly since?: string;
+  readonly queue?: boolean;
+  readonly limit?: number;
+  readonly nextToken?: string;
+}
+
+interface RedriveOptions {
+  readonly channel?: string;
+  readonly type?: string;
+  readonly event?: string;
+  readonly delivery?: string[];
+  readonly queue?: boolean;
+  readonly wait: boolean;
+}
+
+/** How often `dlq redrive` looks at a background redrive's progress. */
+const REDRIVE_POLL_MS = 2_000;
+
 export const registerDlq = (program: Command, context: CliContext): void => {
   const dlq = program.command('dlq').description('inspect and replay dead-lettered deliveries');
   dlq
     .command('list')
-    .description('deliveries in the dead-letter queue')
+    .description('dead-lettered deliveries, the most recently dead first, with counts per channel')
+    .option('--channel <id>', 'only deliveries to this channel')
+    .option('--type <type>', 'only deliveries of events of this type')
+    .option('--since <time>', 'only dead since this ISO time, or this long ago (30m, 2h, 1d)', (value) =>
+      parseSince(value),
+    )
+    .option('--queue', 'list the SQS dead-letter queue instead (jobs that died without a record)')
     .option('--limit <n>', 'at most this many', parseLimit)
-    .action(async (options: { limit?: number }, command: Command) => {
+    .option('--next-token <token>', 'the next page, as printed by the previous call')
+    .action(async (options: DlqListOptions, command: Command) => {
       const out = context.output(command);
       const client = await context.client(command);
-      const page = await out.progress('Reading the dead-letter queue', () => client.listDeadLetters(options));
+      const { queue, ...query } = options;
+      const page = await out.progress('Reading dead letters', () =>
+        client.listDeadLetters({ ...query, ...(queue ? { source: 'queue' } : {}) }),
+      );
       if (out.json) return out.printJson(page);
       out.table(
         page.items,
@@ -89,18 +120,64 @@ export const registerDlq = (program: Command, context: CliContext): void => {
           { header: 'dead since', value: (item) => item.deadLetteredAt },
           { header: 'reason', value: (item) => item.reason },
         ],
-        '(the dead-letter queue is empty)',
+        queue ? '(the dead-letter queue is empty)' : '(no dead letters)',
       );
+      if (page.counts !== undefined && page.counts.total > 0) {
+        const perChannel = Object.entries(page.counts.byChannel)
+          .sort(([, a], [, b]) => b - a)
+          .map(([channel, count]) => `${channel} ${count}`)
+          .join(', ');
+        out.line(`Dead: ${page.counts.total}${page.counts.truncated ? '+' : ''} (${perChannel}).`);
+      }
+      if (page.queue !== undefined && page.queue.approximateMessages > 0) {
+        out.note(
+          `The SQS dead-letter queue holds about ${page.queue.approximateMessages}: herald dlq list --queue`,
+        );
+      }
+      hintNextPage(out, page);
     });
   dlq
     .command('redrive')
-    .description('send dead-lettered deliveries back for another round of attempts')
+    .description('send dead-lettered deliveries back for another round of attempts (never a delivered one)')
     .option('--channel <id>', 'only deliveries to this channel')
-    .action(async (options: { channel?: string }, command: Command) => {
+    .option('--type <type>', 'only deliveries of events of this type')
+    .option('--event <id>', "only this event's dead deliveries")
+    .option('--delivery <id...>', 'only these deliveries')
+    .option('--queue', 'replay the SQS dead-letter queue instead (jobs that died without a record)')
+    .option('--no-wait', 'do not wait for a redrive that goes on in the background')
+    .action(async (options: RedriveOptions, command: Command) => {
       const out = context.output(command);
       const client = await context.client(command);
-      const result = await out.progress('Redriving', () => client.redrive(options.channel));
+      let result = await out.progress('Redriving', () =>
+        client.redrive({
+          channel: options.channel,
+          type: options.type,
+          eventId: options.event,
+          deliveryIds: options.delivery,
+          ...(options.queue ? { source: 'queue' as const } : {}),
+        }),
+      );
+      const id = result.id;
+      while (options.wait && id !== undefined && result.status === 'running') {
+        if (!out.json) out.note(`Redriven so far: ${result.redriven}, skipped: ${result.skipped}…`);
+        await new Promise((resolve) => setTimeout(resolve, REDRIVE_POLL_MS));
+        result = await client.getRedrive(id);
+      }
       if (out.json) return out.printJson(result);
-      out.line(`Redriven: ${result.redriven}, skipped: ${result.skipped}.`);
+      const more =
+        result.status === 'running' && id !== undefined
+          ? ` It goes on in the background: herald dlq redrive-status ${id}`
+          : '';
+      out.line(`Redriven: ${result.redriven}, skipped: ${result.skipped}.${more}`);
+    });
+  dlq
+    .command('redrive-status <id>')
+    .description("a background redrive's progress")
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const out = context.output(command);
+      const client = await context.client(command);
+      const result = await client.getRedrive(id);
+      if (out.json) return out.printJson(result);
+      out.line(`Redrive ${id}: ${result.status}; redriven ${result.redriven}, skipped ${result.skipped}.`);
     });
 };

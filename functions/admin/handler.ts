@@ -10,8 +10,10 @@ import { ActivityAdmin } from '#shared/admin/activity.ts';
 import { adminRoutes, dispatch } from '#shared/admin/api.ts';
 import { ApiKeyAdmin } from '#shared/admin/api-keys.ts';
 import { ChannelAdmin } from '#shared/admin/channels.ts';
+import { DeadLetterQueueAdmin } from '#shared/admin/dead-letter-queue.ts';
 import { DeadLetterAdmin } from '#shared/admin/dead-letters.ts';
 import { PolicyAdmin } from '#shared/admin/policies.ts';
+import { Redriver } from '#shared/admin/redrive.ts';
 import { ConfigRepository } from '#shared/aws/config-repository.ts';
 import { Queue } from '#shared/aws/queue.ts';
 import { secretsManagerStore } from '#shared/aws/secret-store.ts';
@@ -28,6 +30,9 @@ const state = new StateRepository(db, requireEnv('STATE_TABLE_NAME'), intEnv('RE
 const secrets = secretsManagerStore(new SecretsManagerClient({}));
 const allowPrivateTargets = boolEnv('ALLOW_PRIVATE_TARGETS', false);
 const smtpTrustedCa = optionalEnv('SMTP_TRUSTED_CA');
+const deliveryQueue = new Queue(sqs, requireEnv('DELIVERY_QUEUE_URL'));
+/** Redrives that outlast a request go on in the redrive function, fed by this queue. */
+const redriveQueue = new Queue(sqs, requireEnv('REDRIVE_QUEUE_URL'));
 const routes = adminRoutes({
   channels: new ChannelAdmin({
     config,
@@ -48,10 +53,19 @@ const routes = adminRoutes({
   apiKeys: new ApiKeyAdmin(config),
   activity: new ActivityAdmin(state),
   deadLetters: new DeadLetterAdmin({
-    sqs,
-    deadLetterQueueUrl: requireEnv('DELIVERY_DLQ_URL'),
-    deliveryQueue: new Queue(sqs, requireEnv('DELIVERY_QUEUE_URL')),
-    resetForRedrive: (delivery, now) => state.resetForRedrive(delivery, now),
+    state,
+    redriver: new Redriver({ state, deliveryQueue }),
+    queue: new DeadLetterQueueAdmin({
+      sqs,
+      deadLetterQueueUrl: requireEnv('DELIVERY_DLQ_URL'),
+      deliveryQueue,
+      resetForRedrive: (delivery, now, anyUndelivered) =>
+        state.resetForRedrive(delivery, now, anyUndelivered),
+    }),
+    continueRedrive: async (id) => {
+      const failed = await redriveQueue.sendAll([{ key: id, body: JSON.stringify({ redriveId: id }) }]);
+      if (failed.length > 0) throw new Error(`redrive ${id} could not be handed to the background`);
+    },
   }),
 });
 

@@ -13,7 +13,12 @@ import { StateRepository } from '#shared/aws/state-repository.ts';
 import { createTransports } from '#shared/channels/transports/index.ts';
 import { type DeliverSettings, deliverJob } from '#shared/deliver/deliver.ts';
 import { DeliveryJob, type IngestMessage } from '#shared/domain/jobs.ts';
-import { DEFAULT_RETRY_SCHEDULE_SECONDS, scheduleEnv } from '#shared/domain/retry.ts';
+import {
+  DEFAULT_RETRY_SCHEDULE_SECONDS,
+  DELIVERY_MAX_RECEIVES,
+  scheduleEnv,
+  visibilitySeconds,
+} from '#shared/domain/retry.ts';
 import { ConfigGeneration } from '#shared/runtime/config-generation.ts';
 import { boolEnv, intEnv, optionalEnv, requireEnv } from '#shared/runtime/env.ts';
 import { TtlCache } from '#shared/runtime/ttl-cache.ts';
@@ -52,6 +57,12 @@ const settings: DeliverSettings = {
   defaultSchedule: scheduleEnv('RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE_SECONDS),
 };
 
+const refOf = (job: DeliveryJob) => ({
+  deliveryId: job.deliveryId,
+  channelId: job.channelId,
+  eventType: job.event.type,
+});
+
 const deliverRecord = async (record: SQSRecord): Promise<void> => {
   let job: DeliveryJob;
   try {
@@ -61,6 +72,13 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
     await deadLetters.sendWithReason(record.body, 'invalid delivery job');
     return;
   }
+  // One receive before the queue's own redrive would move it without a record: Herald marks it dead.
+  if (Number(record.attributes.ApproximateReceiveCount) >= DELIVERY_MAX_RECEIVES - 1) {
+    const reason = `the delivery queue received this job ${record.attributes.ApproximateReceiveCount} times without finishing it`;
+    await state.markDead(refOf(job), reason, JSON.stringify(job), new Date());
+    logger.warn('delivery dead-lettered', { deliveryId: job.deliveryId, channelId: job.channelId, reason });
+    return;
+  }
   await generation.sync();
   const result = await deliverJob(
     job,
@@ -68,9 +86,9 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
       beginAttempt: (deliveryId, refs, now) => state.beginAttempt(deliveryId, refs, now),
       scheduleNext: (deliveryId, notBefore) => state.scheduleNext(deliveryId, notBefore),
       recordAttempt: (attempt, now) => state.recordAttempt(attempt, now),
-      markDelivered: (deliveryId, now) => state.markDelivered({ deliveryId, channelId: job.channelId }, now),
-      markDead: (deliveryId, reason, now) =>
-        state.markDead({ deliveryId, channelId: job.channelId }, reason, now),
+      markDelivered: (_deliveryId, now) => state.markDelivered(refOf(job), now),
+      markDead: (deadJob, reason, now) =>
+        state.markDead(refOf(deadJob), reason, JSON.stringify(deadJob), now),
       channel: (id) => channels.get(id),
       readSecret: (secretId) => secrets.get(secretId),
       transports,
@@ -78,7 +96,6 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
         await configRepository.disableChannel(id, reason, at);
         channels.invalidate(id);
       },
-      deadLetter: (deadJob, reason) => deadLetters.sendWithReason(JSON.stringify(deadJob), reason),
       emit: async (operational) => {
         const message: IngestMessage = { kind: 'herald.event', event: operational };
         const failed = await ingestQueue.sendAll([{ key: operational.id, body: JSON.stringify(message) }]);
@@ -89,7 +106,9 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
     settings,
   );
   if (result.kind === 'retry' || result.kind === 'wait') {
-    await deliveryQueue.delay(record.receiptHandle, result.delaySeconds);
+    // SQS hides a message for at most 12 h: a longer wait comes back early, finds its `notBefore`
+    // still ahead and hides again, so the attempt happens at the asked time.
+    await deliveryQueue.delay(record.receiptHandle, visibilitySeconds(result.delaySeconds));
     throw new RetryLaterError(`delivery ${job.deliveryId} comes back in ${result.delaySeconds}s`);
   }
 };

@@ -3,11 +3,13 @@ import { type HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ADMIN_ROUTE_KEYS } from '../../shared/admin/routes.ts';
 import { functionEntry } from '../paths.ts';
 import { type ChannelDestinations, HeraldFunction } from './herald-function.ts';
+import { QueueWithDlq } from './queues.ts';
 
 export interface AdminProps {
   readonly api: HttpApi;
@@ -23,12 +25,35 @@ export interface AdminProps {
   readonly retentionDays: number;
 }
 
-/** The admin API (SPEC §6): one function behind every admin route, each route IAM-authorized. */
+/**
+ * The admin API (SPEC §6): one function behind every admin route, each route IAM-authorized; and the
+ * redrive function, which goes on with dead-letter redrives that outlast an admin request.
+ */
 export class Admin extends Construct {
   readonly function: HeraldFunction;
+  readonly redriveFunction: HeraldFunction;
+  readonly redriveQueue: QueueWithDlq;
 
   constructor(scope: Construct, id: string, props: AdminProps) {
     super(scope, id);
+    const redriveTimeout = Duration.seconds(60);
+    // One message per running redrive; each invocation redrives for 40 s, then queues the next.
+    this.redriveQueue = new QueueWithDlq(this, 'RedriveQueue', {
+      visibilityTimeout: Duration.seconds(redriveTimeout.toSeconds() * 3),
+      maxReceiveCount: 5,
+    });
+    this.redriveFunction = new HeraldFunction(this, 'RedriveFunction', {
+      entry: functionEntry('redrive'),
+      description: 'Herald redrive: sends dead deliveries back through delivery, page by page',
+      timeout: redriveTimeout,
+      environment: { RETENTION_DAYS: String(props.retentionDays) },
+    })
+      .bindTable('STATE_TABLE_NAME', props.stateTable, 'rw')
+      .bindQueueSender('DELIVERY_QUEUE_URL', props.deliveryQueue)
+      .bindQueueSender('REDRIVE_QUEUE_URL', this.redriveQueue.queue);
+    this.redriveFunction.fn.addEventSource(
+      new SqsEventSource(this.redriveQueue.queue, { batchSize: 1, reportBatchItemFailures: true }),
+    );
     this.function = new HeraldFunction(this, 'AdminFunction', {
       entry: functionEntry('admin'),
       description: 'Herald admin API: channels, policies, API keys, deliveries, dead letters',
@@ -40,6 +65,7 @@ export class Admin extends Construct {
       .bindTable('CONFIG_TABLE_NAME', props.configTable, 'rw')
       .bindTable('STATE_TABLE_NAME', props.stateTable, 'rw')
       .bindQueueSender('DELIVERY_QUEUE_URL', props.deliveryQueue)
+      .bindQueueSender('REDRIVE_QUEUE_URL', this.redriveQueue.queue)
       .bindQueueConsumer('DELIVERY_DLQ_URL', props.deliveryDeadLetterQueue);
     this.function.bindSecrets(props.secretPrefix, 'manage', props.secretRefArns);
     this.function.bindDestinations(props.destinations);

@@ -3,7 +3,7 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { MAX_ATTEMPTS_LIMIT } from '../../shared/domain/retry.ts';
+import { DELIVERY_MAX_RECEIVES, DELIVERY_QUEUE_RETENTION_SECONDS } from '../../shared/domain/retry.ts';
 import { functionEntry } from '../paths.ts';
 import { type ChannelDestinations, HeraldFunction } from './herald-function.ts';
 import { QueueWithDlq } from './queues.ts';
@@ -36,12 +36,10 @@ export class Delivery extends Construct {
     const timeout = Duration.seconds(60);
     this.queue = new QueueWithDlq(this, 'DeliveryQueue', {
       visibilityTimeout: Duration.seconds(timeout.toSeconds() * 3),
-      // Herald, not SQS, decides when a delivery is dead. Every retry is a receive, and so are waits for
-      // another copy's lease or the next attempt's time and crashes: the threshold sits far above the
-      // most attempts a channel may ask for and only catches a job that keeps crashing its function.
-      maxReceiveCount: MAX_ATTEMPTS_LIMIT * 5,
-      // A job waits up to 20 steps of at most 11 h 55 min between attempts: SQS's longest retention.
-      retentionPeriod: Duration.days(14),
+      // Herald, not SQS, decides when a delivery is dead (see DELIVERY_MAX_RECEIVES).
+      maxReceiveCount: DELIVERY_MAX_RECEIVES,
+      // A channel's whole retry schedule must fit in 13 days (checked when it is saved): SQS's longest.
+      retentionPeriod: Duration.seconds(DELIVERY_QUEUE_RETENTION_SECONDS),
     });
 
     this.function = new HeraldFunction(this, 'DeliverFunction', {

@@ -10,7 +10,8 @@ export interface StorageProps {
 /**
  * DynamoDB: the config table (channels and policies; partition `kind`, sort `id`) and the state table
  * (event idempotency, delivery state, attempts; `pk`/`sk`, records expire through TTL on `expiresAt`;
- * indexes `byTime`, `byStatus`, `byChannel`, `byChannelStatus` list deliveries newest first).
+ * indexes `byTime`, `byChannel` list deliveries newest first by creation; `byStatus`, `byChannelStatus`,
+ * `byTypeStatus` by when they took their status, which is how dead letters are listed and redriven).
  * Both on-demand, encrypted at rest, with point-in-time recovery for the config.
  */
 export class Storage extends Construct {
@@ -31,16 +32,18 @@ export class Storage extends Construct {
       sortKey: { name: 'sk', type: AttributeType.STRING },
       timeToLiveAttribute: 'expiresAt',
       // Deliveries newest first: all of them, and under each filter the admin API offers, so every
-      // filtered page is full (they share the creation-time sort key).
+      // filtered page is full. Unfiltered and by channel sort on creation time; the status indexes on
+      // when the status was taken ("dead since", "delivered last").
       globalSecondaryIndexes: [
-        { indexName: 'byTime', partitionKey: 'gsi1pk' },
-        { indexName: 'byStatus', partitionKey: 'byStatus' },
-        { indexName: 'byChannel', partitionKey: 'byChannel' },
-        { indexName: 'byChannelStatus', partitionKey: 'byChannelStatus' },
-      ].map(({ indexName, partitionKey }) => ({
+        { indexName: 'byTime', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+        { indexName: 'byChannel', partitionKey: 'byChannel', sortKey: 'gsi1sk' },
+        { indexName: 'byStatus', partitionKey: 'byStatus', sortKey: 'statusSk' },
+        { indexName: 'byChannelStatus', partitionKey: 'byChannelStatus', sortKey: 'statusSk' },
+        { indexName: 'byTypeStatus', partitionKey: 'byTypeStatus', sortKey: 'statusSk' },
+      ].map(({ indexName, partitionKey, sortKey }) => ({
         indexName,
         partitionKey: { name: partitionKey, type: AttributeType.STRING },
-        sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+        sortKey: { name: sortKey, type: AttributeType.STRING },
       })),
       removalPolicy,
     });

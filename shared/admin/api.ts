@@ -83,11 +83,11 @@ export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRoute
       return ok(await activity.event(id));
     },
     'GET /v1/deliveries': async (request) => ok(await activity.deliveries(request)),
-    'GET /v1/dead-letters': async (request) => ok(await deadLetters.list(pageParams(request).limit)),
-    'POST /v1/dead-letters/redrive': async (request, now) => {
-      const { channel } = parseBody(request, RedriveRequest);
-      return ok(await deadLetters.redrive(channel, now));
-    },
+    'GET /v1/dead-letters': async (request) => ok(await deadLetters.list(request)),
+    'POST /v1/dead-letters/redrive': async (request, now) =>
+      deadLetters.redrive(parseBody(request, RedriveRequest), now),
+    'GET /v1/dead-letters/redrives/{id}': async (request) =>
+      ok(await deadLetters.redriveStatus(request.pathParameters.id ?? '')),
     'POST /v1/api-keys': async (request, now) => ({ status: 201, body: await apiKeys.create(request, now) }),
     'GET /v1/api-keys': async (request) => {
       const { limit, nextToken } = pageParams(request);

@@ -23,7 +23,7 @@ import { type TargetPolicy, validateTargets } from './targets.ts';
 /** What recording a test-send needs of the state table. */
 export type AttemptRecorder = Pick<
   StateRepository,
-  'beginAttempt' | 'recordAttempt' | 'markDelivered' | 'markDead'
+  'beginAttempt' | 'recordAttempt' | 'markDelivered' | 'markFailed'
 >;
 
 export interface ChannelAdminDeps {
@@ -298,7 +298,11 @@ export class ChannelAdmin {
       data: { test: true },
     };
     const deliveryId = `msg_test_${newEventId()}`;
-    const start = await this.deps.state.beginAttempt(deliveryId, { eventId: event.id, channelId: id }, now);
+    const start = await this.deps.state.beginAttempt(
+      deliveryId,
+      { eventId: event.id, channelId: id, eventType: event.type },
+      now,
+    );
     const { attempt, seq } = start.kind === 'started' ? start : { attempt: 1, seq: 1 };
     const { outcome, latencyMs } = await attemptDelivery(
       channel,
@@ -313,9 +317,10 @@ export class ChannelAdmin {
       () => new Date(),
     );
     const error = outcome.kind === 'delivered' ? null : outcome.error;
-    const ref = { deliveryId, channelId: id };
+    // A failed test-send is `failed`, not dead: it is no dead letter, and no redrive sends it again.
+    const ref = { deliveryId, channelId: id, eventType: event.type };
     if (error === null) await this.deps.state.markDelivered(ref, new Date());
-    else await this.deps.state.markDead(ref, `test-send failed: ${error}`, new Date());
+    else await this.deps.state.markFailed(ref, `test-send failed: ${error}`, new Date());
     return { ok: error === null, status: outcome.status ?? null, latencyMs, error };
   }
 }

@@ -1,142 +1,200 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
 import * as z from 'zod';
-import type { Queue } from '../aws/queue.ts';
-import { DeliveryJob, REASON_ATTRIBUTE } from '../domain/jobs.ts';
+import { deadLettersKey, decodePageToken, encodePageToken } from '../aws/page-token.ts';
+import type { DeliveryRef, RedriveTask, StateRepository } from '../aws/state-repository.ts';
+import { ValidationError } from '../domain/errors.ts';
+import { newEventId } from '../domain/ids.ts';
+import { toFieldIssues } from '../domain/issues.ts';
+import type { DeadLetterQueueAdmin } from './dead-letter-queue.ts';
+import type { Redriver } from './redrive.ts';
+import { type AdminRequest, notFound, pageParams } from './request.ts';
 
-/** How long messages stay hidden while an admin call looks at them. */
-const HOLD_SECONDS = 30;
-/** Receives per call: bounds the time one request spends on a large dead-letter queue. */
-const MAX_RECEIVES = 20;
+/** How long the admin request itself redrives before the rest goes on in the background. */
+const FOREGROUND_MILLISECONDS = 5_000;
+/** Deliveries one redrive by id may name. */
+const MAX_DELIVERY_IDS = 100;
 
-/** Body of `POST /v1/dead-letters/redrive`: all, or one channel's. */
-export const RedriveRequest = z.strictObject({ channel: z.string().min(1).max(63).optional() });
+const ChannelFilter = z.string().min(1).max(63);
+const TypeFilter = z.string().min(1).max(256);
+
+/**
+ * Body of `POST /v1/dead-letters/redrive`: by delivery ids, by event, or every dead letter (of one
+ * channel and/or event type); `source: "queue"` replays the SQS dead-letter queue instead (the
+ * backstop for jobs that died without a record).
+ */
+export const RedriveRequest = z
+  .strictObject({
+    channel: ChannelFilter.optional(),
+    type: TypeFilter.optional(),
+    eventId: z.string().min(1).max(128).optional(),
+    deliveryIds: z.array(z.string().min(1).max(128)).min(1).max(MAX_DELIVERY_IDS).optional(),
+    source: z.enum(['records', 'queue']).default('records'),
+  })
+  .check((context) => {
+    const { value } = context;
+    const given = [value.eventId, value.deliveryIds].filter((item) => item !== undefined).length;
+    const filtered = value.channel !== undefined || value.type !== undefined;
+    if (given > 1 || (given === 1 && filtered)) {
+      context.issues.push({
+        code: 'custom',
+        input: value,
+        path: [value.deliveryIds === undefined ? 'eventId' : 'deliveryIds'],
+        message: 'give one of deliveryIds, eventId, or channel/type filters',
+      });
+    }
+    if (value.source === 'queue' && (given > 0 || value.type !== undefined)) {
+      context.issues.push({
+        code: 'custom',
+        input: value,
+        path: ['source'],
+        message: 'the dead-letter queue is replayed whole or by channel only',
+      });
+    }
+  });
+
+const DeadLetterQuery = z.strictObject({
+  channel: ChannelFilter.optional(),
+  type: TypeFilter.optional(),
+  since: z.iso.datetime({ offset: true, message: 'since must be an RFC 3339 date-time' }).optional(),
+  source: z.enum(['records', 'queue']).default('records'),
+  limit: z.string().optional(),
+  nextToken: z.string().optional(),
+});
 
 export interface DeadLetterDeps {
-  readonly sqs: SQSClient;
-  readonly deadLetterQueueUrl: string;
-  readonly deliveryQueue: Queue;
-  /** Resets a delivery for another round; false when it was delivered meanwhile. */
-  resetForRedrive(delivery: { deliveryId: string; channelId: string }, now: Date): Promise<boolean>;
+  readonly state: Pick<
+    StateRepository,
+    'listDeadLetters' | 'countDeadLetters' | 'getDelivery' | 'getEvent' | 'putRedrive' | 'getRedrive'
+  >;
+  readonly redriver: Redriver;
+  readonly queue: DeadLetterQueueAdmin;
+  /** Hands a redrive that outlasted the request to the background runner. */
+  continueRedrive(id: string): Promise<void>;
 }
 
-interface Held {
-  readonly message: Message;
-  readonly job: DeliveryJob | undefined;
-}
+const toDeadLetterView = (item: Record<string, unknown>) => ({
+  deliveryId: String(item.pk).replace(/^delivery#/, ''),
+  eventId: item.eventId,
+  channelId: item.channelId,
+  eventType: item.eventType,
+  reason: item.reason ?? null,
+  attemptCount: Number(item.attempts ?? 0),
+  createdAt: item.createdAt,
+  deadLetteredAt: String(item.statusSk ?? '').split('#')[0] || item.updatedAt,
+});
 
-/** The delivery dead-letter queue: look at it, and send what failed back through delivery. */
+const toRedriveView = (task: RedriveTask) => ({
+  id: task.id,
+  status: task.status,
+  redriven: task.redriven,
+  skipped: task.skipped,
+  ...(task.channelId === undefined ? {} : { channel: task.channelId }),
+  ...(task.eventType === undefined ? {} : { type: task.eventType }),
+  startedAt: task.startedAt,
+  updatedAt: task.updatedAt,
+});
+
+/**
+ * Dead letters (SPEC §6): the deliveries Herald marked dead, listed from their index (full pages, the
+ * most recently dead first, counts per channel) and redriven completely, however many; plus the SQS
+ * dead-letter queue as the backstop for jobs that died without a record.
+ */
 export class DeadLetterAdmin {
   constructor(private readonly deps: DeadLetterDeps) {}
 
-  /** Dead letters with their reasons. Messages are received and released again at once. */
-  async list(limit: number) {
-    const held = await this.receive(limit);
-    await this.release(held);
+  async list(request: AdminRequest) {
+    const parsed = DeadLetterQuery.safeParse(request.query);
+    if (!parsed.success) {
+      throw new ValidationError('invalid_request', 'the query is not valid', toFieldIssues(parsed.error));
+    }
+    const { limit, nextToken } = pageParams(request);
+    const { channel, type, since, source } = parsed.data;
+    if (source === 'queue') return this.deps.queue.list(limit, channel);
+    const filter = {
+      ...(channel === undefined ? {} : { channelId: channel }),
+      ...(type === undefined ? {} : { eventType: type }),
+    };
+    const startKey = decodePageToken(nextToken, deadLettersKey(filter));
+    const page = await this.deps.state.listDeadLetters({
+      ...filter,
+      limit,
+      ...(since === undefined ? {} : { since: new Date(since).toISOString() }),
+      ...(startKey === undefined ? {} : { startKey }),
+    });
+    // Counts come with the first page only: they read every dead record.
+    const counts =
+      nextToken === undefined
+        ? {
+            counts: await this.deps.state.countDeadLetters(),
+            queue: { approximateMessages: await this.deps.queue.approximateCount() },
+          }
+        : {};
     return {
-      items: held.slice(0, limit).map(({ message, job }) => ({
-        deliveryId: job?.deliveryId ?? null,
-        eventId: job?.event.id ?? null,
-        channelId: job?.channelId ?? null,
-        eventType: job?.event.type ?? null,
-        reason:
-          message.MessageAttributes?.[REASON_ATTRIBUTE]?.StringValue ?? 'moved by the queue redrive policy',
-        ...(message.Attributes?.SentTimestamp === undefined
-          ? {}
-          : { deadLetteredAt: new Date(Number(message.Attributes.SentTimestamp)).toISOString() }),
-      })),
+      items: page.items.map(toDeadLetterView),
+      ...(page.lastKey === undefined ? {} : { nextToken: encodePageToken(page.lastKey) }),
+      ...counts,
     };
   }
 
   /**
-   * Sends dead deliveries (all, or one channel's) back to the delivery queue with their attempts reset.
-   * A delivery that succeeded meanwhile is dropped, never sent again.
+   * Redrives dead letters. By ids or event: at once, `{redriven, skipped}`. By filter (or all): a
+   * redrive task that runs for a few seconds here and, when there is more, goes on in the background;
+   * the answer says which (`status` `done` or `running`, with the counts so far and its `id`).
    */
-  async redrive(channel: string | undefined, now: Date) {
-    const held = await this.receive(Number.POSITIVE_INFINITY);
-    let redriven = 0;
-    let skipped = 0;
-    const keep: Held[] = [];
-    for (const entry of held) {
-      const { job } = entry;
-      if (job === undefined || (channel !== undefined && job.channelId !== channel)) {
-        keep.push(entry);
-        continue;
-      }
-      if (await this.deps.resetForRedrive(job, now)) {
-        const failed = await this.deps.deliveryQueue.sendAll([
-          { key: job.deliveryId, body: JSON.stringify(job) },
-        ]);
-        if (failed.length > 0) {
-          keep.push(entry);
-          continue;
-        }
-        redriven += 1;
-      } else {
-        skipped += 1;
-      }
-      await this.deps.sqs.send(
-        new DeleteMessageCommand({
-          QueueUrl: this.deps.deadLetterQueueUrl,
-          ReceiptHandle: entry.message.ReceiptHandle,
-        }),
-      );
+  async redrive(body: z.infer<typeof RedriveRequest>, now: Date) {
+    if (body.source === 'queue')
+      return { status: 200, body: await this.deps.queue.redrive(body.channel, now) };
+    if (body.deliveryIds !== undefined || body.eventId !== undefined) {
+      const refs = await this.deadRefs(body.deliveryIds ?? (await this.deliveryIdsOf(body.eventId ?? '')));
+      const counts = await this.deps.redriver.redriveAll(refs.dead, now);
+      return { status: 200, body: { redriven: counts.redriven, skipped: counts.skipped + refs.notDead } };
     }
-    await this.release(keep);
-    return { redriven, skipped };
+    const task: RedriveTask = {
+      id: `rdr_${newEventId()}`,
+      ...(body.channel === undefined ? {} : { channelId: body.channel }),
+      ...(body.type === undefined ? {} : { eventType: body.type }),
+      before: now.toISOString(),
+      status: 'running',
+      redriven: 0,
+      skipped: 0,
+      startedAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    };
+    await this.deps.state.putRedrive(task, now);
+    const { task: after, continues } = await this.deps.redriver.run(
+      task,
+      Date.now() + FOREGROUND_MILLISECONDS,
+    );
+    if (continues) await this.deps.continueRedrive(after.id);
+    return { status: after.status === 'done' ? 200 : 202, body: toRedriveView(after) };
   }
 
-  private async receive(limit: number): Promise<Held[]> {
-    const held = new Map<string, Held>();
-    for (let round = 0; round < MAX_RECEIVES && held.size < limit; round += 1) {
-      const result = await this.deps.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: this.deps.deadLetterQueueUrl,
-          MaxNumberOfMessages: 10,
-          VisibilityTimeout: HOLD_SECONDS,
-          // A short long-poll asks every SQS server, so an empty answer means the queue is empty.
-          WaitTimeSeconds: 1,
-          MessageAttributeNames: ['All'],
-          MessageSystemAttributeNames: ['SentTimestamp'],
-        }),
-      );
-      const messages = result.Messages ?? [];
-      if (messages.length === 0) break;
-      for (const message of messages) {
-        if (message.MessageId === undefined || held.has(message.MessageId)) continue;
-        const parsed = DeliveryJob.safeParse(safeJson(message.Body));
-        held.set(message.MessageId, { message, job: parsed.success ? parsed.data : undefined });
-      }
-    }
-    return [...held.values()];
+  /** A redrive's progress. */
+  async redriveStatus(id: string) {
+    const task = await this.deps.state.getRedrive(id);
+    if (task === undefined) throw notFound('redrive', id);
+    return toRedriveView(task);
   }
 
-  private async release(held: readonly Held[]): Promise<void> {
-    for (let start = 0; start < held.length; start += 10) {
-      const batch = held.slice(start, start + 10);
-      await this.deps.sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: this.deps.deadLetterQueueUrl,
-          Entries: batch.map((entry, index) => ({
-            Id: `m${index}`,
-            ReceiptHandle: entry.message.ReceiptHandle,
-            VisibilityTimeout: 0,
-          })),
-        }),
-      );
-    }
+  private async deliveryIdsOf(eventId: string): Promise<string[]> {
+    const event = await this.deps.state.getEvent(eventId);
+    if (event === undefined) throw notFound('event', eventId);
+    return Object.values((event.deliveries ?? {}) as Record<string, string>);
+  }
+
+  /** The named deliveries that are dead; the rest are counted as skipped. */
+  private async deadRefs(ids: readonly string[]): Promise<{ dead: DeliveryRef[]; notDead: number }> {
+    const records = await Promise.all(ids.map((id) => this.deps.state.getDelivery(id)));
+    const dead = records.flatMap(({ delivery }, index) =>
+      delivery?.status === 'dead'
+        ? [
+            {
+              deliveryId: ids[index] ?? '',
+              channelId: String(delivery.channelId),
+              eventType: String(delivery.eventType),
+            },
+          ]
+        : [],
+    );
+    return { dead, notDead: ids.length - dead.length };
   }
 }
-
-const safeJson = (body: string | undefined): unknown => {
-  try {
-    return JSON.parse(body ?? '');
-  } catch {
-    return undefined;
-  }
-};

@@ -16,6 +16,7 @@ export const ADMIN_ROUTE_KEYS = [
   'GET /v1/deliveries',
   'GET /v1/dead-letters',
   'POST /v1/dead-letters/redrive',
+  'GET /v1/dead-letters/redrives/{id}',
   'POST /v1/api-keys',
   'GET /v1/api-keys',
   'DELETE /v1/api-keys/{id}',

@@ -36,14 +36,37 @@ export const configKey = (kind: string) => z.strictObject({ kind: z.literal(kind
  * The shape of a key of the state table index a deliveries query reads (see `listDeliveries`): a token
  * from one filter cannot be used with another.
  */
-export const deliveriesKey = (filter: { status?: string; channelId?: string }) => {
-  const partition =
-    filter.status !== undefined && filter.channelId !== undefined
-      ? { byChannelStatus: z.literal(`${filter.channelId}#${filter.status}`) }
-      : filter.status !== undefined
-        ? { byStatus: z.literal(`status#${filter.status}`) }
-        : filter.channelId !== undefined
-          ? { byChannel: z.literal(`channel#${filter.channelId}`) }
-          : { gsi1pk: z.literal('delivery') };
-  return z.strictObject({ pk: z.string(), sk: z.string(), gsi1sk: z.string(), ...partition });
+export const deliveriesKey = (filter: {
+  status?: string;
+  channelId?: string;
+}): z.ZodType<Record<string, string>> => {
+  const key = { pk: z.string(), sk: z.string() };
+  if (filter.status !== undefined && filter.channelId !== undefined)
+    return z.strictObject({
+      ...key,
+      statusSk: z.string(),
+      byChannelStatus: z.literal(`${filter.channelId}#${filter.status}`),
+    });
+  if (filter.status !== undefined)
+    return z.strictObject({ ...key, statusSk: z.string(), byStatus: z.literal(`status#${filter.status}`) });
+  if (filter.channelId !== undefined)
+    return z.strictObject({
+      ...key,
+      gsi1sk: z.string(),
+      byChannel: z.literal(`channel#${filter.channelId}`),
+    });
+  return z.strictObject({ ...key, gsi1sk: z.string(), gsi1pk: z.literal('delivery') });
+};
+
+/** The shape of a key of the index a dead-letter query reads (see `listDeadLetters`). */
+export const deadLettersKey = (filter: {
+  channelId?: string;
+  eventType?: string;
+}): z.ZodType<Record<string, string>> => {
+  const key = { pk: z.string(), sk: z.string(), statusSk: z.string() };
+  if (filter.channelId !== undefined)
+    return z.strictObject({ ...key, byChannelStatus: z.literal(`${filter.channelId}#dead`) });
+  if (filter.eventType !== undefined)
+    return z.strictObject({ ...key, byTypeStatus: z.literal(`${filter.eventType}#dead`) });
+  return z.strictObject({ ...key, byStatus: z.literal('status#dead') });
 };

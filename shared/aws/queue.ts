@@ -24,8 +24,11 @@ export class Queue {
     readonly url: string,
   ) {}
 
-  /** Sends entries in as few batches as the limits allow; returns the keys that were not queued. */
-  async sendAll(entries: readonly QueueEntry[]): Promise<string[]> {
+  /**
+   * Sends entries in as few batches as the limits allow, each hidden for `delaySeconds` first; returns
+   * the keys that were not queued.
+   */
+  async sendAll(entries: readonly QueueEntry[], delaySeconds?: number): Promise<string[]> {
     const failed: string[] = [];
     for (const batch of chunkBatches(entries)) {
       const ids = new Map(batch.map((entry, index) => [`e${index}`, entry.key]));
@@ -33,7 +36,11 @@ export class Queue {
         const result = await this.sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: this.url,
-            Entries: batch.map((entry, index) => ({ Id: `e${index}`, MessageBody: entry.body })),
+            Entries: batch.map((entry, index) => ({
+              Id: `e${index}`,
+              MessageBody: entry.body,
+              ...(delaySeconds === undefined ? {} : { DelaySeconds: delaySeconds }),
+            })),
           }),
         );
         for (const failure of result.Failed ?? []) {

@@ -8,39 +8,87 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
 import type { HeraldEvent } from '../domain/event.ts';
 
 /** The state table's index of deliveries by creation time (`gsi1pk` = `delivery`, `gsi1sk` = time#id). */
 export const DELIVERIES_BY_TIME_INDEX = 'byTime';
 
 /**
- * Indexes that list deliveries newest first under a filter, so every filtered page is full: by status
- * (`byStatus` = `status#<status>`), by channel (`byChannel` = `channel#<id>`), and by both
- * (`byChannelStatus` = `<channel id>#<status>`); each sorts on `gsi1sk` (creation time, then id).
+ * Indexes that list deliveries newest first under a filter, so every filtered page is full. By channel
+ * (`byChannel` = `channel#<id>`) sorts on `gsi1sk` (creation time, then id), like `byTime`. The status
+ * indexes sort on `statusSk` (when the delivery took its status, then id), so "dead since" and "delivered
+ * last" read straight off them: by status (`byStatus` = `status#<status>`), by channel and status
+ * (`byChannelStatus` = `<channel id>#<status>`), by event type and status (`byTypeStatus` =
+ * `<event type>#<status>`).
  */
 export const DELIVERY_INDEXES = {
   status: 'byStatus',
   channel: 'byChannel',
   channelStatus: 'byChannelStatus',
+  typeStatus: 'byTypeStatus',
 } as const;
 
-/** A delivery and the channel it goes to (the filtered indexes need both). */
+/** A delivery, its channel and its event type (the filtered indexes need all three). */
 export interface DeliveryRef {
   readonly deliveryId: string;
   readonly channelId: string;
+  readonly eventType: string;
 }
 
-/** The index keys a delivery's status puts it under. */
-const statusKeys = (channelId: string, status: DeliveryStatus) => ({
+/** The index keys a delivery's status puts it under, from `at` on. */
+const statusKeys = (ref: DeliveryRef, status: DeliveryStatus, at: Date) => ({
   ':byStatus': `status#${status}`,
-  ':byChannelStatus': `${channelId}#${status}`,
+  ':byChannelStatus': `${ref.channelId}#${status}`,
+  ':byTypeStatus': `${ref.eventType}#${status}`,
+  ':statusSk': `${at.toISOString()}#${ref.deliveryId}`,
 });
+const SET_STATUS_KEYS =
+  'byStatus = :byStatus, byChannelStatus = :byChannelStatus, byTypeStatus = :byTypeStatus, statusSk = :statusSk';
+
+/** A dead delivery as the dead-letter views list it. */
+export interface DeadLetterQuery {
+  readonly channelId?: string;
+  readonly eventType?: string;
+  /** Dead since this ISO time. */
+  readonly since?: string;
+  /** Dead before this ISO time (exclusive): a redrive never picks up what died after it began. */
+  readonly before?: string;
+  readonly limit: number;
+  readonly startKey?: Record<string, unknown>;
+}
+
+/** How long a redrive's progress stays readable. */
+export const REDRIVE_RETENTION_SECONDS = 7 * 24 * 60 * 60;
+
+/**
+ * A redrive of every dead delivery matching a filter, run page by page (in the background once it
+ * outlasts the admin request): the dead letters older than `before`, the most recently dead first;
+ * `cursor` is where the next page starts (exclusive).
+ */
+export const RedriveTask = z.object({
+  id: z.string(),
+  channelId: z.string().optional(),
+  eventType: z.string().optional(),
+  before: z.string(),
+  cursor: z.string().optional(),
+  status: z.enum(['running', 'done']),
+  redriven: z.number(),
+  skipped: z.number(),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+});
+export type RedriveTask = z.infer<typeof RedriveTask>;
+
+/** Dead letters counted per channel read at most this many records (the rest is reported as truncated). */
+export const MAX_COUNTED_DEAD_LETTERS = 20_000;
 
 /** Same event id within this window: acknowledged as a duplicate, not processed (SPEC §1). */
 export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
 
 export type EventStatus = 'accepted' | 'routed';
-export type DeliveryStatus = 'pending' | 'delivered' | 'dead' | 'suppressed';
+/** `failed` is a test-send that did not get through: never retried, never a dead letter. */
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead' | 'suppressed' | 'failed';
 
 export interface EventClaim {
   /** True when this call recorded the event (it was not seen within the idempotency window). */
@@ -190,7 +238,9 @@ export class StateRepository {
 
   /**
    * Recent deliveries, newest first, optionally since a time, by status and/or channel: each filter
-   * reads its own index, so every page is full. Returns the page and the key to continue from.
+   * reads its own index, so every page is full. Without a status, "newest" and `since` are about when
+   * the delivery was created; with one, about when it took that status. Returns the page and the key
+   * to continue from.
    */
   async listDeliveries(query: {
     status?: DeliveryStatus;
@@ -200,19 +250,19 @@ export class StateRepository {
     startKey?: Record<string, unknown>;
   }): Promise<{ items: Record<string, unknown>[]; lastKey?: Record<string, unknown> }> {
     const { status, channelId } = query;
-    const [indexName, partitionName, partition] =
+    const [indexName, partitionName, partition, sortName] =
       status !== undefined && channelId !== undefined
-        ? [DELIVERY_INDEXES.channelStatus, 'byChannelStatus', `${channelId}#${status}`]
+        ? [DELIVERY_INDEXES.channelStatus, 'byChannelStatus', `${channelId}#${status}`, 'statusSk']
         : status !== undefined
-          ? [DELIVERY_INDEXES.status, 'byStatus', `status#${status}`]
+          ? [DELIVERY_INDEXES.status, 'byStatus', `status#${status}`, 'statusSk']
           : channelId !== undefined
-            ? [DELIVERY_INDEXES.channel, 'byChannel', `channel#${channelId}`]
-            : [DELIVERIES_BY_TIME_INDEX, 'gsi1pk', 'delivery'];
+            ? [DELIVERY_INDEXES.channel, 'byChannel', `channel#${channelId}`, 'gsi1sk']
+            : [DELIVERIES_BY_TIME_INDEX, 'gsi1pk', 'delivery', 'gsi1sk'];
     const result = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: indexName,
-        KeyConditionExpression: `${partitionName} = :partition${query.since === undefined ? '' : ' AND gsi1sk >= :since'}`,
+        KeyConditionExpression: `${partitionName} = :partition${query.since === undefined ? '' : ` AND ${sortName} >= :since`}`,
         ExpressionAttributeValues: {
           ':partition': partition,
           ...(query.since === undefined ? {} : { ':since': query.since }),
@@ -228,25 +278,122 @@ export class StateRepository {
   }
 
   /**
-   * Gets a dead delivery ready to be sent again: pending, a new round of attempts (the schedule starts
-   * over; attempt numbers go on from the history). Returns false when it was delivered meanwhile (it is
-   * then not sent again).
+   * Dead deliveries, the most recently dead first, by channel and/or event type, since and before a
+   * time. Each filter reads its own index; channel and type together read the channel's and keep the
+   * type's, reading on until the page is full.
    */
-  async resetForRedrive(delivery: DeliveryRef, now: Date): Promise<boolean> {
+  async listDeadLetters(
+    query: DeadLetterQuery,
+  ): Promise<{ items: Record<string, unknown>[]; lastKey?: Record<string, unknown> }> {
+    const { channelId, eventType } = query;
+    const [indexName, partitionName, partition] =
+      channelId !== undefined
+        ? [DELIVERY_INDEXES.channelStatus, 'byChannelStatus', `${channelId}#dead`]
+        : eventType !== undefined
+          ? [DELIVERY_INDEXES.typeStatus, 'byTypeStatus', `${eventType}#dead`]
+          : [DELIVERY_INDEXES.status, 'byStatus', 'status#dead'];
+    const range =
+      query.since !== undefined && query.before !== undefined
+        ? ' AND statusSk BETWEEN :since AND :before'
+        : query.since !== undefined
+          ? ' AND statusSk >= :since'
+          : query.before !== undefined
+            ? ' AND statusSk < :before'
+            : '';
+    const keepType = channelId !== undefined && eventType !== undefined;
+    const items: Record<string, unknown>[] = [];
+    let startKey = query.startKey;
+    do {
+      const result = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: indexName,
+          KeyConditionExpression: `${partitionName} = :partition${range}`,
+          ...(keepType ? { FilterExpression: 'eventType = :type' } : {}),
+          ExpressionAttributeValues: {
+            ':partition': partition,
+            ...(query.since === undefined ? {} : { ':since': query.since }),
+            ...(query.before === undefined ? {} : { ':before': query.before }),
+            ...(keepType ? { ':type': eventType } : {}),
+          },
+          ScanIndexForward: false,
+          Limit: query.limit - items.length,
+          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+        }),
+      );
+      items.push(...(result.Items ?? []));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey !== undefined && items.length < query.limit);
+    return startKey === undefined ? { items } : { items, lastKey: startKey };
+  }
+
+  /**
+   * How many deliveries are dead, per channel, reading at most `MAX_COUNTED_DEAD_LETTERS` records
+   * (`truncated` says when there were more).
+   */
+  async countDeadLetters(): Promise<{
+    total: number;
+    byChannel: Record<string, number>;
+    truncated: boolean;
+  }> {
+    const byChannel: Record<string, number> = {};
+    let total = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: DELIVERY_INDEXES.status,
+          KeyConditionExpression: 'byStatus = :partition',
+          ExpressionAttributeValues: { ':partition': 'status#dead' },
+          ProjectionExpression: 'channelId',
+          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        const channel = String(item.channelId);
+        byChannel[channel] = (byChannel[channel] ?? 0) + 1;
+        total += 1;
+      }
+      startKey = result.LastEvaluatedKey;
+    } while (startKey !== undefined && total < MAX_COUNTED_DEAD_LETTERS);
+    return { total, byChannel, truncated: startKey !== undefined };
+  }
+
+  /** The job a dead delivery was running (kept when it died, so that it can be redriven). */
+  async getDeadJob(deliveryId: string): Promise<string | undefined> {
+    const result = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `delivery#${deliveryId}`, sk: 'job' },
+        ConsistentRead: true,
+      }),
+    );
+    return typeof result.Item?.job === 'string' ? result.Item.job : undefined;
+  }
+
+  /**
+   * Gets a dead delivery ready to be sent again: pending, a new round of attempts (the schedule starts
+   * over; attempt numbers go on from the history). Returns false when it is not dead (delivered
+   * meanwhile, or already redriven): it is then not sent again. `anyUndelivered` also resets a
+   * delivery still `pending` (a job the queue's own redrive moved, which Herald never marked dead).
+   */
+  async resetForRedrive(delivery: DeliveryRef, now: Date, anyUndelivered = false): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: `delivery#${delivery.deliveryId}`, sk: 'delivery' },
-          UpdateExpression:
-            'SET #status = :pending, byStatus = :byStatus, byChannelStatus = :byChannelStatus, attempts = :zero, updatedAt = :now REMOVE reason, notBefore',
-          ConditionExpression: 'attribute_not_exists(#status) OR #status <> :delivered',
+          UpdateExpression: `SET #status = :pending, ${SET_STATUS_KEYS}, attempts = :zero, updatedAt = :now REMOVE reason, notBefore, leaseUntil, rateSlot`,
+          ConditionExpression: anyUndelivered
+            ? 'attribute_not_exists(#status) OR #status <> :delivered'
+            : '#status = :dead',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':pending': 'pending',
-            ...statusKeys(delivery.channelId, 'pending'),
+            ...statusKeys(delivery, 'pending', now),
             ':zero': 0,
-            ':delivered': 'delivered',
+            ...(anyUndelivered ? { ':delivered': 'delivered' } : { ':dead': 'dead' }),
             ':now': now.toISOString(),
           },
         }),
@@ -266,7 +413,7 @@ export class StateRepository {
    */
   async beginAttempt(
     deliveryId: string,
-    refs: { eventId: string; channelId: string },
+    refs: { eventId: string; channelId: string; eventType: string },
     now: Date,
   ): Promise<AttemptStart> {
     const key = { pk: `delivery#${deliveryId}`, sk: 'delivery' };
@@ -276,7 +423,7 @@ export class StateRepository {
           TableName: this.tableName,
           Key: key,
           UpdateExpression:
-            'ADD attempts :one, seq :one SET eventId = :eventId, channelId = :channelId, #status = if_not_exists(#status, :pending), byStatus = if_not_exists(byStatus, :byStatus), byChannel = :byChannel, byChannelStatus = if_not_exists(byChannelStatus, :byChannelStatus), createdAt = if_not_exists(createdAt, :now), gsi1pk = :gsi1pk, gsi1sk = if_not_exists(gsi1sk, :gsi1sk), updatedAt = :now, expiresAt = :expires, leaseUntil = :leaseUntil',
+            'ADD attempts :one, seq :one SET eventId = :eventId, channelId = :channelId, eventType = :eventType, #status = if_not_exists(#status, :pending), byStatus = if_not_exists(byStatus, :byStatus), byChannel = :byChannel, byChannelStatus = if_not_exists(byChannelStatus, :byChannelStatus), byTypeStatus = if_not_exists(byTypeStatus, :byTypeStatus), statusSk = if_not_exists(statusSk, :statusSk), createdAt = if_not_exists(createdAt, :now), gsi1pk = :gsi1pk, gsi1sk = if_not_exists(gsi1sk, :gsi1sk), updatedAt = :now, expiresAt = :expires, leaseUntil = :leaseUntil REMOVE rateSlot',
           ConditionExpression:
             '(attribute_not_exists(#status) OR (#status <> :delivered AND #status <> :dead)) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :nowEpoch) AND (attribute_not_exists(notBefore) OR notBefore <= :nowEpoch)',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -284,6 +431,7 @@ export class StateRepository {
             ':one': 1,
             ':eventId': refs.eventId,
             ':channelId': refs.channelId,
+            ':eventType': refs.eventType,
             ':pending': 'pending',
             ':delivered': 'delivered',
             ':dead': 'dead',
@@ -294,7 +442,7 @@ export class StateRepository {
             ':gsi1pk': 'delivery',
             ':gsi1sk': `${now.toISOString()}#${deliveryId}`,
             ':byChannel': `channel#${refs.channelId}`,
-            ...statusKeys(refs.channelId, 'pending'),
+            ...statusKeys({ deliveryId, ...refs }, 'pending', now),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -346,10 +494,7 @@ export class StateRepository {
   }
 
   /** Records a delivery that `dedupWindow` suppressed (listed like any other delivery). */
-  async recordSuppressed(
-    delivery: { deliveryId: string; eventId: string; channelId: string },
-    now: Date,
-  ): Promise<void> {
+  async recordSuppressed(delivery: DeliveryRef & { eventId: string }, now: Date): Promise<void> {
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
@@ -358,6 +503,7 @@ export class StateRepository {
           sk: 'delivery',
           eventId: delivery.eventId,
           channelId: delivery.channelId,
+          eventType: delivery.eventType,
           status: 'suppressed',
           reason: 'the same notification was sent to this channel within the policy dedupWindow',
           attempts: 0,
@@ -368,6 +514,8 @@ export class StateRepository {
           byStatus: 'status#suppressed',
           byChannel: `channel#${delivery.channelId}`,
           byChannelStatus: `${delivery.channelId}#suppressed`,
+          byTypeStatus: `${delivery.eventType}#suppressed`,
+          statusSk: `${now.toISOString()}#${delivery.deliveryId}`,
           expiresAt: epoch(now) + this.retentionSeconds,
         },
       }),
@@ -412,13 +560,98 @@ export class StateRepository {
     return this.finish(delivery, 'delivered', now);
   }
 
-  /** Marks a delivery dead (it is in the dead-letter queue) with the reason. */
-  async markDead(delivery: DeliveryRef, reason: string, now: Date): Promise<void> {
+  /** Records a redrive task (progress readable through the admin API for `REDRIVE_RETENTION_SECONDS`). */
+  async putRedrive(task: RedriveTask, now: Date): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: `redrive#${task.id}`,
+          sk: 'redrive',
+          ...task,
+          expiresAt: epoch(now) + REDRIVE_RETENTION_SECONDS,
+        },
+      }),
+    );
+  }
+
+  async getRedrive(id: string): Promise<RedriveTask | undefined> {
+    const result = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `redrive#${id}`, sk: 'redrive' },
+        ConsistentRead: true,
+      }),
+    );
+    const parsed = RedriveTask.safeParse(result.Item);
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  /**
+   * Records a redrive's progress past one page: only when the task is still where this runner read it
+   * (`cursor`), so a second copy of the continuation message cannot count the page twice. Returns false
+   * when another runner moved it on.
+   */
+  async advanceRedrive(
+    task: RedriveTask,
+    progress: { cursor?: string; redriven: number; skipped: number; done: boolean },
+    now: Date,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `redrive#${task.id}`, sk: 'redrive' },
+          UpdateExpression: `ADD redriven :redriven, skipped :skipped SET #status = :status, updatedAt = :now${progress.cursor === undefined ? '' : ', #cursor = :cursor'}`,
+          ConditionExpression:
+            task.cursor === undefined
+              ? 'attribute_not_exists(#cursor) AND #status = :running'
+              : '#cursor = :previous AND #status = :running',
+          ExpressionAttributeNames: { '#status': 'status', '#cursor': 'cursor' },
+          ExpressionAttributeValues: {
+            ':redriven': progress.redriven,
+            ':skipped': progress.skipped,
+            ':status': progress.done ? 'done' : 'running',
+            ':running': 'running',
+            ':now': now.toISOString(),
+            ...(progress.cursor === undefined ? {} : { ':cursor': progress.cursor }),
+            ...(task.cursor === undefined ? {} : { ':previous': task.cursor }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Marks a test-send failed with the reason. */
+  async markFailed(delivery: DeliveryRef, reason: string, now: Date): Promise<void> {
+    await this.finish(delivery, 'failed', now, reason);
+  }
+
+  /**
+   * Marks a delivery dead with the reason, keeping its job beside it so that a redrive can send it
+   * again. The job is written first: a dead delivery always has it.
+   */
+  async markDead(delivery: DeliveryRef, reason: string, job: string, now: Date): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: `delivery#${delivery.deliveryId}`,
+          sk: 'job',
+          job,
+          expiresAt: epoch(now) + this.retentionSeconds,
+        },
+      }),
+    );
     await this.finish(delivery, 'dead', now, reason);
   }
 
   private async finish(
-    { deliveryId, channelId }: DeliveryRef,
+    ref: DeliveryRef,
     status: DeliveryStatus,
     now: Date,
     reason?: string,
@@ -427,13 +660,16 @@ export class StateRepository {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
-          UpdateExpression: `SET #status = :status, byStatus = :byStatus, byChannelStatus = :byChannelStatus, updatedAt = :now${reason === undefined ? '' : ', reason = :reason'} REMOVE leaseUntil`,
-          ConditionExpression: '#status <> :delivered',
+          Key: { pk: `delivery#${ref.deliveryId}`, sk: 'delivery' },
+          UpdateExpression: `SET #status = :status, ${SET_STATUS_KEYS}, channelId = :channelId, eventType = :eventType, updatedAt = :now${reason === undefined ? '' : ', reason = :reason'} REMOVE leaseUntil`,
+          // A job that never started an attempt (its function kept crashing) can still be marked dead.
+          ConditionExpression: 'attribute_not_exists(#status) OR #status <> :delivered',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':status': status,
-            ...statusKeys(channelId, status),
+            ...statusKeys(ref, status, now),
+            ':channelId': ref.channelId,
+            ':eventType': ref.eventType,
             ':delivered': 'delivered',
             ':now': now.toISOString(),
             ...(reason === undefined ? {} : { ':reason': reason }),

@@ -5,7 +5,8 @@
  */
 import * as z from 'zod';
 import { ResourceId } from '../domain/policy.ts';
-import { RetryOverride, SecretRef } from './record.ts';
+import { RetryOverride } from '../domain/retry.ts';
+import { SecretRef } from './record.ts';
 import { CHANNEL_TYPE_NAMES, CHANNEL_TYPES } from './registry.ts';
 import { ChannelTemplate } from './template.ts';
 import type { ChannelType } from './types.ts';

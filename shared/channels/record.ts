@@ -4,9 +4,11 @@
  * This module pulls in nothing but zod, so the router and `cdk synth` can import it.
  */
 import * as z from 'zod';
-import { DurationSeconds } from '../domain/duration.ts';
 import { ResourceId } from '../domain/policy.ts';
-import { MAX_ATTEMPTS_LIMIT } from '../domain/retry.ts';
+import { RetryOverride } from '../domain/retry.ts';
+
+/** A channel's `retry`: kept with the retry schedule (`domain/retry.ts`), re-exported for its importers. */
+export { RetryOverride } from '../domain/retry.ts';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const MAX_TIMEOUT_MS = 30_000;
@@ -22,12 +24,6 @@ export const SecretRef = z.strictObject({
 export type SecretRef = z.infer<typeof SecretRef>;
 
 export const isSecretRef = (value: unknown): value is SecretRef => SecretRef.safeParse(value).success;
-
-export const RetryOverride = z.strictObject({
-  maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).optional(),
-  schedule: z.array(DurationSeconds).min(1).max(MAX_ATTEMPTS_LIMIT).optional(),
-});
-export type RetryOverride = z.infer<typeof RetryOverride>;
 
 /** A template as stored: checked when it was saved (`template.ts`), so read as plain strings here. */
 export const StoredTemplate = z.object({

@@ -51,17 +51,16 @@ export const attemptDelivery = async (
 export interface DeliverPorts extends AttemptPorts {
   beginAttempt(
     deliveryId: string,
-    refs: { eventId: string; channelId: string },
+    refs: { eventId: string; channelId: string; eventType: string },
     now: Date,
   ): Promise<AttemptStart>;
   /** Gives up the delivery's lease after an attempt that will be retried; the next is due at `notBefore`. */
   scheduleNext(deliveryId: string, notBefore: Date): Promise<void>;
   markDelivered(deliveryId: string, now: Date): Promise<boolean>;
-  markDead(deliveryId: string, reason: string, now: Date): Promise<void>;
+  /** Marks the delivery dead with the reason, keeping the job so that a redrive can send it again. */
+  markDead(job: DeliveryJob, reason: string, now: Date): Promise<void>;
   channel(id: string): Promise<ChannelRecord | undefined>;
   disableChannel(id: string, reason: string, at: string): Promise<void>;
-  /** Puts the job on the dead-letter queue with the reason. */
-  deadLetter(job: DeliveryJob, reason: string): Promise<void>;
   /** Sends one of Herald's operational events through its own pipeline (the ingest queue). */
   emit(event: HeraldEvent): Promise<void>;
   logger: Log;
@@ -82,14 +81,8 @@ export type DeliverResult =
   | { readonly kind: 'wait'; readonly delaySeconds: number };
 
 /** The schedule a channel uses: its own override, or the stack's default. */
-export const scheduleFor = (channel: ChannelRecord, fallback: RetrySchedule): RetrySchedule => {
-  const override = channel.retry;
-  if (override === undefined) return fallback;
-  return new RetrySchedule(
-    override.schedule ?? fallback.delaysSeconds,
-    override.maxAttempts ?? override.schedule?.length ?? fallback.maxAttempts,
-  );
-};
+export const scheduleFor = (channel: ChannelRecord, fallback: RetrySchedule): RetrySchedule =>
+  RetrySchedule.from(channel.retry, fallback);
 
 /**
  * Makes one delivery attempt of one job (SPEC §5) and decides what follows: done (delivered, or in the
@@ -102,7 +95,11 @@ export const deliverJob = async (
   now: () => Date = () => new Date(),
 ): Promise<DeliverResult> => {
   const { deliveryId, channelId, event } = job;
-  const start = await ports.beginAttempt(deliveryId, { eventId: event.id, channelId }, now());
+  const start = await ports.beginAttempt(
+    deliveryId,
+    { eventId: event.id, channelId, eventType: event.type },
+    now(),
+  );
   if (start.kind === 'delivered') return { kind: 'done', detail: 'already-delivered' };
   // A copy of a job whose delivery was dead-lettered: the chain ended; only a redrive starts another.
   if (start.kind === 'dead') return { kind: 'done', detail: 'already-dead' };
@@ -122,10 +119,10 @@ export const deliverJob = async (
     });
   };
 
-  // Marked dead before it is queued: if queuing fails, the job is retried and queued again, never lost.
+  // Dead letters are the delivery records marked dead (listed and redriven from their index); if
+  // marking fails, the job comes back and tries again, never lost.
   const deadLetter = async (reason: string): Promise<DeliverResult> => {
-    await ports.markDead(deliveryId, reason, now());
-    await ports.deadLetter(job, reason);
+    await ports.markDead(job, reason, now());
     await emit(deliveryExhausted(job, reason, now()));
     ports.logger.warn('delivery dead-lettered', {
       deliveryId,

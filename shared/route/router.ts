@@ -58,7 +58,7 @@ export interface RouterPorts {
   ): Promise<boolean>;
   /** Records a delivery suppressed by `dedupWindow`. */
   recordSuppressed(
-    delivery: { deliveryId: string; eventId: string; channelId: string },
+    delivery: { deliveryId: string; eventId: string; channelId: string; eventType: string },
     now: Date,
   ): Promise<void>;
   /** Queues delivery jobs; returns the keys that failed. */
@@ -126,7 +126,10 @@ export const routeEvent = async (event: HeraldEvent, ports: RouterPorts, now: Da
   );
   const suppressed = planned.filter((entry) => entry.suppressed);
   for (const { target, deliveryId } of suppressed) {
-    await ports.recordSuppressed({ deliveryId, eventId: event.id, channelId: target.channelId }, now);
+    await ports.recordSuppressed(
+      { deliveryId, eventId: event.id, channelId: target.channelId, eventType: event.type },
+      now,
+    );
   }
 
   const jobs = planned

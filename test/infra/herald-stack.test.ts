@@ -42,9 +42,9 @@ describe('HeraldStack', () => {
 
   it('encrypts every queue and refuses plain-HTTP access to it', () => {
     const queues = resourcesOf('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(4);
+    expect(Object.keys(queues)).toHaveLength(6);
     for (const queue of Object.values(queues)) expect(queue.Properties?.SqsManagedSseEnabled).toBe(true);
-    template.resourceCountIs('AWS::SQS::QueuePolicy', 4);
+    template.resourceCountIs('AWS::SQS::QueuePolicy', 6);
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -73,12 +73,12 @@ describe('HeraldStack', () => {
     });
   });
 
-  it('runs five functions on Node.js 24 arm64, each with a role of its own', () => {
+  it('runs six functions on Node.js 24 arm64, each with a role of its own', () => {
     const functions = Object.values(resourcesOf('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(5);
+    expect(functions).toHaveLength(6);
     const roles = functions.map((fn) => JSON.stringify(fn.Properties?.Role));
-    expect(new Set(roles).size).toBe(5);
-    template.resourceCountIs('AWS::IAM::Role', 5);
+    expect(new Set(roles).size).toBe(6);
+    template.resourceCountIs('AWS::IAM::Role', 6);
     for (const fn of functions) {
       expect(fn.Properties?.Runtime).toBe('nodejs24.x');
       expect(fn.Properties?.Architectures).toEqual(['arm64']);
@@ -144,16 +144,17 @@ describe('HeraldStack', () => {
   it('lists deliveries newest first through an index for all of them and one per filter', () => {
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       GlobalSecondaryIndexes: [
-        ['byTime', 'gsi1pk'],
-        ['byStatus', 'byStatus'],
-        ['byChannel', 'byChannel'],
-        ['byChannelStatus', 'byChannelStatus'],
-      ].map(([indexName, partitionKey]) =>
+        ['byTime', 'gsi1pk', 'gsi1sk'],
+        ['byChannel', 'byChannel', 'gsi1sk'],
+        ['byStatus', 'byStatus', 'statusSk'],
+        ['byChannelStatus', 'byChannelStatus', 'statusSk'],
+        ['byTypeStatus', 'byTypeStatus', 'statusSk'],
+      ].map(([indexName, partitionKey, sortKey]) =>
         Match.objectLike({
           IndexName: indexName,
           KeySchema: [
             { AttributeName: partitionKey, KeyType: 'HASH' },
-            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            { AttributeName: sortKey, KeyType: 'RANGE' },
           ],
         }),
       ),
@@ -172,11 +173,15 @@ describe('HeraldStack', () => {
     });
   });
 
-  it('feeds the router and the deliver function from their queues with partial batch failures', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  it('feeds the router, deliver and redrive functions from their queues with partial batch failures', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
     template.allResourcesProperties('AWS::Lambda::EventSourceMapping', {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      BatchSize: 10,
+    });
+    // A redrive runs one continuation at a time.
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 1,
+      EventSourceArn: { 'Fn::GetAtt': [logicalIdOf('AWS::SQS::Queue', 'AdminRedriveQueue'), 'Arn'] },
     });
   });
 });

@@ -5,12 +5,13 @@ import { newSigningSecret } from '../../shared/channels/webhook/index.ts';
 import {
   admin,
   configPropagated,
+  deliveryRecords,
   postEvents,
   postWithKey,
   sendToQueue,
   sleep,
   unique,
-  waitForDeadLetter,
+  waitForDead,
   webhookRoute,
 } from './support.ts';
 
@@ -326,7 +327,7 @@ describe('admin API: events, deliveries and dead letters', () => {
       const sent = await postEvents({ type, source: 'tests', subject: `dead ${n}` });
       ids.push((sent.json as { events: { id: string }[] }).events[0]?.id ?? '');
     }
-    for (const id of ids) await waitForDeadLetter('DeliveryDeadLetterQueueUrl', id, DELIVERY_TIMEOUT_MS);
+    for (const id of ids) await waitForDead(id, DELIVERY_TIMEOUT_MS);
 
     // Act
     type Page = {
@@ -362,8 +363,8 @@ describe('admin API: events, deliveries and dead letters', () => {
     expect(wrongToken.status).toBe(400);
   });
 
-  it('redrives dead letters through delivery, sending only what was not delivered', async () => {
-    // Prepare: a receiver that is down until the test brings it back.
+  it('lists dead letters by channel with counts and redrives them by id, never a delivered pair', async () => {
+    // Prepare: a receiver that is down until the test brings it back, and a delivery that succeeded.
     const type = unique('redrive.me');
     let up = false;
     const { channelId } = await webhookRoute(receiver, {
@@ -373,11 +374,8 @@ describe('admin API: events, deliveries and dead letters', () => {
     });
     const sent = await postEvents({ type, source: 'tests' });
     const eventId = (sent.json as { events: { id: string }[] }).events[0]?.id ?? '';
-    const deadLetter = await waitForDeadLetter('DeliveryDeadLetterQueueUrl', eventId, DELIVERY_TIMEOUT_MS);
-    // Put the dead job back (waitForDeadLetter took it), and plant a copy of a delivery that
-    // already succeeded: redrive must not send that one again.
-    await sendToQueue('DeliveryDeadLetterQueueUrl', deadLetter.Body ?? '', deadLetter.MessageAttributes);
-    const delivered = await webhookRoute(receiver, { eventType: `${type}-ok`, path: '/redrive-ok' });
+    const dead = await waitForDead(eventId, DELIVERY_TIMEOUT_MS);
+    await webhookRoute(receiver, { eventType: `${type}-ok`, path: '/redrive-ok' });
     const okSent = await postEvents({ type: `${type}-ok`, source: 'tests' });
     const okEventId = (okSent.json as { events: { id: string }[] }).events[0]?.id ?? '';
     await receiver.waitFor('/redrive-ok', 1, DELIVERY_TIMEOUT_MS);
@@ -385,38 +383,64 @@ describe('admin API: events, deliveries and dead letters', () => {
     const okDelivery = (
       (await admin('GET', `/v1/events/${okEventId}`)).json as { deliveries: { deliveryId: string }[] }
     ).deliveries[0];
-    const job = JSON.parse(deadLetter.Body ?? '{}') as Record<string, unknown>;
-    await sendToQueue(
-      'DeliveryDeadLetterQueueUrl',
-      JSON.stringify({ ...job, deliveryId: okDelivery?.deliveryId, channelId: delivered.channelId }),
-    );
 
     // Act
-    const listed = await admin('GET', '/v1/dead-letters?limit=100');
+    const listed = await admin('GET', `/v1/dead-letters?channel=${channelId}`);
+    const byType = await admin('GET', `/v1/dead-letters?type=${type}`);
     up = true;
     const before = receiver.deliveriesTo('/redrive').length;
-    const redriveDead = await admin('POST', '/v1/dead-letters/redrive', { channel: channelId });
-    const redriveDelivered = await admin('POST', '/v1/dead-letters/redrive', {
-      channel: delivered.channelId,
+    const redriven = await admin('POST', '/v1/dead-letters/redrive', {
+      deliveryIds: [dead.deliveryId, okDelivery?.deliveryId],
     });
+    const again = await admin('POST', '/v1/dead-letters/redrive', { channel: channelId });
+    const conflicting = await admin('POST', '/v1/dead-letters/redrive', { channel: channelId, eventId });
 
     // Assess
     expect(listed.json).toMatchObject({
-      items: expect.arrayContaining([
-        expect.objectContaining({
-          eventId,
-          channelId,
-          reason: 'gave up after 3 attempts: receiver answered 503',
-        }),
-      ]),
+      items: [{ deliveryId: dead.deliveryId, eventId, channelId, eventType: type, reason: dead.reason }],
+      counts: { byChannel: { [channelId]: 1 } },
     });
-    expect(redriveDead.json).toEqual({ redriven: 1, skipped: 0 });
-    expect(redriveDelivered.json).toEqual({ redriven: 0, skipped: 1 });
+    expect(dead.reason).toBe('gave up after 3 attempts: receiver answered 503');
+    expect(byType.json).toMatchObject({ items: [{ deliveryId: dead.deliveryId }] });
+    expect(redriven.json).toEqual({ redriven: 1, skipped: 1 });
+    expect(again.json).toMatchObject({ status: 'done', redriven: 0, skipped: 0 });
+    expect(conflicting.status).toBe(400);
     const after = await receiver.waitFor('/redrive', before + 1, DELIVERY_TIMEOUT_MS);
     expect(after.at(-1)?.answered).toBe(200);
+    expect(after.at(-1)?.headers['webhook-id']).toBe(dead.deliveryId);
     await sleep(2000);
     expect(receiver.deliveriesTo('/redrive-ok')).toHaveLength(1);
     expect(receiver.deliveriesTo('/redrive')).toHaveLength(before + 1);
+    expect((await deliveryRecords(dead.deliveryId)).delivery?.status).toBe('delivered');
+  });
+
+  it('replays the SQS dead-letter queue (jobs that died without a record), skipping delivered pairs', async () => {
+    // Prepare: a delivery that succeeded, and a stray copy of its job in the SQS dead-letter queue.
+    const type = unique('backstop');
+    const path = `/${unique('backstop')}`;
+    const { channelId } = await webhookRoute(receiver, { eventType: type, path });
+    const eventId = ((await postEvents({ type, source: 'tests' })).json as { events: { id: string }[] })
+      .events[0]?.id;
+    await receiver.waitFor(path, 1, DELIVERY_TIMEOUT_MS);
+    await sleep(500);
+    const shown = (await admin('GET', `/v1/events/${eventId}`)).json as {
+      event: unknown;
+      deliveries: { deliveryId: string }[];
+    };
+    const job = { deliveryId: shown.deliveries[0]?.deliveryId, channelId, policyIds: [], event: shown.event };
+    await sendToQueue('DeliveryDeadLetterQueueUrl', JSON.stringify(job));
+
+    // Act
+    const listed = await admin('GET', `/v1/dead-letters?source=queue&channel=${channelId}`);
+    const replayed = await admin('POST', '/v1/dead-letters/redrive', { source: 'queue', channel: channelId });
+
+    // Assess
+    expect(listed.json).toMatchObject({
+      items: [{ channelId, reason: 'moved by the queue redrive policy' }],
+    });
+    expect(replayed.json).toEqual({ redriven: 0, skipped: 1 });
+    await sleep(2000);
+    expect(receiver.deliveriesTo(path)).toHaveLength(1);
     await configPropagated();
   });
 });

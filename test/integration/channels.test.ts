@@ -22,7 +22,7 @@ import { stringify } from 'yaml';
 import { EMULATOR_LOG, ROOT } from '../../scripts/lib/local-aws.ts';
 import { MailCatcher } from '../../scripts/lib/mail-catcher.ts';
 import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
-import { admin, configPropagated, postEvents, sleep, unique, waitForDeadLetter } from './support.ts';
+import { admin, configPropagated, postEvents, sleep, unique, waitForDead } from './support.ts';
 
 const DELIVERY_TIMEOUT_MS = 30_000;
 
@@ -341,13 +341,13 @@ describe('every channel type, configured with herald apply, delivering through t
     const eventId = (response.json as { events: { id: string }[] }).events[0]?.id ?? '';
 
     // Assess
-    const dead = await waitForDeadLetter('DeliveryDeadLetterQueueUrl', eventId, DELIVERY_TIMEOUT_MS);
-    const reason = dead.MessageAttributes?.['herald-reason']?.StringValue ?? '';
+    const dead = await waitForDead(eventId, DELIVERY_TIMEOUT_MS);
+    const { reason } = dead;
     expect(reason).toMatch(/^gave up after 3 attempts: .*authentication/i);
     expect(catcher.refusedLogins).toBeGreaterThanOrEqual(3);
     const shown = await admin('GET', `/v1/events/${eventId}`);
     expect(shown.text).toMatch(/authentication/i);
-    for (const text of [reason, dead.Body ?? '', shown.text]) expect(text).not.toContain(WRONG_PASSWORD);
+    for (const text of [reason, dead.job, shown.text]) expect(text).not.toContain(WRONG_PASSWORD);
     if (existsSync(EMULATOR_LOG)) expect(readFileSync(EMULATOR_LOG, 'utf8')).not.toContain(WRONG_PASSWORD);
   });
 

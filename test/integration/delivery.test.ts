@@ -7,7 +7,7 @@ import {
   putEvent,
   sleep,
   unique,
-  waitForDeadLetter,
+  waitForDead,
   webhookRoute,
 } from './support.ts';
 
@@ -134,7 +134,7 @@ describe('delivery through the deployed stack', () => {
     ]);
   });
 
-  it('moves a job whose receiver always fails to the delivery dead-letter queue with the reason', async () => {
+  it('marks a delivery whose receiver always fails dead with the reason, keeping its job for a redrive', async () => {
     // Prepare: the test stack's schedule allows three attempts.
     const type = unique('always.failing');
     await webhookRoute(receiver, { eventType: type, path: '/down', responder: () => 503 });
@@ -145,12 +145,10 @@ describe('delivery through the deployed stack', () => {
     const eventId = (response.json as { events: { id: string }[] }).events[0]?.id ?? '';
 
     // Assess
-    const deadLetter = await waitForDeadLetter('DeliveryDeadLetterQueueUrl', eventId, DELIVERY_TIMEOUT_MS);
+    const dead = await waitForDead(eventId, DELIVERY_TIMEOUT_MS);
     expect(receiver.deliveriesTo('/down')).toHaveLength(3);
-    expect(deadLetter.MessageAttributes?.['herald-reason']?.StringValue).toBe(
-      'gave up after 3 attempts: receiver answered 503',
-    );
-    const job = JSON.parse(deadLetter.Body ?? '{}') as {
+    expect(dead.reason).toBe('gave up after 3 attempts: receiver answered 503');
+    const job = JSON.parse(dead.job) as {
       deliveryId: string;
       event: { id: string; subject: string };
     };

@@ -209,3 +209,36 @@ export const waitForDeadLetter = async (
   }
   throw new Error(`no dead letter containing ${needle} within ${timeoutMs} ms`);
 };
+
+/** A dead delivery as `GET /v1/events/{id}` shows it, with the job Herald kept for a redrive. */
+export interface DeadDelivery {
+  readonly deliveryId: string;
+  readonly channelId: string;
+  readonly reason: string;
+  /** The job as it will be redriven (JSON). */
+  readonly job: string;
+}
+
+/** Waits until one of the event's deliveries is dead (as users see it, through the admin API). */
+export const waitForDead = async (eventId: string, timeoutMs: number): Promise<DeadDelivery> => {
+  const deadline = Date.now() + timeoutMs;
+  const state = new StateRepository(db, output('StateTableName'), 0);
+  while (Date.now() < deadline) {
+    const shown = await admin('GET', `/v1/events/${eventId}`);
+    const deliveries =
+      shown.status === 200
+        ? (
+            shown.json as {
+              deliveries: { deliveryId: string; channelId: string; status: string; reason?: string }[];
+            }
+          ).deliveries
+        : [];
+    const dead = deliveries.find((delivery) => delivery.status === 'dead');
+    if (dead !== undefined) {
+      const job = (await state.getDeadJob(dead.deliveryId)) ?? '';
+      return { deliveryId: dead.deliveryId, channelId: dead.channelId, reason: dead.reason ?? '', job };
+    }
+    await sleep(250);
+  }
+  throw new Error(`no dead delivery of ${eventId} within ${timeoutMs} ms`);
+};

@@ -71,17 +71,15 @@ const fakePorts = (state: FakeState) => {
       calls.delivered.push(deliveryId);
       return true;
     },
-    markDead: async (deliveryId, reason) => {
-      calls.dead.push({ deliveryId, reason });
+    markDead: async (deadJob, reason) => {
+      calls.dead.push({ deliveryId: deadJob.deliveryId, reason });
+      calls.deadLetters.push({ job: deadJob, reason });
     },
     channel: async (id) => (state.channel?.id === id ? state.channel : undefined),
     readSecret: async () => state.secret,
     transports: testTransports(state.allowPrivateTargets ?? true),
     disableChannel: async (id, reason) => {
       calls.disabled.push({ id, reason });
-    },
-    deadLetter: async (deadJob, reason) => {
-      calls.deadLetters.push({ job: deadJob, reason });
     },
     emit: async (operational) => {
       calls.emitted.push(operational);

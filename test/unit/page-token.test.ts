@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { configKey, decodePageToken, deliveriesKey, encodePageToken } from '#shared/aws/page-token.ts';
+import {
+  configKey,
+  deadLettersKey,
+  decodePageToken,
+  deliveriesKey,
+  encodePageToken,
+} from '#shared/aws/page-token.ts';
 import { HttpError } from '#shared/domain/errors.ts';
 
 describe('page tokens', () => {
@@ -18,12 +24,26 @@ describe('page tokens', () => {
       pk: 'delivery#msg_1',
       sk: 'delivery',
       byStatus: 'status#dead',
-      gsi1sk: '2026-11-23T09:00:00Z#msg_1',
+      statusSk: '2026-11-23T09:00:00Z#msg_1',
     };
     const token = encodePageToken(key);
     expect(decodePageToken(token, deliveriesKey({ status: 'dead' }))).toEqual(key);
     expect(() => decodePageToken(token, deliveriesKey({ status: 'delivered' }))).toThrow(HttpError);
     expect(() => decodePageToken(token, deliveriesKey({ channelId: 'ops' }))).toThrow(HttpError);
+  });
+
+  it('ties a dead-letter token to its filter', () => {
+    const key = {
+      pk: 'delivery#msg_1',
+      sk: 'delivery',
+      byTypeStatus: 'deploy.finished#dead',
+      statusSk: '2026-11-23T09:00:00Z#msg_1',
+    };
+    const token = encodePageToken(key);
+    expect(decodePageToken(token, deadLettersKey({ eventType: 'deploy.finished' }))).toEqual(key);
+    expect(() => decodePageToken(token, deadLettersKey({ eventType: 'deploy.started' }))).toThrow(HttpError);
+    expect(() => decodePageToken(token, deadLettersKey({}))).toThrow(HttpError);
+    expect(() => decodePageToken(token, deadLettersKey({ channelId: 'ops' }))).toThrow(HttpError);
   });
 
   it.each([

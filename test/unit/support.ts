@@ -162,7 +162,7 @@ export const adminWithFakes = (
       beginAttempt: async () => ({ kind: 'started', attempt: 1, seq: 1 }),
       recordAttempt: async () => undefined,
       markDelivered: async () => true,
-      markDead: async () => undefined,
+      markFailed: async () => undefined,
     },
     secretPrefix: 'herald/channels/',
     // Private targets allowed: the save-time address checks (DNS) have their own tests.
