@@ -50,6 +50,7 @@ export const ChannelView = z.looseObject({
   description: z.string().optional(),
   events: z.array(z.string()).optional(),
   retry: z.looseObject({}).optional(),
+  rateLimit: z.looseObject({}).optional(),
   disabledReason: z.string().optional(),
   /** Where the channel sends (host, topic, recipients), never a secret. */
   target: z.string().optional(),

@@ -13,6 +13,8 @@ import { HeraldStack } from './herald-stack.ts';
  * - `destroyData`: `true` to delete tables with the stack (local and test stacks)
  * - `snsTopicArns`, `sesIdentities`: comma-separated allow-lists for `sns` and SES `email` channels
  * - `smtpTrustedCaFile`: a PEM file of extra CAs SMTP servers may chain to (test stacks only)
+ * - `autoDisableAfter`: dead letters in a row (within a day) that disable a channel; `0` never
+ * - `redriveForegroundSeconds`: how long a redrive runs in its admin request before the background
  */
 const app = new App();
 const context = (key: string): string | undefined => {
@@ -33,6 +35,8 @@ const list = (key: string) =>
 const snsTopicArns = list('snsTopicArns');
 const sesIdentities = list('sesIdentities');
 const smtpTrustedCaFile = context('smtpTrustedCaFile');
+const autoDisableAfter = context('autoDisableAfter');
+const redriveForegroundSeconds = context('redriveForegroundSeconds');
 
 new HeraldStack(app, context('stackName') ?? 'Herald', {
   description: 'Herald: serverless notification router',
@@ -46,5 +50,9 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
     ...(snsTopicArns ? { snsTopicArns } : {}),
     ...(sesIdentities ? { sesIdentities } : {}),
     ...(smtpTrustedCaFile ? { smtpTrustedCa: readFileSync(smtpTrustedCaFile, 'utf8') } : {}),
+    ...(autoDisableAfter ? { autoDisable: { deadLetters: Number(autoDisableAfter) } } : {}),
+    ...(redriveForegroundSeconds
+      ? { redriveForeground: Duration.seconds(Number(redriveForegroundSeconds)) }
+      : {}),
   },
 });

@@ -66,6 +66,19 @@ export interface HeraldProps {
    * @default none
    */
   readonly smtpTrustedCa?: string;
+  /**
+   * Disable a channel whose last `deadLetters` deliveries were all dead-lettered within `within`, with
+   * no success between (like Svix's endpoint auto-disable); a `herald.channel.disabled` event says so.
+   * `deadLetters: 0` never disables.
+   * @default { deadLetters: 50, within: Duration.days(1) }
+   */
+  readonly autoDisable?: { readonly deadLetters: number; readonly within?: Duration };
+  /**
+   * How long `POST /v1/dead-letters/redrive` redrives within the request before the rest goes on in
+   * the background (the answer is then `202` with the redrive's id and progress).
+   * @default Duration.seconds(5)
+   */
+  readonly redriveForeground?: Duration;
   /** What happens to the tables when the stack is deleted. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -120,6 +133,10 @@ export class Herald extends Construct {
       configCacheTtl,
       secretCacheTtl: props.secretCacheTtl ?? Duration.minutes(5),
       retentionDays,
+      autoDisable: {
+        deadLetters: props.autoDisable?.deadLetters ?? 50,
+        within: props.autoDisable?.within ?? Duration.days(1),
+      },
       ...(props.retrySchedule ? { retrySchedule: props.retrySchedule } : {}),
     });
     this.routing = new Routing(this, 'Routing', {
@@ -141,6 +158,7 @@ export class Herald extends Construct {
       secretRefArns,
       destinations,
       retentionDays,
+      redriveForeground: props.redriveForeground ?? Duration.seconds(5),
     });
   }
 }

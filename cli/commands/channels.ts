@@ -24,6 +24,7 @@ export const channelFields = (channel: ChannelView): [string, unknown][] => [
   ['description', channel.description],
   ['events', channel.events],
   ['retry', channel.retry],
+  ['rate limit', channel.rateLimit],
   ['template', channel.template],
   ...Object.entries(channel.config).map(([field, value]): [string, unknown] => [field, configText(value)]),
   ['created', channel.createdAt],

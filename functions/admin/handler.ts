@@ -62,6 +62,7 @@ const routes = adminRoutes({
       resetForRedrive: (delivery, now, anyUndelivered) =>
         state.resetForRedrive(delivery, now, anyUndelivered),
     }),
+    foregroundMilliseconds: intEnv('REDRIVE_FOREGROUND_MS', 5_000),
     continueRedrive: async (id) => {
       const failed = await redriveQueue.sendAll([{ key: id, body: JSON.stringify({ redriveId: id }) }]);
       if (failed.length > 0) throw new Error(`redrive ${id} could not be handed to the background`);

@@ -53,8 +53,17 @@ const generation = new ConfigGeneration(
     secrets.clear();
   },
 );
+const autoDisableAfter = intEnv('AUTO_DISABLE_AFTER', 0);
 const settings: DeliverSettings = {
   defaultSchedule: scheduleEnv('RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE_SECONDS),
+  ...(autoDisableAfter > 0
+    ? {
+        autoDisable: {
+          deadLetters: autoDisableAfter,
+          withinSeconds: intEnv('AUTO_DISABLE_WITHIN_SECONDS', 86_400),
+        },
+      }
+    : {}),
 };
 
 const refOf = (job: DeliveryJob) => ({
@@ -83,6 +92,13 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
   const result = await deliverJob(
     job,
     {
+      rateSlots: {
+        take: (channelId, intervalMs, now) => state.takeRateSlot(channelId, intervalMs, now),
+        kept: (deliveryId) => state.keptRateSlot(deliveryId),
+        keep: (deliveryId, slot) => state.keepRateSlot(deliveryId, slot),
+      },
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      giveBackAttempt: (deliveryId, slot) => state.giveBackAttempt(deliveryId, slot),
       beginAttempt: (deliveryId, refs, now) => state.beginAttempt(deliveryId, refs, now),
       scheduleNext: (deliveryId, notBefore) => state.scheduleNext(deliveryId, notBefore),
       recordAttempt: (attempt, now) => state.recordAttempt(attempt, now),
@@ -93,9 +109,12 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
       readSecret: (secretId) => secrets.get(secretId),
       transports,
       disableChannel: async (id, reason, at) => {
-        await configRepository.disableChannel(id, reason, at);
+        const changed = await configRepository.disableChannel(id, reason, at);
         channels.invalidate(id);
+        return changed;
       },
+      deadInARow: (channelId, withinSeconds, limit, now) =>
+        state.deadInARow(channelId, withinSeconds, limit, now),
       emit: async (operational) => {
         const message: IngestMessage = { kind: 'herald.event', event: operational };
         const failed = await ingestQueue.sendAll([{ key: operational.id, body: JSON.stringify(message) }]);

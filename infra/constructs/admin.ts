@@ -23,6 +23,8 @@ export interface AdminProps {
   /** Where channels may send: checked when a channel is saved, used by test-sends. */
   readonly destinations: ChannelDestinations;
   readonly retentionDays: number;
+  /** How long a redrive runs within its admin request before going on in the background. */
+  readonly redriveForeground: Duration;
 }
 
 /**
@@ -60,6 +62,7 @@ export class Admin extends Construct {
       timeout: Duration.seconds(29),
       environment: {
         RETENTION_DAYS: String(props.retentionDays),
+        REDRIVE_FOREGROUND_MS: String(props.redriveForeground.toMilliseconds()),
       },
     })
       .bindTable('CONFIG_TABLE_NAME', props.configTable, 'rw')

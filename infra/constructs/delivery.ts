@@ -24,6 +24,8 @@ export interface DeliveryProps {
   readonly configCacheTtl: Duration;
   readonly secretCacheTtl: Duration;
   readonly retentionDays: number;
+  /** Disable a channel after this many dead letters in a row within `within` (0: never). */
+  readonly autoDisable: { readonly deadLetters: number; readonly within: Duration };
 }
 
 /** Delivery: the delivery queue (retries ride on its visibility), its dead-letter queue and the deliver function. */
@@ -50,6 +52,8 @@ export class Delivery extends Construct {
         CONFIG_CACHE_SECONDS: String(props.configCacheTtl.toSeconds()),
         SECRET_CACHE_SECONDS: String(props.secretCacheTtl.toSeconds()),
         RETENTION_DAYS: String(props.retentionDays),
+        AUTO_DISABLE_AFTER: String(props.autoDisable.deadLetters),
+        AUTO_DISABLE_WITHIN_SECONDS: String(props.autoDisable.within.toSeconds()),
         ...(props.retrySchedule === undefined
           ? {}
           : { RETRY_SCHEDULE: props.retrySchedule.map((step) => step.toSeconds()).join(',') }),

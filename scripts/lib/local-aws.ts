@@ -184,6 +184,10 @@ export interface LocalDeployOptions {
   readonly sesIdentities?: readonly string[];
   /** A PEM file of extra CAs the deliver function trusts for SMTP (a local mail catcher's). */
   readonly smtpTrustedCaFile?: string;
+  /** Dead letters in a row (within a day) that disable a channel. */
+  readonly autoDisableAfter?: number;
+  /** How long a redrive runs in its admin request before it goes on in the background. */
+  readonly redriveForegroundSeconds?: number;
 }
 
 export type StackOutputs = Record<string, string>;
@@ -216,6 +220,10 @@ export const deployStack = async (
     ...(options.snsTopicArns ? [`snsTopicArns=${options.snsTopicArns.join(',')}`] : []),
     ...(options.sesIdentities ? [`sesIdentities=${options.sesIdentities.join(',')}`] : []),
     ...(options.smtpTrustedCaFile ? [`smtpTrustedCaFile=${options.smtpTrustedCaFile}`] : []),
+    ...(options.autoDisableAfter === undefined ? [] : [`autoDisableAfter=${options.autoDisableAfter}`]),
+    ...(options.redriveForegroundSeconds === undefined
+      ? []
+      : [`redriveForegroundSeconds=${options.redriveForegroundSeconds}`]),
   ].flatMap((entry) => ['-c', entry]);
   run(
     cdk,

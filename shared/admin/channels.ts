@@ -71,6 +71,7 @@ export const toChannelView = (record: ChannelRecord) => {
     ...(record.target === undefined ? {} : { target: record.target }),
     ...(record.events === undefined ? {} : { events: record.events }),
     ...(record.retry === undefined ? {} : { retry: record.retry }),
+    ...(record.rateLimit === undefined ? {} : { rateLimit: record.rateLimit }),
     ...(record.template === undefined ? {} : { template: record.template }),
     ...(record.disabledReason === undefined ? {} : { disabledReason: record.disabledReason }),
     config: { ...record.settings, ...secretFields } as Record<string, unknown>,
@@ -178,13 +179,14 @@ export class ChannelAdmin {
       description: input.description,
       events: input.events,
       retry: input.retry,
+      rateLimit: input.rateLimit,
       template: input.template,
     };
     if (dryRun) {
       if (current === undefined) return { kind: 'planned', action: 'create', changes: [], etag: null };
       const settingKeys = new Set([...Object.keys(settings), ...Object.keys(current.settings)]);
       const changes = [
-        ...(['type', 'enabled', 'description', 'events', 'retry', 'template'] as const).filter(
+        ...(['type', 'enabled', 'description', 'events', 'retry', 'rateLimit', 'template'] as const).filter(
           (key) => !sameJson(next[key], current[key]),
         ),
         ...[...settingKeys]
@@ -228,6 +230,7 @@ export class ChannelAdmin {
       ...(next.description === undefined ? {} : { description: next.description }),
       ...(next.events === undefined ? {} : { events: next.events }),
       ...(next.retry === undefined ? {} : { retry: next.retry }),
+      ...(next.rateLimit === undefined ? {} : { rateLimit: next.rateLimit }),
       ...(next.template === undefined ? {} : { template: next.template }),
     };
     await this.deps.config.putVersioned('channel', record, current?.version);

@@ -8,8 +8,6 @@ import type { DeadLetterQueueAdmin } from './dead-letter-queue.ts';
 import type { Redriver } from './redrive.ts';
 import { type AdminRequest, notFound, pageParams } from './request.ts';
 
-/** How long the admin request itself redrives before the rest goes on in the background. */
-const FOREGROUND_MILLISECONDS = 5_000;
 /** Deliveries one redrive by id may name. */
 const MAX_DELIVERY_IDS = 100;
 
@@ -67,6 +65,8 @@ export interface DeadLetterDeps {
   >;
   readonly redriver: Redriver;
   readonly queue: DeadLetterQueueAdmin;
+  /** How long the admin request itself redrives before the rest goes on in the background. */
+  readonly foregroundMilliseconds: number;
   /** Hands a redrive that outlasted the request to the background runner. */
   continueRedrive(id: string): Promise<void>;
 }
@@ -162,7 +162,7 @@ export class DeadLetterAdmin {
     await this.deps.state.putRedrive(task, now);
     const { task: after, continues } = await this.deps.redriver.run(
       task,
-      Date.now() + FOREGROUND_MILLISECONDS,
+      Date.now() + this.deps.foregroundMilliseconds,
     );
     if (continues) await this.deps.continueRedrive(after.id);
     return { status: after.status === 'done' ? 200 : 202, body: toRedriveView(after) };

@@ -174,18 +174,34 @@ export class ConfigRepository {
     await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...item, kind } }));
   }
 
-  /** Disables a channel (its receiver answered 410 Gone). */
-  async disableChannel(id: string, reason: string, at: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { kind: 'channel', id },
-        UpdateExpression: 'SET enabled = :false, disabledReason = :reason, updatedAt = :at ADD version :one',
-        ConditionExpression: 'attribute_exists(id)',
-        ExpressionAttributeValues: { ':false': false, ':reason': reason, ':at': at, ':one': 1 },
-      }),
-    );
+  /**
+   * Disables a channel (its target is gone, or it kept failing). False when it was not enabled (or no
+   * longer exists): only the first of several concurrent disables reports it.
+   */
+  async disableChannel(id: string, reason: string, at: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { kind: 'channel', id },
+          UpdateExpression:
+            'SET enabled = :false, disabledReason = :reason, updatedAt = :at ADD version :one',
+          ConditionExpression: 'attribute_exists(id) AND enabled = :true',
+          ExpressionAttributeValues: {
+            ':false': false,
+            ':true': true,
+            ':reason': reason,
+            ':at': at,
+            ':one': 1,
+          },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
     await this.bumpGeneration();
+    return true;
   }
 
   /** Records that an API key was used, at most once a minute per key. */

@@ -360,6 +360,45 @@ export class StateRepository {
     return { total, byChannel, truncated: startKey !== undefined };
   }
 
+  /**
+   * How many of the channel's deliveries died since its last success and within `withinSeconds`,
+   * counting up to `limit` (two index reads, on the dead-letter path only).
+   */
+  async deadInARow(channelId: string, withinSeconds: number, limit: number, now: Date): Promise<number> {
+    const lastDelivered = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: DELIVERY_INDEXES.channelStatus,
+        KeyConditionExpression: 'byChannelStatus = :partition',
+        ExpressionAttributeValues: { ':partition': `${channelId}#delivered` },
+        ProjectionExpression: 'statusSk',
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    const windowStart = new Date(now.getTime() - withinSeconds * 1000).toISOString();
+    const deliveredAt = String(lastDelivered.Items?.[0]?.statusSk ?? '');
+    const from = deliveredAt > windowStart ? deliveredAt : windowStart;
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: DELIVERY_INDEXES.channelStatus,
+          KeyConditionExpression: 'byChannelStatus = :partition AND statusSk > :from',
+          ExpressionAttributeValues: { ':partition': `${channelId}#dead`, ':from': from },
+          Select: 'COUNT',
+          Limit: limit - count,
+          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+        }),
+      );
+      count += page.Count ?? 0;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined && count < limit);
+    return count;
+  }
+
   /** The job a dead delivery was running (kept when it died, so that it can be redriven). */
   async getDeadJob(deliveryId: string): Promise<string | undefined> {
     const result = await this.db.send(
@@ -462,6 +501,95 @@ export class StateRepository {
     if (current.Item?.status === 'dead') return { kind: 'dead' };
     const until = Math.max(Number(current.Item?.leaseUntil ?? 0), Number(current.Item?.notBefore ?? 0));
     return { kind: 'busy', retryInSeconds: Math.max(1, until - epoch(now) + 1) };
+  }
+
+  /**
+   * The send slot (epoch ms) a delivery keeps while it waits for it, if any: a job that was hidden until
+   * its slot comes back and uses it instead of taking another.
+   */
+  async keptRateSlot(deliveryId: string): Promise<number | undefined> {
+    const result = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
+        ProjectionExpression: 'rateSlot',
+        ConsistentRead: true,
+      }),
+    );
+    const slot = result.Item?.rateSlot;
+    return typeof slot === 'number' ? slot : undefined;
+  }
+
+  /** Keeps a delivery's send slot while its job is hidden until then (the next attempt removes it). */
+  async keepRateSlot(deliveryId: string, slot: number): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
+        UpdateExpression: 'SET rateSlot = :slot',
+        ExpressionAttributeValues: { ':slot': slot },
+      }),
+    );
+  }
+
+  /**
+   * Undoes a begun attempt that sent nothing (its send slot was far): the counts go back, the lease is
+   * released, the slot is kept for when the job comes back.
+   */
+  async giveBackAttempt(deliveryId: string, slot: number): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
+        UpdateExpression: 'ADD attempts :back, seq :back SET rateSlot = :slot REMOVE leaseUntil',
+        ExpressionAttributeValues: { ':back': -1, ':slot': slot },
+      }),
+    );
+  }
+
+  /**
+   * Takes the channel's next send slot (epoch ms) from the schedule every deliver instance shares: now
+   * when the channel has been idle for an interval, else `intervalMs` after the last slot taken. Two
+   * conditional writes, one of which succeeds unless the schedule moved between them (then again).
+   */
+  async takeRateSlot(channelId: string, intervalMs: number, now: Date): Promise<number> {
+    const key = { pk: `rate#${channelId}`, sk: 'rate' };
+    const nowMs = now.getTime();
+    // The schedule item outlives any slot it can have handed out (no job waits longer than its queue
+    // keeps it), then expires.
+    const expiresAt = epoch(now) + 15 * 86_400;
+    for (let round = 0; round < 10; round += 1) {
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: 'SET nextSlot = :next, expiresAt = :expires',
+            ConditionExpression: 'attribute_not_exists(nextSlot) OR nextSlot <= :now',
+            ExpressionAttributeValues: { ':next': nowMs + intervalMs, ':now': nowMs, ':expires': expiresAt },
+          }),
+        );
+        return nowMs;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+      try {
+        const result = await this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: 'ADD nextSlot :interval SET expiresAt = :expires',
+            ConditionExpression: 'nextSlot > :now',
+            ExpressionAttributeValues: { ':interval': intervalMs, ':now': nowMs, ':expires': expiresAt },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        );
+        return Number(result.Attributes?.nextSlot) - intervalMs;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    throw new Error(`could not take a send slot of channel ${channelId}: too much contention`);
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { ResourceId } from '../domain/policy.ts';
+import { RateLimit } from '../domain/rate-limit.ts';
 import { RetryOverride } from '../domain/retry.ts';
 import { SecretRef } from './record.ts';
 import { CHANNEL_TYPE_NAMES, CHANNEL_TYPES } from './registry.ts';
@@ -18,6 +19,7 @@ const envelopeInputShape = {
   description: z.string().max(1024).optional(),
   events: z.array(z.string().min(1).max(256)).min(1).max(100).optional(),
   retry: RetryOverride.optional(),
+  rateLimit: RateLimit.optional(),
   template: ChannelTemplate.optional(),
 };
 

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { ResourceId } from '../domain/policy.ts';
+import { RateLimit } from '../domain/rate-limit.ts';
 import { RetryOverride } from '../domain/retry.ts';
 
 /** A channel's `retry`: kept with the retry schedule (`domain/retry.ts`), re-exported for its importers. */
@@ -55,6 +56,7 @@ export const ChannelRecord = z.object({
   secretRefs: z.record(z.string(), SecretRef).default({}),
   events: z.array(z.string()).min(1).optional(),
   retry: RetryOverride.optional(),
+  rateLimit: RateLimit.optional(),
   template: StoredTemplate.optional(),
   disabledReason: z.string().optional(),
   createdAt: z.string(),

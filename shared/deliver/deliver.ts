@@ -1,10 +1,11 @@
 import type { AttemptRecord, AttemptStart } from '../aws/state-repository.ts';
-import type { ChannelRecord, ReadSecret } from '../channels/record.ts';
+import { type ChannelRecord, type ReadSecret, readChannelSecrets } from '../channels/record.ts';
 import { InvalidChannelConfigError, sendToChannel } from '../channels/send.ts';
 import type { AttemptResult, DeliveryContext, Transports } from '../channels/types.ts';
 import type { HeraldEvent } from '../domain/event.ts';
 import type { DeliveryJob } from '../domain/jobs.ts';
 import { channelDisabled, deliveryExhausted, isOperational } from '../domain/operational.ts';
+import { type RateSpacing, rateSpacing } from '../domain/rate-limit.ts';
 import { RetrySchedule } from '../domain/retry.ts';
 import type { Log } from '../runtime/log.ts';
 
@@ -48,7 +49,26 @@ export const attemptDelivery = async (
   return result;
 };
 
+/** A channel's shared send schedule (`rateLimit`), and a delivery's kept slot in it. */
+export interface RateSlots {
+  /** Takes the channel's next slot (epoch ms), `intervalMs` after the last one taken. */
+  take(channelId: string, intervalMs: number, now: Date): Promise<number>;
+  /** The slot this delivery kept while its job was hidden until then. */
+  kept(deliveryId: string): Promise<number | undefined>;
+  keep(deliveryId: string, slot: number): Promise<void>;
+}
+
+/** The longest a deliver function waits for a send slot in-process; a later slot hides the job until then. */
+export const MAX_SLOT_SLEEP_MS = 3_000;
+
 export interface DeliverPorts extends AttemptPorts {
+  readonly rateSlots: RateSlots;
+  sleep(ms: number): Promise<void>;
+  /**
+   * Undoes a begun attempt that did not send (its send slot turned out far): uncounted, the lease
+   * released, `slot` kept for when the job comes back.
+   */
+  giveBackAttempt(deliveryId: string, slot: number): Promise<void>;
   beginAttempt(
     deliveryId: string,
     refs: { eventId: string; channelId: string; eventType: string },
@@ -60,7 +80,13 @@ export interface DeliverPorts extends AttemptPorts {
   /** Marks the delivery dead with the reason, keeping the job so that a redrive can send it again. */
   markDead(job: DeliveryJob, reason: string, now: Date): Promise<void>;
   channel(id: string): Promise<ChannelRecord | undefined>;
-  disableChannel(id: string, reason: string, at: string): Promise<void>;
+  /** Disables an enabled channel; false when it already was disabled (or is gone). */
+  disableChannel(id: string, reason: string, at: string): Promise<boolean>;
+  /**
+   * How many of the channel's deliveries died since its last success (and within `withinSeconds`),
+   * counting up to `limit`.
+   */
+  deadInARow(channelId: string, withinSeconds: number, limit: number, now: Date): Promise<number>;
   /** Sends one of Herald's operational events through its own pipeline (the ingest queue). */
   emit(event: HeraldEvent): Promise<void>;
   logger: Log;
@@ -68,6 +94,11 @@ export interface DeliverPorts extends AttemptPorts {
 
 export interface DeliverSettings {
   readonly defaultSchedule: RetrySchedule;
+  /**
+   * Disable a channel whose last `deadLetters` deliveries all died within `withinSeconds` with no
+   * success between (like Svix's endpoint auto-disable). Absent: never.
+   */
+  readonly autoDisable?: { readonly deadLetters: number; readonly withinSeconds: number };
 }
 
 /** What happens to the job's message after this attempt. */
@@ -95,6 +126,25 @@ export const deliverJob = async (
   now: () => Date = () => new Date(),
 ): Promise<DeliverResult> => {
   const { deliveryId, channelId, event } = job;
+  const loaded = await ports.channel(channelId).then(
+    (channel) => ({ channel }),
+    (error: unknown) => ({ readError: error instanceof Error ? error.message : String(error) }),
+  );
+  const channel = 'channel' in loaded ? loaded.channel : undefined;
+  // Under a rateLimit, a slot is found first: a far one hides the job until shortly before it, counting
+  // no attempt; a near one is waited for after the attempt has begun, right before sending.
+  const spacing =
+    channel?.enabled && channel.rateLimit !== undefined ? rateSpacing(channel.rateLimit) : undefined;
+  let slot: number | undefined;
+  if (spacing !== undefined) {
+    const found = await findSlot(spacing, job, ports, now, await ports.rateSlots.kept(deliveryId));
+    if (found.hideSeconds !== undefined) {
+      await ports.rateSlots.keep(deliveryId, found.slot);
+      return { kind: 'wait', delaySeconds: found.hideSeconds };
+    }
+    slot = found.slot;
+  }
+
   const start = await ports.beginAttempt(
     deliveryId,
     { eventId: event.id, channelId, eventType: event.type },
@@ -119,11 +169,35 @@ export const deliverJob = async (
     });
   };
 
+  /** Disables the channel and says so (once, however many deliveries find it failing at once). */
+  const disable = async (reason: string): Promise<void> => {
+    await ports.disableChannel(channelId, reason, now().toISOString()).then(
+      (changed) => (changed ? emit(channelDisabled(channelId, reason, now())) : undefined),
+      (error: unknown) => {
+        ports.logger.warn('could not disable the channel', {
+          channelId,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      },
+    );
+  };
+
   // Dead letters are the delivery records marked dead (listed and redriven from their index); if
   // marking fails, the job comes back and tries again, never lost.
-  const deadLetter = async (reason: string): Promise<DeliverResult> => {
+  const deadLetter = async (reason: string, checkHealth = true): Promise<DeliverResult> => {
     await ports.markDead(job, reason, now());
     await emit(deliveryExhausted(job, reason, now()));
+    const { autoDisable } = settings;
+    if (checkHealth && autoDisable !== undefined && channel?.enabled && !isOperational(event)) {
+      const dead = await ports
+        .deadInARow(channelId, autoDisable.withinSeconds, autoDisable.deadLetters, now())
+        .catch(() => 0);
+      if (dead >= autoDisable.deadLetters) {
+        await disable(
+          `the last ${autoDisable.deadLetters} deliveries were dead-lettered within ${formatSeconds(autoDisable.withinSeconds)} with no success between`,
+        );
+      }
+    }
     ports.logger.warn('delivery dead-lettered', {
       deliveryId,
       channelId,
@@ -134,11 +208,6 @@ export const deliverJob = async (
     return { kind: 'done', detail: 'dead-lettered' };
   };
 
-  const loaded = await ports.channel(channelId).then(
-    (channel) => ({ channel }),
-    (error: unknown) => ({ readError: error instanceof Error ? error.message : String(error) }),
-  );
-  const channel = 'channel' in loaded ? loaded.channel : undefined;
   let result: AttemptResult;
   if ('readError' in loaded) {
     // Reading the channel failed: an attempt like any other, retried on schedule and dead-lettered
@@ -153,6 +222,12 @@ export const deliverJob = async (
   } else if (!channel.enabled) {
     return deadLetter(`channel ${channelId} is disabled`);
   } else {
+    if (spacing !== undefined && slot !== undefined) {
+      // Secrets are read (and cached) before the wait, so the send leaves as soon as its slot comes.
+      await readChannelSecrets(channel, ports.readSecret).catch(() => undefined);
+      const hideSeconds = await waitForSlot(spacing, slot, job, ports, now);
+      if (hideSeconds !== undefined) return { kind: 'wait', delaySeconds: hideSeconds };
+    }
     result = await attemptDelivery(
       channel,
       event,
@@ -179,16 +254,8 @@ export const deliverJob = async (
       await ports.markDelivered(deliveryId, now());
       return { kind: 'done', detail: 'delivered' };
     case 'gone':
-      await ports.disableChannel(channelId, outcome.error, now().toISOString()).then(
-        () => emit(channelDisabled(channelId, outcome.error, now())),
-        (error: unknown) => {
-          ports.logger.warn('could not disable the channel', {
-            channelId,
-            error: error instanceof Error ? error.message : String(error),
-          });
-        },
-      );
-      return deadLetter(`${outcome.error}; channel ${channelId} disabled`);
+      await disable(outcome.error);
+      return deadLetter(`${outcome.error}; channel ${channelId} disabled`, false);
     case 'failed':
       return deadLetter(outcome.error);
     case 'retry': {
@@ -202,6 +269,60 @@ export const deliverJob = async (
     }
   }
 };
+
+/**
+ * The delivery's send slot under the channel's `rateLimit` (see `rateSpacing`): the one it kept, unless
+ * that passed by more than the tolerance (sending late could crowd the next ones), else a new one. A
+ * slot further than `MAX_SLOT_SLEEP_MS` comes with how long to hide the job: it comes back a little
+ * early and waits the rest in-process.
+ */
+const findSlot = async (
+  spacing: RateSpacing,
+  job: DeliveryJob,
+  ports: DeliverPorts,
+  now: () => Date,
+  current: number | undefined,
+): Promise<{ slot: number; hideSeconds?: number }> => {
+  const slot =
+    current === undefined || now().getTime() > current + spacing.toleranceMs
+      ? await ports.rateSlots.take(job.channelId, spacing.intervalMs, now())
+      : current;
+  const waitMs = slot - now().getTime();
+  return waitMs > MAX_SLOT_SLEEP_MS
+    ? { slot, hideSeconds: Math.max(1, Math.floor((waitMs - MAX_SLOT_SLEEP_MS + 1000) / 1000)) }
+    : { slot };
+};
+
+/**
+ * Waits, with the attempt begun, until its slot, and checks it is still on time. One that came late
+ * takes another slot; if that one is far, the attempt is given back (uncounted, the slot kept) and the
+ * job hidden: returns for how long. Undefined when it may send now.
+ */
+const waitForSlot = async (
+  spacing: RateSpacing,
+  first: number,
+  job: DeliveryJob,
+  ports: DeliverPorts,
+  now: () => Date,
+): Promise<number | undefined> => {
+  let slot = first;
+  for (let round = 0; round < 5; round += 1) {
+    const waitMs = slot - now().getTime();
+    if (waitMs > 0) await ports.sleep(waitMs);
+    if (now().getTime() <= slot + spacing.toleranceMs) return undefined;
+    const found = await findSlot(spacing, job, ports, now, slot);
+    if (found.hideSeconds !== undefined) {
+      await ports.giveBackAttempt(job.deliveryId, found.slot);
+      return found.hideSeconds;
+    }
+    slot = found.slot;
+  }
+  throw new Error(`no send slot of channel ${job.channelId} could be kept`);
+};
+
+/** `86400` → `24h`, `90` → `90s`. */
+const formatSeconds = (seconds: number): string =>
+  seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
 
 const toAttemptRecord = (
   deliveryId: string,

@@ -8,6 +8,7 @@ import {
   deliveryRecords,
   postEvents,
   postWithKey,
+  redriveAndWait,
   sendToQueue,
   sleep,
   unique,
@@ -392,7 +393,7 @@ describe('admin API: events, deliveries and dead letters', () => {
     const redriven = await admin('POST', '/v1/dead-letters/redrive', {
       deliveryIds: [dead.deliveryId, okDelivery?.deliveryId],
     });
-    const again = await admin('POST', '/v1/dead-letters/redrive', { channel: channelId });
+    const again = await redriveAndWait({ channel: channelId });
     const conflicting = await admin('POST', '/v1/dead-letters/redrive', { channel: channelId, eventId });
 
     // Assess
@@ -403,7 +404,7 @@ describe('admin API: events, deliveries and dead letters', () => {
     expect(dead.reason).toBe('gave up after 3 attempts: receiver answered 503');
     expect(byType.json).toMatchObject({ items: [{ deliveryId: dead.deliveryId }] });
     expect(redriven.json).toEqual({ redriven: 1, skipped: 1 });
-    expect(again.json).toMatchObject({ status: 'done', redriven: 0, skipped: 0 });
+    expect(again).toMatchObject({ status: 202, result: { status: 'done', redriven: 0, skipped: 0 } });
     expect(conflicting.status).toBe(400);
     const after = await receiver.waitFor('/redrive', before + 1, DELIVERY_TIMEOUT_MS);
     expect(after.at(-1)?.answered).toBe(200);

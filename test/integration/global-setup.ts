@@ -12,7 +12,9 @@ declare module 'vitest' {
 /**
  * Test stack: its own name and bus, a retry schedule in seconds, a 1 s config cache, no API key cache;
  * SNS topics named `herald-test-*` and the `herald.test` SES domain allowed; the test SMTP server's
- * self-signed certificate trusted.
+ * self-signed certificate trusted; a channel disabled after 150 dead letters in a row (above the 100 per
+ * channel of the dead-letter chaos test); every redrive
+ * by filter handed to the background redrive function at once (so the tests always exercise it).
  */
 export const TEST_STACK = {
   stackName: 'HeraldTest',
@@ -23,6 +25,8 @@ export const TEST_STACK = {
   snsTopicArns: ['arn:aws:sns:us-east-1:000000000000:herald-test-*'],
   sesIdentities: ['herald.test'],
   smtpTrustedCaFile: join(import.meta.dirname, '..', 'fixtures', 'tls', 'smtp-test.crt'),
+  autoDisableAfter: 150,
+  redriveForegroundSeconds: 0,
 } as const;
 
 const log = (message: string) => console.log(`[integration] ${message}`);

@@ -10,6 +10,7 @@ import {
   admin,
   deliveryRecords,
   postEvents,
+  redriveAndWait,
   sendToQueue,
   sleep,
   unique,
@@ -58,11 +59,11 @@ describe('delivery under change and duplication', () => {
       config: { url: receiver.url('/fixed'), signingSecret },
     });
     await sleep(PROPAGATION_MS);
-    const redrive = await admin('POST', '/v1/dead-letters/redrive', { channel: channelId });
+    const redrive = await redriveAndWait({ channel: channelId });
 
     // Assess
     expect(fixed.status).toBe(200);
-    expect(redrive.json).toMatchObject({ status: 'done', redriven: 1, skipped: 0 });
+    expect(redrive.result).toMatchObject({ status: 'done', redriven: 1, skipped: 0 });
     const [arrived] = await receiver.waitFor('/fixed', 1, DELIVERY_TIMEOUT_MS);
     expect(arrived?.verified).toBe(true);
     expect(arrived?.payload).toMatchObject({ id: eventId, herald: { attempt: 4 } });
@@ -240,5 +241,27 @@ describe('delivery under change and duplication', () => {
     expect(receiver.deliveriesTo(path)).toHaveLength(9);
     const ids = receiver.deliveriesTo(path).map((delivery) => delivery.headers['webhook-id']);
     expect(new Set(ids).size).toBe(9);
+  });
+
+  it('spreads a burst of 50 to a channel limited to 5 per second: all arrive, never more than 5 in any second', async () => {
+    // Prepare
+    const type = unique('burst');
+    const path = `/${unique('limited')}`;
+    await webhookRoute(receiver, { eventType: type, path, channel: { rateLimit: { perSecond: 5 } } });
+
+    // Act
+    const burst = Array.from({ length: 50 }, (_, n) => ({ type, source: 'tests', subject: `burst ${n}` }));
+    const sent = await postEvents({ events: burst });
+
+    // Assess
+    expect(sent.status).toBe(202);
+    const arrived = await receiver.waitFor(path, 50, 60_000);
+    const times = arrived.map((delivery) => delivery.at.getTime()).sort((a, b) => a - b);
+    const busiestSecond = Math.max(
+      ...times.map((start) => times.filter((time) => time >= start && time < start + 1000).length),
+    );
+    expect(busiestSecond).toBeLessThanOrEqual(5);
+    expect(new Set(arrived.map((delivery) => delivery.headers['webhook-id'])).size).toBe(50);
+    expect(arrived.every((delivery) => delivery.verified)).toBe(true);
   });
 });

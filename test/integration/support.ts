@@ -143,6 +143,8 @@ export const webhookRoute = async (
     path: string;
     responder?: Parameters<WebhookReceiver['expect']>[2];
     policy?: Partial<PolicyInput>;
+    /** More channel fields (`retry`, `rateLimit`…). */
+    channel?: Record<string, unknown>;
   },
 ): Promise<{ channelId: string; policyId: string }> => {
   const channelId = unique('ch');
@@ -151,6 +153,7 @@ export const webhookRoute = async (
   const channel = await admin('PUT', `/v1/channels/${channelId}`, {
     type: 'webhook',
     config: { url: receiver.url(options.path), signingSecret },
+    ...options.channel,
   });
   if (channel.status !== 201) throw new Error(`creating channel failed: ${channel.status} ${channel.text}`);
   const policy = await admin('PUT', `/v1/policies/${policyId}`, {
@@ -241,4 +244,30 @@ export const waitForDead = async (eventId: string, timeoutMs: number): Promise<D
     await sleep(250);
   }
   throw new Error(`no dead delivery of ${eventId} within ${timeoutMs} ms`);
+};
+
+/** A redrive's answer or progress. */
+export interface RedriveProgress {
+  readonly id?: string;
+  readonly status?: 'running' | 'done';
+  readonly redriven: number;
+  readonly skipped: number;
+}
+
+/**
+ * `POST /v1/dead-letters/redrive`, then, for a redrive that goes on in the background (`202`), its
+ * progress until it is done, as the CLI does. Returns the first answer's status and the final progress.
+ */
+export const redriveAndWait = async (
+  body: Record<string, unknown>,
+  timeoutMs = 60_000,
+): Promise<{ status: number; result: RedriveProgress }> => {
+  const started = await admin('POST', '/v1/dead-letters/redrive', body);
+  let result = started.json as RedriveProgress;
+  const deadline = Date.now() + timeoutMs;
+  while (result.status === 'running' && result.id !== undefined && Date.now() < deadline) {
+    await sleep(500);
+    result = (await admin('GET', `/v1/dead-letters/redrives/${result.id}`)).json as RedriveProgress;
+  }
+  return { status: started.status, result };
 };

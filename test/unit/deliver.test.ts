@@ -40,6 +40,12 @@ interface FakeState {
   busyFor?: number;
   /** @default true (the test server is on 127.0.0.1) */
   allowPrivateTargets?: boolean;
+  /** The channel's next send slot (epoch ms) under its rateLimit; taking one moves it on. */
+  nextSlot?: number;
+  /** A slot the delivery kept while its job was hidden. */
+  keptSlot?: number;
+  /** How many of the channel's deliveries died in a row (this one included). */
+  deadInARow?: number;
 }
 
 const fakePorts = (state: FakeState) => {
@@ -51,8 +57,30 @@ const fakePorts = (state: FakeState) => {
     disabled: [] as { id: string; reason: string }[],
     scheduled: [] as { deliveryId: string; notBefore: Date }[],
     emitted: [] as HeraldEvent[],
+    slept: [] as number[],
+    taken: [] as number[],
+    givenBack: [] as number[],
   };
   const ports: DeliverPorts = {
+    rateSlots: {
+      take: async (_channelId, intervalMs, now) => {
+        const slot = Math.max(state.nextSlot ?? 0, now.getTime());
+        state.nextSlot = slot + intervalMs;
+        calls.taken.push(slot);
+        return slot;
+      },
+      kept: async () => state.keptSlot,
+      keep: async (_deliveryId, slot) => {
+        state.keptSlot = slot;
+      },
+    },
+    sleep: async (ms) => {
+      calls.slept.push(ms);
+    },
+    giveBackAttempt: async (_deliveryId, slot) => {
+      calls.givenBack.push(slot);
+      state.keptSlot = slot;
+    },
     beginAttempt: async () =>
       state.busyFor !== undefined
         ? { kind: 'busy', retryInSeconds: state.busyFor }
@@ -80,7 +108,9 @@ const fakePorts = (state: FakeState) => {
     transports: testTransports(state.allowPrivateTargets ?? true),
     disableChannel: async (id, reason) => {
       calls.disabled.push({ id, reason });
+      return true;
     },
+    deadInARow: async () => state.deadInARow ?? 0,
     emit: async (operational) => {
       calls.emitted.push(operational);
     },
@@ -267,6 +297,51 @@ describe('deliverJob', () => {
       { job, reason: expect.stringMatching(/gave up after 3 attempts.*500/) },
     ]);
     expect(calls.dead).toEqual([{ deliveryId: 'msg_delivery1', reason: calls.deadLetters[0]?.reason }]);
+  });
+
+  it('disables a channel whose last N deliveries all died, and says so once', async () => {
+    // Prepare: the stack disables after 3 dead letters in a row within a day; this is the third.
+    state.attempt = 3;
+    state.deadInARow = 3;
+    server.respond = (_request, response) => response.writeHead(500).end();
+    const { ports, calls } = fakePorts(state);
+    const settings = { ...settingsFor(), autoDisable: { deadLetters: 3, withinSeconds: 86_400 } };
+
+    // Act
+    const result = await deliverJob(job, ports, settings);
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });
+    expect(calls.disabled).toEqual([
+      {
+        id: 'ops',
+        reason: 'the last 3 deliveries were dead-lettered within 24h with no success between',
+      },
+    ]);
+    expect(calls.emitted.map((event) => event.type)).toEqual([
+      'herald.delivery.exhausted',
+      'herald.channel.disabled',
+    ]);
+  });
+
+  it('keeps a channel enabled while fewer than N died in a row, or with no auto-disable', async () => {
+    // Prepare
+    state.attempt = 3;
+    state.deadInARow = 2;
+    server.respond = (_request, response) => response.writeHead(500).end();
+    const first = fakePorts(state);
+    const second = fakePorts({ ...state, deadInARow: 50 });
+
+    // Act
+    await deliverJob(job, first.ports, {
+      ...settingsFor(),
+      autoDisable: { deadLetters: 3, withinSeconds: 60 },
+    });
+    await deliverJob(job, second.ports, settingsFor());
+
+    // Assess
+    expect(first.calls.disabled).toEqual([]);
+    expect(second.calls.disabled).toEqual([]);
   });
 
   it('disables the channel and dead-letters on 410 Gone', async () => {
@@ -498,5 +573,131 @@ describe('scheduleFor', () => {
     const schedule = scheduleFor(channelRecord({ retry: { maxAttempts: 2 } }), fallback);
     expect(schedule.delaysSeconds).toEqual([0, 10, 60, 300]);
     expect(schedule.maxAttempts).toBe(2);
+  });
+});
+
+describe('deliverJob under a rateLimit', () => {
+  let server: LocalServer;
+
+  beforeAll(async () => {
+    server = await startLocalServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  beforeEach(() => {
+    server.received.length = 0;
+  });
+
+  const limited = (keptSlot?: number, nextSlot?: number): FakeState => ({
+    attempt: 1,
+    channel: channelRecord({ rateLimit: { perSecond: 5 } }),
+    secret: { url: `${server.url}/hook`, signingSecret },
+    ...(keptSlot === undefined ? {} : { keptSlot }),
+    ...(nextSlot === undefined ? {} : { nextSlot }),
+  });
+  const at = (ms: number) => () => new Date(ms);
+  const T = Date.parse('2026-11-25T10:00:00Z');
+
+  it('sends at once on an idle channel and moves the shared schedule on by one interval', async () => {
+    // Prepare
+    const state = limited();
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor(), at(T));
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'delivered' });
+    expect(calls.taken).toEqual([T]);
+    expect(calls.slept).toEqual([]);
+    expect(state.nextSlot).toBe(T + 231);
+  });
+
+  it('sleeps in-process for a near slot, then sends', async () => {
+    // Prepare
+    const state = limited(undefined, T + 1_200);
+    const { ports, calls } = fakePorts(state);
+    let now = T;
+    ports.sleep = async (ms) => {
+      calls.slept.push(ms);
+      now += ms;
+    };
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor(), () => new Date(now));
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'delivered' });
+    expect(calls.slept).toEqual([1_200]);
+    expect(calls.delivered).toEqual(['msg_delivery1']);
+  });
+
+  it('hides the job until just before a far slot and keeps the slot, counting no attempt', async () => {
+    // Prepare
+    const state = limited(undefined, T + 20_000);
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor(), at(T));
+
+    // Assess
+    expect(result).toEqual({ kind: 'wait', delaySeconds: 18 });
+    expect(state.keptSlot).toBe(T + 20_000);
+    expect(calls.attempts).toEqual([]);
+    expect(server.received).toHaveLength(0);
+  });
+
+  it('uses the slot it kept when the job comes back, taking no other', async () => {
+    // Prepare: the job comes back 1 s before its kept slot; others took slots after it meanwhile.
+    const state = limited(T + 1_000, T + 9_000);
+    const { ports, calls } = fakePorts(state);
+    let now = T;
+    ports.sleep = async (ms) => {
+      calls.slept.push(ms);
+      now += ms;
+    };
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor(), () => new Date(now));
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'delivered' });
+    expect(calls.taken).toEqual([]);
+    expect(calls.slept).toEqual([1_000]);
+  });
+
+  it('gives up a kept slot it came back too late for and takes a new one', async () => {
+    // Prepare: the kept slot passed 5 s ago.
+    const state = limited(T - 5_000, T + 10_000);
+    const { ports, calls } = fakePorts(state);
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor(), at(T));
+
+    // Assess
+    expect(calls.taken).toEqual([T + 10_000]);
+    expect(result).toEqual({ kind: 'wait', delaySeconds: 8 });
+  });
+
+  it('takes another slot when the attempt began too late for its own, and hides the job when that one is far', async () => {
+    // Prepare: the slot is near, but beginning the attempt takes 500 ms; the next free slot is 10 s on.
+    const state = limited(undefined, T + 100);
+    const { ports, calls } = fakePorts(state);
+    let now = T;
+    ports.beginAttempt = async () => {
+      now += 500;
+      state.nextSlot = T + 10_500;
+      return { kind: 'started', attempt: 1, seq: 1 };
+    };
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor(), () => new Date(now));
+
+    // Assess
+    expect(result).toEqual({ kind: 'wait', delaySeconds: 8 });
+    expect(calls.givenBack).toEqual([T + 10_500]);
+    expect(calls.attempts).toEqual([]);
+    expect(server.received).toHaveLength(0);
   });
 });
