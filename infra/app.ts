@@ -15,6 +15,7 @@ import { HeraldStack } from './herald-stack.ts';
  * - `smtpTrustedCaFile`: a PEM file of extra CAs SMTP servers may chain to (test stacks only)
  * - `autoDisableAfter`: dead letters in a row (within a day) that disable a channel; `0` never
  * - `redriveForegroundSeconds`: how long a redrive runs in its admin request before the background
+ * - `faultInjection`: `true` on the test stack only (the chaos suite's crash points)
  */
 const app = new App();
 const context = (key: string): string | undefined => {
@@ -54,5 +55,6 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
     ...(redriveForegroundSeconds
       ? { redriveForeground: Duration.seconds(Number(redriveForegroundSeconds)) }
       : {}),
+    ...(context('faultInjection') === 'true' ? { faultInjection: true } : {}),
   },
 });

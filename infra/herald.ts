@@ -1,5 +1,6 @@
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { FAULT_ENV } from '../shared/runtime/faults.ts';
 import { Admin } from './constructs/admin.ts';
 import { Delivery } from './constructs/delivery.ts';
 import type { ChannelDestinations } from './constructs/herald-function.ts';
@@ -79,6 +80,12 @@ export interface HeraldProps {
    * @default Duration.seconds(5)
    */
   readonly redriveForeground?: Duration;
+  /**
+   * Test stacks only: lets an event's `herald-fault` attribute crash the ingest, router or deliver
+   * function at a named point (the chaos suite). Never set it on a stack that serves real traffic.
+   * @default false
+   */
+  readonly faultInjection?: boolean;
   /** What happens to the tables when the stack is deleted. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -160,5 +167,10 @@ export class Herald extends Construct {
       retentionDays,
       redriveForeground: props.redriveForeground ?? Duration.seconds(5),
     });
+    if (props.faultInjection === true) {
+      for (const fn of [this.ingest.function, this.routing.function, this.delivery.function]) {
+        fn.env(FAULT_ENV, 'true');
+      }
+    }
   }
 }

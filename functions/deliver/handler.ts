@@ -21,6 +21,7 @@ import {
 } from '#shared/domain/retry.ts';
 import { ConfigGeneration } from '#shared/runtime/config-generation.ts';
 import { boolEnv, intEnv, optionalEnv, requireEnv } from '#shared/runtime/env.ts';
+import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
 import { TtlCache } from '#shared/runtime/ttl-cache.ts';
 
 const logger = new Logger({ serviceName: 'herald-deliver' });
@@ -65,6 +66,8 @@ const settings: DeliverSettings = {
       }
     : {}),
 };
+
+const faultInjection = boolEnv(FAULT_ENV, false);
 
 const refOf = (job: DeliveryJob) => ({
   deliveryId: job.deliveryId,
@@ -115,6 +118,7 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
       },
       deadInARow: (channelId, withinSeconds, limit, now) =>
         state.deadInARow(channelId, withinSeconds, limit, now),
+      faults: faults(faultInjection, record.attributes.ApproximateReceiveCount === '1'),
       emit: async (operational) => {
         const message: IngestMessage = { kind: 'herald.event', event: operational };
         const failed = await ingestQueue.sendAll([{ key: operational.id, body: JSON.stringify(message) }]);

@@ -10,7 +10,8 @@ import { StateRepository } from '#shared/aws/state-repository.ts';
 import { newEventId } from '#shared/domain/ids.ts';
 import { httpErrors, json, requestBody, requestHeader } from '#shared/http/api.ts';
 import { acceptEvents, parseIngestRequest } from '#shared/ingest/ingest.ts';
-import { intEnv, requireEnv } from '#shared/runtime/env.ts';
+import { boolEnv, intEnv, requireEnv } from '#shared/runtime/env.ts';
+import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
 
 const logger = new Logger({ serviceName: 'herald-ingest' });
 const queue = new Queue(new SQSClient({}), requireEnv('INGEST_QUEUE_URL'));
@@ -19,6 +20,8 @@ const state = new StateRepository(
   requireEnv('STATE_TABLE_NAME'),
   intEnv('RETENTION_DAYS', 30) * 86_400,
 );
+
+const faultInjection = boolEnv(FAULT_ENV, false);
 
 const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   const inputs = parseIngestRequest({
@@ -31,6 +34,7 @@ const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
       claimEvent: (heraldEvent, now) => state.claimEvent(heraldEvent, now),
       releaseEvent: (eventId) => state.releaseEvent(eventId),
       enqueue: (entries) => queue.sendAll(entries),
+      faults: faults(faultInjection, true),
     },
     new Date(),
     newEventId,

@@ -11,7 +11,8 @@ import { StateRepository } from '#shared/aws/state-repository.ts';
 import { newEventId } from '#shared/domain/ids.ts';
 import { readIngestMessage, routeEvent, UnroutableMessageError } from '#shared/route/router.ts';
 import { ConfigGeneration } from '#shared/runtime/config-generation.ts';
-import { intEnv, requireEnv } from '#shared/runtime/env.ts';
+import { boolEnv, intEnv, requireEnv } from '#shared/runtime/env.ts';
+import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
 import { TtlCache } from '#shared/runtime/ttl-cache.ts';
 
 const logger = new Logger({ serviceName: 'herald-router' });
@@ -36,6 +37,8 @@ const generation = new ConfigGeneration(
   () => config.clear(),
 );
 
+const faultInjection = boolEnv(FAULT_ENV, false);
+
 const routeRecord = async (record: SQSRecord): Promise<void> => {
   await generation.sync();
   const now = new Date();
@@ -57,6 +60,7 @@ const routeRecord = async (record: SQSRecord): Promise<void> => {
       recordSuppressed: (delivery, at) => state.recordSuppressed(delivery, at),
       config: () => config.get('all'),
       enqueue: (entries) => deliveryQueue.sendAll(entries),
+      faults: faults(faultInjection, record.attributes.ApproximateReceiveCount === '1'),
       logger,
     },
     now,

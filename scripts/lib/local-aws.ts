@@ -188,6 +188,8 @@ export interface LocalDeployOptions {
   readonly autoDisableAfter?: number;
   /** How long a redrive runs in its admin request before it goes on in the background. */
   readonly redriveForegroundSeconds?: number;
+  /** The chaos suite's crash points (test stacks only). */
+  readonly faultInjection?: boolean;
 }
 
 export type StackOutputs = Record<string, string>;
@@ -224,6 +226,7 @@ export const deployStack = async (
     ...(options.redriveForegroundSeconds === undefined
       ? []
       : [`redriveForegroundSeconds=${options.redriveForegroundSeconds}`]),
+    ...(options.faultInjection ? ['faultInjection=true'] : []),
   ].flatMap((entry) => ['-c', entry]);
   run(
     cdk,

@@ -22,7 +22,11 @@ export const SMTP_PORTS = [25, 465, 587, 2525] as const;
 const refuse = (path: string, message: string) =>
   new ValidationError('invalid_request', 'the channel target is not allowed', [{ path, message }]);
 
-/** A host that resolves only to non-public addresses is refused; one that does not resolve yet passes. */
+/**
+ * A host with any non-public address among its answers is refused (as at connect time: such a name is
+ * misconfigured or pointed inward on purpose, and the next lookup may answer differently); one that
+ * does not resolve yet passes.
+ */
 const assertPublicHost = async (host: string, path: string): Promise<void> => {
   let addresses: { address: string }[];
   try {
@@ -30,15 +34,15 @@ const assertPublicHost = async (host: string, path: string): Promise<void> => {
   } catch {
     return;
   }
-  if (addresses.length > 0 && addresses.every((entry) => isPrivateAddress(entry.address))) {
-    throw refuse(path, `${host} resolves only to non-public addresses`);
+  if (addresses.some((entry) => isPrivateAddress(entry.address))) {
+    throw refuse(path, `${host} resolves to a non-public address`);
   }
 };
 
 /**
  * Checks a channel's target URL at registration (SPEC §5): `https://` to a public address unless
- * private targets are allowed. A name that resolves only to private addresses is refused; a name that
- * does not resolve yet is accepted (the connect-time check still guards every delivery).
+ * private targets are allowed. A name with a non-public address among its answers is refused; a name
+ * that does not resolve yet is accepted (the connect-time check still guards every delivery).
  */
 export const validateTargetUrl = async (
   url: string,
@@ -63,7 +67,7 @@ export const validateTargetHost = async (
   allowPrivateTargets: boolean,
 ): Promise<void> => {
   if (allowPrivateTargets) return;
-  const bare = bareHost(host).toLowerCase();
+  const bare = bareHost(host).toLowerCase().replace(/\.+$/, '');
   if (bare === 'localhost' || bare.endsWith('.localhost') || (isIP(bare) !== 0 && isPrivateAddress(bare))) {
     throw refuse(path, `${host} is not a public address`);
   }

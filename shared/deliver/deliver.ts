@@ -7,6 +7,7 @@ import type { DeliveryJob } from '../domain/jobs.ts';
 import { channelDisabled, deliveryExhausted, isOperational } from '../domain/operational.ts';
 import { type RateSpacing, rateSpacing } from '../domain/rate-limit.ts';
 import { RetrySchedule } from '../domain/retry.ts';
+import type { Faults } from '../runtime/faults.ts';
 import type { Log } from '../runtime/log.ts';
 
 /** What making and recording one attempt needs: deliver and test-send both provide it. */
@@ -77,6 +78,8 @@ export interface DeliverPorts extends AttemptPorts {
   /** Gives up the delivery's lease after an attempt that will be retried; the next is due at `notBefore`. */
   scheduleNext(deliveryId: string, notBefore: Date): Promise<void>;
   markDelivered(deliveryId: string, now: Date): Promise<boolean>;
+  /** Test-only crash points (off in production). */
+  readonly faults?: Faults;
   /** Marks the delivery dead with the reason, keeping the job so that a redrive can send it again. */
   markDead(job: DeliveryJob, reason: string, now: Date): Promise<void>;
   channel(id: string): Promise<ChannelRecord | undefined>;
@@ -251,6 +254,7 @@ export const deliverJob = async (
   });
   switch (outcome.kind) {
     case 'delivered':
+      if (ports.faults?.armed('deliver-after-send', event)) ports.faults.crash();
       await ports.markDelivered(deliveryId, now());
       return { kind: 'done', detail: 'delivered' };
     case 'gone':

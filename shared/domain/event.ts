@@ -5,6 +5,8 @@ export const MAX_EVENT_BYTES = 256 * 1024;
 /** Most events accepted in one ingest request (SPEC §2). */
 export const MAX_EVENTS_PER_REQUEST = 100;
 export const MAX_ATTRIBUTES = 32;
+/** Deepest nesting of arrays and objects accepted in `data` (attribute values are flat strings). */
+export const MAX_DATA_DEPTH = 64;
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._:-]{0,127}$/;
 const ATTRIBUTE_KEY_PATTERN = /^[a-zA-Z0-9_.-]{1,64}$/;
@@ -31,6 +33,32 @@ export const Attributes = z
     message: `at most ${MAX_ATTRIBUTES} attributes`,
   });
 
+/**
+ * Whether a value nests arrays and objects more than `limit` deep (`{}` and `[]` are depth 1). Walks
+ * with its own stack, not recursion, so no depth overflows it; stops at the first container too deep.
+ */
+export const nestsDeeperThan = (value: unknown, limit: number): boolean => {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    const depth = next.depth + 1;
+    if (depth > limit) return true;
+    for (const child of Object.values(next.value)) pending.push({ value: child, depth });
+  }
+  return false;
+};
+
+/**
+ * Any JSON nested at most {@link MAX_DATA_DEPTH} deep. The depth is checked first, so a deeper value
+ * gets an issue instead of reaching `z.json()` (recursive) or the recursive code after validation.
+ */
+const JsonData = z
+  .unknown()
+  .refine((value) => !nestsDeeperThan(value, MAX_DATA_DEPTH), {
+    message: `data must not nest more than ${MAX_DATA_DEPTH} levels deep`,
+  })
+  .pipe(z.json());
+
 /** The event envelope as producers send it (SPEC §1). Unknown fields are rejected. */
 export const EventInput = z.strictObject({
   id: EventId.optional(),
@@ -48,7 +76,7 @@ export const EventInput = z.strictObject({
     .optional(),
   severity: Severity.optional(),
   attributes: Attributes.optional(),
-  data: z.json().optional(),
+  data: JsonData.optional(),
 });
 export type EventInput = z.infer<typeof EventInput>;
 
@@ -61,7 +89,7 @@ export const HeraldEvent = z.object({
   subject: z.string(),
   severity: Severity,
   attributes: z.record(z.string(), z.string()),
-  data: z.json().optional(),
+  data: JsonData.optional(),
 });
 export type HeraldEvent = z.infer<typeof HeraldEvent>;
 

@@ -1,49 +1,60 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
+
+/** Global unicast (2000::/3): the only IPv6 space routed on the internet. */
+const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3');
+
+/** IPv4-compatible (`::a.b.c.d`, deprecated), which ipaddr.js has no range for. */
+const IPV4_COMPATIBLE = ipaddr.IPv6.parseCIDR('::/96');
+
+/** NAT64 local-use prefix (RFC 8215): its operator chooses where the IPv4 sits, so it cannot be read. */
+const LOCAL_USE_NAT64 = ipaddr.IPv6.parseCIDR('64:ff9b:1::/48');
+
+const ipv4FromGroups = (high: number, low: number): ipaddr.IPv4 =>
+  new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
 
 /**
- * Addresses Herald never sends to unless private targets are allowed (SPEC §5). Two lists: a
- * BlockList checks IPv4 addresses against its IPv6 rules too (as `::ffff:a.b.c.d`), so the IPv6
- * `::ffff:0:0/96` rule would otherwise block every IPv4 address.
+ * The IPv4 address a transition address carries: IPv4-mapped, -translated or -compatible, NAT64,
+ * 6to4, or a Teredo client (stored inverted).
  */
-const blockedV4 = new BlockList();
-const blockedV6 = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  blockedV4.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['::ffff:0:0', 96],
-  ['64:ff9b::', 96],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  blockedV6.addSubnet(network, prefix, 'ipv6');
-}
-
-/** Whether an IP address is private, loopback, link-local, metadata or otherwise not public. */
-export const isPrivateAddress = (address: string): boolean => {
-  const family = isIP(address);
-  if (family === 0) return false;
-  if (family === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-    if (mapped !== undefined) return blockedV4.check(mapped, 'ipv4');
-    return blockedV6.check(address, 'ipv6');
+const embeddedIPv4 = (address: ipaddr.IPv6): ipaddr.IPv4 | undefined => {
+  const [, group1 = 0, group2 = 0, , , , group6 = 0, group7 = 0] = address.parts;
+  switch (address.range()) {
+    case 'ipv4Mapped':
+    case 'rfc6145':
+    case 'rfc6052':
+      return ipv4FromGroups(group6, group7);
+    case '6to4':
+      return ipv4FromGroups(group1, group2);
+    case 'teredo':
+      return ipv4FromGroups(group6 ^ 0xffff, group7 ^ 0xffff);
+    default:
+      // ipaddr.js reads `::8.8.8.8` as mapped but `::808:808` as unicast: decode both the same way.
+      return address.match(IPV4_COMPATIBLE) ? ipv4FromGroups(group6, group7) : undefined;
   }
-  return blockedV4.check(address, 'ipv4');
+};
+
+/**
+ * Public means: IPv4 that ipaddr.js classifies as `unicast` (not private, loopback, link-local, CGNAT,
+ * reserved, documentation, benchmarking…); IPv6 `unicast` inside 2000::/3 without a zone id; or an IPv6
+ * transition address whose embedded IPv4 is public by the same rule.
+ */
+const isPublic = (address: ipaddr.IPv4 | ipaddr.IPv6): boolean => {
+  if (address instanceof ipaddr.IPv4) return address.range() === 'unicast';
+  if (address.zoneId !== undefined) return false;
+  const embedded = embeddedIPv4(address);
+  if (embedded !== undefined) return !address.match(LOCAL_USE_NAT64) && isPublic(embedded);
+  return address.range() === 'unicast' && address.match(GLOBAL_UNICAST);
+};
+
+/**
+ * Whether an IP address is anything but public (SPEC §5): private, loopback, link-local, metadata,
+ * documentation, an IPv6 form embedding such an IPv4, and so on. Reads the legacy IPv4 spellings too
+ * (`2130706433`, `0177.0.0.1`, `0x7f.1`, `127.1`). False for a host name, which is checked by its DNS answers.
+ */
+export const isPrivateAddress = (address: string): boolean => {
+  if (!ipaddr.isValid(address)) return isIP(address) !== 0; // an IP Node accepts but ipaddr.js cannot read
+  return !isPublic(ipaddr.parse(address));
 };
 
 /** Host name without IPv6 brackets. */

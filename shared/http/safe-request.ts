@@ -26,7 +26,7 @@ export interface SafeRequest {
 export interface SafeResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** The first bytes of the body, for error messages. */
+  /** The first bytes of the body (512 at most; all that is read), for error messages. */
   readonly bodySnippet: string;
 }
 
@@ -35,46 +35,73 @@ export interface SafeRequestOptions {
   readonly allowPrivateTargets: boolean;
 }
 
+/** How much of a response body is read: enough for a provider's error word or JSON error, no more. */
 const SNIPPET_BYTES = 512;
 
-/** A DNS lookup that refuses private answers, so a name cannot be re-pointed inward at connect time. */
-const guardedLookup: LookupFunction = (hostname, options, callback) => {
+/**
+ * Why a name's DNS answers are refused, or undefined when every one is public. A name with one public
+ * and one private answer is refused, not narrowed to its public answer: such a name is misconfigured or
+ * pointed inward on purpose (DNS rebinding), and the next lookup may answer differently.
+ */
+const answersRefusal = (
+  hostname: string,
+  answers: readonly LookupAddress[],
+): TargetNotAllowedError | undefined => {
+  if (answers.length === 0) return new TargetNotAllowedError(`${hostname} has no addresses`);
+  if (answers.some((answer) => isPrivateAddress(answer.address))) {
+    return new TargetNotAllowedError(`${hostname} resolves to a non-public address`);
+  }
+  return undefined;
+};
+
+/**
+ * The DNS lookup of every guarded connection, so the answers checked are the ones connected to; refuses
+ * a name if any of its answers is not public.
+ */
+export const guardedLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true } as LookupAllOptions, (error, addresses: LookupAddress[]) => {
     if (error) return callback(error, '', 0);
-    const allowed = addresses.filter((entry) => !isPrivateAddress(entry.address));
-    if (allowed.length === 0) {
-      return callback(new TargetNotAllowedError(`${hostname} resolves only to non-public addresses`), '', 0);
-    }
+    const refused = answersRefusal(hostname, addresses);
+    if (refused) return callback(refused, '', 0);
     if ((options as { all?: boolean }).all) {
-      return (callback as unknown as (err: null, list: LookupAddress[]) => void)(null, allowed);
+      return (callback as unknown as (err: null, list: LookupAddress[]) => void)(null, addresses);
     }
-    const [first] = allowed;
+    const [first] = addresses;
     return first ? callback(null, first.address, first.family) : callback(new Error('no address'), '', 0);
   });
 };
 
+/** `localhost` and its subdomains, also spelled with a trailing dot (`localhost.`). */
+const isLocalhostName = (host: string): boolean => {
+  const name = host.toLowerCase().replace(/\.+$/, '');
+  return name === 'localhost' || name.endsWith('.localhost');
+};
+
 /**
- * Resolves a host for a non-HTTP connection (SMTP) under the same rule: the first public address, or
+ * Resolves a host for a non-HTTP connection (SMTP) under the same rule: an IP literal (any spelling)
+ * must be public; a name must resolve only to public addresses, and its first answer is used; else
  * {@link TargetNotAllowedError}. With private targets allowed, any address.
  */
 export const resolveTargetHost = async (host: string, options: SafeRequestOptions): Promise<string> => {
   const bare = bareHost(host);
-  if (isIP(bare) !== 0) {
-    if (!options.allowPrivateTargets && isPrivateAddress(bare)) {
-      throw new TargetNotAllowedError(`${bare} is not a public address`);
-    }
-    return bare;
+  const strict = !options.allowPrivateTargets;
+  if (strict && (isLocalhostName(bare) || isPrivateAddress(bare))) {
+    throw new TargetNotAllowedError(`${bare} is not a public address`);
   }
-  const addresses = await dnsLookupAll(bare, { all: true });
-  const allowed = options.allowPrivateTargets
-    ? addresses
-    : addresses.filter((entry) => !isPrivateAddress(entry.address));
-  const [first] = allowed;
-  if (first === undefined) throw new TargetNotAllowedError(`${bare} resolves only to non-public addresses`);
+  if (isIP(bare) !== 0) return bare;
+  const answers = await dnsLookupAll(bare, { all: true });
+  const refused = strict ? answersRefusal(bare, answers) : undefined;
+  if (refused) throw refused;
+  const [first] = answers;
+  if (first === undefined) throw new TargetNotAllowedError(`${bare} has no addresses`);
   return first.address;
 };
 
-/** Checks a target URL against the scheme and address rules; throws {@link TargetNotAllowedError}. */
+/**
+ * Checks a target URL against the scheme and address rules; throws {@link TargetNotAllowedError}. The
+ * URL parser has already turned `2130706433`, `0177.0.0.1`, `0x7f.1` and `127.1` into `127.0.0.1`, and
+ * refuses IPv6 zone ids; userinfo is not part of the host checked.
+ */
 export const assertTargetAllowed = (url: URL, options: SafeRequestOptions): void => {
   if (options.allowPrivateTargets) {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
@@ -84,16 +111,17 @@ export const assertTargetAllowed = (url: URL, options: SafeRequestOptions): void
   }
   if (url.protocol !== 'https:') throw new TargetNotAllowedError('only https:// targets are allowed');
   const host = bareHost(url.hostname);
-  if (host === 'localhost' || host.endsWith('.localhost')) {
+  if (isLocalhostName(host) || isPrivateAddress(host)) {
     throw new TargetNotAllowedError(`${host} is not a public address`);
   }
-  if (isIP(host) !== 0 && isPrivateAddress(host))
-    throw new TargetNotAllowedError(`${host} is not a public address`);
 };
 
 /**
- * Sends one HTTP request with a hard timeout, without following redirects, and (unless private targets
- * are allowed) only to public addresses over HTTPS, checked again at connect time.
+ * Sends one HTTP request without following redirects and (unless private targets are allowed) only to
+ * public addresses over HTTPS, checked again at connect time. One timeout covers the whole attempt:
+ * with no answer by then it fails with {@link RequestTimeoutError}; once the status is in, it resolves
+ * with the status and what of the body has come (512 bytes at most), then stops reading and closes
+ * the socket, so a receiver that streams without end cannot hold the caller past the timeout.
  */
 export const safeRequest = async (
   request: SafeRequest,
@@ -110,28 +138,35 @@ export const safeRequest = async (
   };
 
   return new Promise<SafeResponse>((resolve, reject) => {
+    /** Set once the status is in: ends the attempt with what of the body has come. */
+    let stopReading: (() => void) | undefined;
     const req = send(url, requestOptions, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        if (size < SNIPPET_BYTES) chunks.push(chunk);
-        size += chunk.length;
-      });
-      res.on('end', () => {
+      const finish = () => {
         clearTimeout(timer);
+        if (!res.complete) res.destroy(); // stop reading: the rest of the body is never wanted
         resolve({
           status: res.statusCode ?? 0,
           headers: res.headers,
           bodySnippet: Buffer.concat(chunks).subarray(0, SNIPPET_BYTES).toString('utf8'),
         });
+      };
+      stopReading = finish;
+      res.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size >= SNIPPET_BYTES) finish();
       });
+      res.on('end', finish);
       res.on('error', (error) => {
         clearTimeout(timer);
         reject(error);
       });
     });
     const timer = setTimeout(() => {
-      req.destroy(new RequestTimeoutError(`no response within ${request.timeoutMs} ms`));
+      if (stopReading) stopReading();
+      else req.destroy(new RequestTimeoutError(`no response within ${request.timeoutMs} ms`));
     }, request.timeoutMs);
     req.on('error', (error) => {
       clearTimeout(timer);

@@ -3,12 +3,15 @@ import {
   EventInput,
   type HeraldEvent,
   jsonBytes,
+  MAX_DATA_DEPTH,
   MAX_EVENT_BYTES,
   MAX_EVENTS_PER_REQUEST,
+  nestsDeeperThan,
   normalizeEvent,
 } from '../domain/event.ts';
 import { toFieldIssues } from '../domain/issues.ts';
 import type { IngestMessage } from '../domain/jobs.ts';
+import type { Faults } from '../runtime/faults.ts';
 
 /** Largest request body accepted (the Lambda synchronous payload limit is 6 MB). */
 export const MAX_BODY_BYTES = 6 * 1000 * 1000;
@@ -42,6 +45,12 @@ export const parseIngestRequest = (request: IngestRequest): EventInput[] => {
   const items: unknown[] = isBatchBody(parsed) ? toBatch(parsed.events) : [parsed];
 
   items.forEach((item, index) => {
+    // Too deep to measure (or to route) safely: refused before anything recurses into it.
+    if (nestsDeeperThan(item, MAX_DATA_DEPTH + 2)) {
+      throw new ValidationError('invalid_event', 'the event nests too deeply; nothing was queued', [
+        { index, path: 'data', message: `data must not nest more than ${MAX_DATA_DEPTH} levels deep` },
+      ]);
+    }
     const bytes = jsonBytes(item);
     if (bytes > MAX_EVENT_BYTES) {
       throw new HttpError(
@@ -105,6 +114,8 @@ export interface IngestPorts {
   ): Promise<{ created: boolean; status: 'accepted' | 'routed'; acceptedAt: string }>;
   releaseEvent(eventId: string): Promise<void>;
   enqueue(entries: readonly { key: string; body: string }[]): Promise<string[]>;
+  /** Test-only crash points (off in production). */
+  readonly faults?: Faults;
 }
 
 /**
@@ -165,6 +176,7 @@ export const acceptEvents = async (
     queued.push(claim.value.queue);
     fresh.push(claim.value.new);
   }
+  if (created.some((event) => ports.faults?.armed('ingest-after-claim', event))) ports.faults?.crash();
   const failed = await ports.enqueue(
     events
       .filter((_, index) => queued[index])

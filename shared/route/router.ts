@@ -6,6 +6,7 @@ import { route } from '../domain/matcher.ts';
 import { aboutChannel } from '../domain/operational.ts';
 import type { Policy } from '../domain/policy.ts';
 import { EventBridgeEvent, fromEventBridge } from '../ingest/eventbridge.ts';
+import type { Faults } from '../runtime/faults.ts';
 import type { Log } from '../runtime/log.ts';
 
 /** A message that can never become an event; it goes to the ingest dead-letter queue with this reason. */
@@ -63,6 +64,8 @@ export interface RouterPorts {
   ): Promise<void>;
   /** Queues delivery jobs; returns the keys that failed. */
   enqueue(entries: readonly { key: string; body: string }[]): Promise<string[]>;
+  /** Test-only crash points (off in production). */
+  readonly faults?: Faults;
   logger: Log;
 }
 
@@ -143,6 +146,10 @@ export const routeEvent = async (event: HeraldEvent, ports: RouterPorts, now: Da
       };
       return { key: target.channelId, deliveryId, body: JSON.stringify(job) };
     });
+  if (jobs.length > 1 && ports.faults?.armed('router-mid-fan-out', event)) {
+    await ports.enqueue(jobs.slice(0, 1));
+    ports.faults.crash();
+  }
   const failed = await ports.enqueue(jobs);
   if (failed.length > 0) throw new Error(`could not queue deliveries to ${failed.join(', ')}`);
 

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HeraldStack } from '../../infra/herald-stack.ts';
 import { ADMIN_ROUTE_KEYS } from '../../shared/admin/routes.ts';
+import { FAULT_ENV } from '../../shared/runtime/faults.ts';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
@@ -215,5 +216,11 @@ describe('forwarding from another bus', () => {
       EventPattern: { source: ['aws.guardduty'] },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('IngestQueue'), 'Arn'] } })],
     });
+  });
+});
+
+describe('fault injection', () => {
+  it('is never in a template unless a test stack asks for it', () => {
+    expect(JSON.stringify(template.toJSON())).not.toContain(FAULT_ENV);
   });
 });

@@ -294,4 +294,60 @@ describe('chaos', () => {
     expect(after.counts.byChannel[fixedId]).toBeUndefined();
     for (const channelId of channelIds.slice(1)) expect(after.counts.byChannel[channelId]).toBe(100);
   }, 300_000);
+
+  it('survives a crash between claim and queue in ingest, halfway through a fan-out, and after a send: delivered, at most one extra receipt, recorded once', async () => {
+    // Prepare: one channel for the ingest and deliver crashes, two for the fan-out.
+    const run = unique('crash');
+    const paths = ['ingest', 'fan-a', 'fan-b', 'deliver'].map((name) => `/${run}-${name}`);
+    const [ingestPath, fanA, fanB, deliverPath] = paths as [string, string, string, string];
+    await webhookRoute(receiver, { eventType: `${run}.ingest`, path: ingestPath });
+    const a = await webhookRoute(receiver, { eventType: `${run}.fan`, path: fanA });
+    await webhookRoute(receiver, { eventType: `${run}.fan`, path: fanB });
+    const deliverRoute = await webhookRoute(receiver, { eventType: `${run}.deliver`, path: deliverPath });
+    const event = (type: string, fault: string) => ({
+      id: unique(`evt-${fault}`),
+      type,
+      source: 'tests',
+      attributes: { 'herald-fault': fault },
+    });
+    const ingestEvent = event(`${run}.ingest`, 'ingest-after-claim');
+    const fanEvent = event(`${run}.fan`, 'router-mid-fan-out');
+    const deliverEvent = event(`${run}.deliver`, 'deliver-after-send');
+
+    // Act: the ingest request dies after claiming (the producer sees a 5xx and retries, as told to).
+    const crashed = await postEvents(ingestEvent);
+    const retried = await postEvents(ingestEvent);
+    await postEvents(fanEvent);
+    await postEvents(deliverEvent);
+
+    // Assess: SQS brings the router's and the deliver function's messages back after their
+    // visibility timeout (3 min); everything arrives, nothing is recorded twice.
+    expect(crashed.status).toBeGreaterThanOrEqual(500);
+    expect(retried.status).toBe(202);
+    for (const path of paths) await receiver.waitFor(path, 1, 240_000);
+    await sleep(3_000);
+    expect(receiver.deliveriesTo(ingestPath)).toHaveLength(1);
+    expect(receiver.deliveriesTo(fanA)).toHaveLength(1);
+    expect(receiver.deliveriesTo(fanB)).toHaveLength(1);
+    const receipts = receiver.deliveriesTo(deliverPath);
+    expect(receipts.length).toBeGreaterThanOrEqual(1);
+    expect(receipts.length).toBeLessThanOrEqual(2);
+    expect(new Set(receipts.map((delivery) => delivery.headers['webhook-id'])).size).toBe(1);
+    for (const [id, channels] of [
+      [fanEvent.id, [a.channelId]],
+      [deliverEvent.id, [deliverRoute.channelId]],
+    ] as const) {
+      const shown = (await admin('GET', `/v1/events/${id}`)).json as {
+        deliveries: { channelId: string; status: string }[];
+      };
+      for (const channelId of channels) {
+        expect(shown.deliveries.filter((delivery) => delivery.channelId === channelId)).toMatchObject([
+          { status: 'delivered' },
+        ]);
+      }
+    }
+    console.log(
+      `[chaos] crashes: ingest retried with ${retried.status}; the deliver crash left ${receipts.length} receipt(s) of one webhook-id`,
+    );
+  }, 300_000);
 });

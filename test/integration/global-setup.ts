@@ -14,7 +14,8 @@ declare module 'vitest' {
  * SNS topics named `herald-test-*` and the `herald.test` SES domain allowed; the test SMTP server's
  * self-signed certificate trusted; a channel disabled after 150 dead letters in a row (above the 100 per
  * channel of the dead-letter chaos test); every redrive
- * by filter handed to the background redrive function at once (so the tests always exercise it).
+ * by filter handed to the background redrive function at once (so the tests always exercise it); the
+ * chaos suite's crash points on.
  */
 export const TEST_STACK = {
   stackName: 'HeraldTest',
@@ -27,6 +28,7 @@ export const TEST_STACK = {
   smtpTrustedCaFile: join(import.meta.dirname, '..', 'fixtures', 'tls', 'smtp-test.crt'),
   autoDisableAfter: 150,
   redriveForegroundSeconds: 0,
+  faultInjection: true,
 } as const;
 
 const log = (message: string) => console.log(`[integration] ${message}`);

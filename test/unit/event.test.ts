@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ChannelInput } from '#shared/channels/input.ts';
-import { EventInput, jsonBytes, normalizeEvent, type Severity, severityRank } from '#shared/domain/event.ts';
+import {
+  EventInput,
+  HeraldEvent,
+  jsonBytes,
+  MAX_DATA_DEPTH,
+  nestsDeeperThan,
+  normalizeEvent,
+  type Severity,
+  severityRank,
+} from '#shared/domain/event.ts';
 
 const valid = { type: 'request_created', source: 'dbward' };
 
@@ -195,6 +204,80 @@ describe('EventInput', () => {
     for (const data of [null, 1, 'text', [1, 2], { deep: { deeper: [{}] } }]) {
       expect(issuesOf({ ...valid, data })).toEqual([]);
     }
+  });
+});
+
+/** A value `depth` containers deep, alternating objects and arrays, with a scalar at the bottom. */
+const nested = (depth: number): unknown => {
+  let value: unknown = 'bottom';
+  for (let level = 0; level < depth; level += 1) value = level % 2 === 0 ? { next: value } : [value];
+  return value;
+};
+
+describe('EventInput data nesting', () => {
+  const tooDeep = { path: 'data', message: `data must not nest more than ${MAX_DATA_DEPTH} levels deep` };
+
+  it('accepts data nested exactly 64 deep', () => {
+    expect(MAX_DATA_DEPTH).toBe(64);
+    expect(issuesOf({ ...valid, data: nested(64) })).toEqual([]);
+  });
+
+  it('rejects data nested 65 deep with one issue on data naming the limit', () => {
+    expect(issuesOf({ ...valid, data: nested(65) })).toEqual([tooDeep]);
+  });
+
+  it.each([1_500, 2_500, 10_000, 100_000])('rejects data nested %i deep without throwing', (depth) => {
+    // Prepare
+    const event = { ...valid, data: nested(depth) };
+
+    // Act
+    const parse = () => EventInput.safeParse(event);
+
+    // Assess
+    expect(parse).not.toThrow();
+    expect(issuesOf(event)).toEqual([tooDeep]);
+  });
+
+  it('rejects deep data sent as JSON text, as an ingest body arrives', () => {
+    const event = JSON.parse(`{"type":"t","source":"s","data":${'['.repeat(10_000)}${']'.repeat(10_000)}}`);
+    expect(issuesOf(event)).toEqual([tooDeep]);
+  });
+
+  it('rejects deep data in an already accepted event too (queue messages)', () => {
+    const event = {
+      id: 'e1',
+      ...valid,
+      time: '2026-11-23T09:00:00Z',
+      subject: 's',
+      severity: 'info',
+      attributes: {},
+      data: nested(10_000),
+    };
+    expect(HeraldEvent.safeParse(event).error?.issues).toEqual([
+      expect.objectContaining({ path: ['data'], message: tooDeep.message }),
+    ]);
+  });
+
+  it('still rejects data that is not JSON within the depth limit', () => {
+    expect(issuesOf({ ...valid, data: { when: new Date(0) } }).map((issue) => issue.path)).toEqual(['data']);
+  });
+});
+
+describe('nestsDeeperThan', () => {
+  it.each([
+    ['a scalar', 'text', 0],
+    ['null', null, 0],
+    ['an empty object', {}, 1],
+    ['an empty array', [], 1],
+    ['an array of objects', [{ a: 1 }, { b: [] }], 3],
+    ['the deepest branch, not the first', { a: 1, b: { c: { d: [] } } }, 4],
+  ])('measures %s as %i deep', (_what, value, depth) => {
+    expect(nestsDeeperThan(value, depth)).toBe(false);
+    if (depth > 0) expect(nestsDeeperThan(value, depth - 1)).toBe(true);
+  });
+
+  it('walks a million levels without recursion', () => {
+    expect(nestsDeeperThan(nested(1_000_000), MAX_DATA_DEPTH)).toBe(true);
   });
 });
 

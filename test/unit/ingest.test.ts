@@ -107,6 +107,25 @@ describe('parseIngestRequest', () => {
     },
   );
 
+  it.each([65, 2_500, 10_000])(
+    'rejects data nested %i deep with 400 and the path, never a crash',
+    (depth) => {
+      // Prepare: built as text, since JSON.stringify itself cannot go this deep.
+      const data = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+      const body = `{"type":"deep","source":"tests","data":${data}}`;
+
+      // Act
+      const error = thrown(() => parseIngestRequest({ contentType: 'application/json', body }));
+
+      // Assess
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({
+        status: 400,
+        details: [{ path: 'data', message: expect.stringContaining('64') }],
+      });
+    },
+  );
+
   it('rejects an invalid event in a batch with its index and dotted path', () => {
     // Prepare
     const request = json({
