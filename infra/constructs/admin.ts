@@ -7,6 +7,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ADMIN_ROUTE_KEYS } from '../../shared/admin/routes.ts';
+import { STATE_PREFIXES } from '../../shared/aws/partitions.ts';
 import { functionEntry } from '../paths.ts';
 import { type ChannelDestinations, HeraldFunction } from './herald-function.ts';
 import { QueueWithDlq } from './queues.ts';
@@ -50,7 +51,11 @@ export class Admin extends Construct {
       timeout: redriveTimeout,
       environment: { RETENTION_DAYS: String(props.retentionDays) },
     })
-      .bindTable('STATE_TABLE_NAME', props.stateTable, 'rw')
+      // Redrive tasks, and the dead deliveries they reset; the dead-letter index.
+      .bindTableItems('STATE_TABLE_NAME', props.stateTable, {
+        write: [`${STATE_PREFIXES.redrive}*`, `${STATE_PREFIXES.delivery}*`],
+        indexReads: true,
+      })
       .bindQueueSender('DELIVERY_QUEUE_URL', props.deliveryQueue)
       .bindQueueSender('REDRIVE_QUEUE_URL', this.redriveQueue.queue);
     this.redriveFunction.fn.addEventSource(

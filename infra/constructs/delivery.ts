@@ -3,6 +3,7 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CONFIG_KINDS, STATE_PREFIXES } from '../../shared/aws/partitions.ts';
 import { DELIVERY_MAX_RECEIVES, DELIVERY_QUEUE_RETENTION_SECONDS } from '../../shared/domain/retry.ts';
 import { functionEntry } from '../paths.ts';
 import { type ChannelDestinations, HeraldFunction } from './herald-function.ts';
@@ -59,8 +60,16 @@ export class Delivery extends Construct {
           : { RETRY_SCHEDULE: props.retrySchedule.map((step) => step.toSeconds()).join(',') }),
       },
     })
-      .bindTable('CONFIG_TABLE_NAME', props.configTable, 'rw')
-      .bindTable('STATE_TABLE_NAME', props.stateTable, 'rw')
+      // Channels (read, and disabled when gone) and the config generation; never policies or API keys.
+      .bindTableItems('CONFIG_TABLE_NAME', props.configTable, {
+        write: [CONFIG_KINDS.channel, CONFIG_KINDS.meta],
+      })
+      // Deliveries, their attempts and kept jobs, rate-limit schedules; the status indexes for the
+      // auto-disable count.
+      .bindTableItems('STATE_TABLE_NAME', props.stateTable, {
+        write: [`${STATE_PREFIXES.delivery}*`, `${STATE_PREFIXES.rate}*`],
+        indexReads: true,
+      })
       .bindQueueSender('DELIVERY_DLQ_URL', this.queue.deadLetterQueue)
       .bindQueueSender('INGEST_QUEUE_URL', props.ingestQueue)
       .env('DELIVERY_QUEUE_URL', this.queue.queue.queueUrl);

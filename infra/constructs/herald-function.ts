@@ -85,6 +85,53 @@ export class HeraldFunction extends Construct {
     return this.env(envName, table.tableName);
   }
 
+  /**
+   * Grants item access to a table only within the named partitions (`dynamodb:LeadingKeys`, `*`
+   * patterns allowed) and passes its name in `envName`: `read` partitions may be read, `write` ones
+   * also written. `indexReads` adds `Query` on the table's indexes, which partition conditions cannot
+   * scope (their partition keys are not the table's); no `Scan` is ever granted.
+   */
+  bindTableItems(
+    envName: string,
+    table: ITableV2,
+    access: { read?: readonly string[]; write?: readonly string[]; indexReads?: boolean },
+  ): this {
+    const write = access.write ?? [];
+    const read = [...new Set([...(access.read ?? []), ...write])];
+    const leadingKeys = (keys: readonly string[]) => ({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...keys] },
+    });
+    if (read.length > 0) {
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+          resources: [table.tableArn],
+          conditions: leadingKeys(read),
+        }),
+      );
+    }
+    if (write.length > 0) {
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: [
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:BatchWriteItem',
+          ],
+          resources: [table.tableArn],
+          conditions: leadingKeys(write),
+        }),
+      );
+    }
+    if (access.indexReads === true) {
+      this.fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/*`] }),
+      );
+    }
+    return this.env(envName, table.tableName);
+  }
+
   /** Grants receiving from a queue (not as an event source) and passes its URL in `envName`. */
   bindQueueConsumer(envName: string, queue: IQueue): this {
     queue.grantConsumeMessages(this.fn);

@@ -11,6 +11,7 @@ import { EventBus, type EventPattern, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { STATE_PREFIXES } from '../../shared/aws/partitions.ts';
 import { functionEntry } from '../paths.ts';
 import { HeraldFunction } from './herald-function.ts';
 import { QueueWithDlq } from './queues.ts';
@@ -60,7 +61,8 @@ export class Ingest extends Construct {
       environment: { RETENTION_DAYS: String(props.retentionDays) },
     })
       .bindQueueSender('INGEST_QUEUE_URL', this.queue.queue)
-      .bindTable('STATE_TABLE_NAME', props.stateTable, 'rw');
+      // Event idempotency claims only.
+      .bindTableItems('STATE_TABLE_NAME', props.stateTable, { write: [`${STATE_PREFIXES.event}*`] });
 
     this.authorizerFunction = new HeraldFunction(this, 'AuthorizerFunction', {
       entry: functionEntry('authorizer'),

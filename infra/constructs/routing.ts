@@ -3,6 +3,7 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CONFIG_KINDS, STATE_PREFIXES } from '../../shared/aws/partitions.ts';
 import { functionEntry } from '../paths.ts';
 import { HeraldFunction } from './herald-function.ts';
 
@@ -31,8 +32,14 @@ export class Routing extends Construct {
         RETENTION_DAYS: String(props.retentionDays),
       },
     })
-      .bindTable('CONFIG_TABLE_NAME', props.configTable, 'read')
-      .bindTable('STATE_TABLE_NAME', props.stateTable, 'rw')
+      // Policies, channels and the config generation, read only; never API keys.
+      .bindTableItems('CONFIG_TABLE_NAME', props.configTable, {
+        read: [CONFIG_KINDS.policy, CONFIG_KINDS.channel, CONFIG_KINDS.meta],
+      })
+      // Events (routed once), dedup windows, suppressed deliveries.
+      .bindTableItems('STATE_TABLE_NAME', props.stateTable, {
+        write: [`${STATE_PREFIXES.event}*`, `${STATE_PREFIXES.dedup}*`, `${STATE_PREFIXES.delivery}*`],
+      })
       .bindQueueSender('DELIVERY_QUEUE_URL', props.deliveryQueue)
       .bindQueueSender('INGEST_DLQ_URL', props.ingestDeadLetterQueue);
     this.function.fn.addEventSource(

@@ -13,11 +13,12 @@ import { HttpError } from '../domain/errors.ts';
 import { PolicyRecord } from '../domain/policy.ts';
 import type { Log } from '../runtime/log.ts';
 import { configKey, decodePageToken, encodePageToken } from './page-token.ts';
+import { CONFIG_KINDS } from './partitions.ts';
 
-export type Kind = 'channel' | 'policy' | 'apikey' | 'apikeyhash' | 'meta';
+export type Kind = (typeof CONFIG_KINDS)[keyof typeof CONFIG_KINDS];
 
 /** The item whose counter moves on every change of channels or policies (see ConfigGeneration). */
-const GENERATION_KEY = { kind: 'meta', id: 'generation' } as const;
+const GENERATION_KEY = { kind: CONFIG_KINDS.meta, id: 'generation' } as const;
 
 /** Someone changed the record since the caller read it (or it does not exist for an `If-Match`). */
 export class PreconditionFailedError extends HttpError {

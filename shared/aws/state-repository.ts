@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { HeraldEvent } from '../domain/event.ts';
+import { STATE_PREFIXES } from './partitions.ts';
 
 /** The state table's index of deliveries by creation time (`gsi1pk` = `delivery`, `gsi1sk` = time#id). */
 export const DELIVERIES_BY_TIME_INDEX = 'byTime';
@@ -151,7 +152,7 @@ export class StateRepository {
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            pk: `event#${event.id}`,
+            pk: `${STATE_PREFIXES.event}${event.id}`,
             sk: 'event',
             status: 'accepted',
             acceptedAt,
@@ -172,7 +173,7 @@ export class StateRepository {
     const existing = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: `event#${event.id}`, sk: 'event' },
+        Key: { pk: `${STATE_PREFIXES.event}${event.id}`, sk: 'event' },
         ConsistentRead: true,
       }),
     );
@@ -187,7 +188,10 @@ export class StateRepository {
   /** Forgets a claim whose event could not be queued, so that the producer's retry is not a duplicate. */
   async releaseEvent(eventId: string): Promise<void> {
     await this.db.send(
-      new DeleteCommand({ TableName: this.tableName, Key: { pk: `event#${eventId}`, sk: 'event' } }),
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: `${STATE_PREFIXES.event}${eventId}`, sk: 'event' },
+      }),
     );
   }
 
@@ -196,7 +200,7 @@ export class StateRepository {
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `event#${eventId}`, sk: 'event' },
+        Key: { pk: `${STATE_PREFIXES.event}${eventId}`, sk: 'event' },
         UpdateExpression: 'SET #status = :routed, deliveries = :deliveries',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':routed': 'routed', ':deliveries': deliveries },
@@ -209,7 +213,7 @@ export class StateRepository {
     const result = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: `event#${eventId}`, sk: 'event' },
+        Key: { pk: `${STATE_PREFIXES.event}${eventId}`, sk: 'event' },
         ConsistentRead: true,
       }),
     );
@@ -226,7 +230,7 @@ export class StateRepository {
       {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `delivery#${deliveryId}` },
+        ExpressionAttributeValues: { ':pk': `${STATE_PREFIXES.delivery}${deliveryId}` },
         ConsistentRead: true,
       },
     );
@@ -404,7 +408,7 @@ export class StateRepository {
     const result = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: `delivery#${deliveryId}`, sk: 'job' },
+        Key: { pk: `${STATE_PREFIXES.delivery}${deliveryId}`, sk: 'job' },
         ConsistentRead: true,
       }),
     );
@@ -422,7 +426,7 @@ export class StateRepository {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: `delivery#${delivery.deliveryId}`, sk: 'delivery' },
+          Key: { pk: `${STATE_PREFIXES.delivery}${delivery.deliveryId}`, sk: 'delivery' },
           UpdateExpression: `SET #status = :pending, ${SET_STATUS_KEYS}, attempts = :zero, updatedAt = :now REMOVE reason, notBefore, leaseUntil, rateSlot`,
           ConditionExpression: anyUndelivered
             ? 'attribute_not_exists(#status) OR #status <> :delivered'
@@ -455,7 +459,7 @@ export class StateRepository {
     refs: { eventId: string; channelId: string; eventType: string },
     now: Date,
   ): Promise<AttemptStart> {
-    const key = { pk: `delivery#${deliveryId}`, sk: 'delivery' };
+    const key = { pk: `${STATE_PREFIXES.delivery}${deliveryId}`, sk: 'delivery' };
     try {
       const result = await this.db.send(
         new UpdateCommand({
@@ -511,7 +515,7 @@ export class StateRepository {
     const result = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
+        Key: { pk: `${STATE_PREFIXES.delivery}${deliveryId}`, sk: 'delivery' },
         ProjectionExpression: 'rateSlot',
         ConsistentRead: true,
       }),
@@ -525,7 +529,7 @@ export class StateRepository {
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
+        Key: { pk: `${STATE_PREFIXES.delivery}${deliveryId}`, sk: 'delivery' },
         UpdateExpression: 'SET rateSlot = :slot',
         ExpressionAttributeValues: { ':slot': slot },
       }),
@@ -540,7 +544,7 @@ export class StateRepository {
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
+        Key: { pk: `${STATE_PREFIXES.delivery}${deliveryId}`, sk: 'delivery' },
         UpdateExpression: 'ADD attempts :back, seq :back SET rateSlot = :slot REMOVE leaseUntil',
         ExpressionAttributeValues: { ':back': -1, ':slot': slot },
       }),
@@ -553,7 +557,7 @@ export class StateRepository {
    * conditional writes, one of which succeeds unless the schedule moved between them (then again).
    */
   async takeRateSlot(channelId: string, intervalMs: number, now: Date): Promise<number> {
-    const key = { pk: `rate#${channelId}`, sk: 'rate' };
+    const key = { pk: `${STATE_PREFIXES.rate}${channelId}`, sk: 'rate' };
     const nowMs = now.getTime();
     // The schedule item outlives any slot it can have handed out (no job waits longer than its queue
     // keeps it), then expires.
@@ -605,7 +609,7 @@ export class StateRepository {
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            pk: `dedup#${slot.channelId}#${slot.fingerprint}`,
+            pk: `${STATE_PREFIXES.dedup}${slot.channelId}#${slot.fingerprint}`,
             sk: 'dedup',
             deliveryId: slot.deliveryId,
             expiresAt: epoch(now) + Math.ceil(slot.windowSeconds),
@@ -627,7 +631,7 @@ export class StateRepository {
       new PutCommand({
         TableName: this.tableName,
         Item: {
-          pk: `delivery#${delivery.deliveryId}`,
+          pk: `${STATE_PREFIXES.delivery}${delivery.deliveryId}`,
           sk: 'delivery',
           eventId: delivery.eventId,
           channelId: delivery.channelId,
@@ -658,7 +662,7 @@ export class StateRepository {
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `delivery#${deliveryId}`, sk: 'delivery' },
+        Key: { pk: `${STATE_PREFIXES.delivery}${deliveryId}`, sk: 'delivery' },
         UpdateExpression: 'SET notBefore = :notBefore REMOVE leaseUntil',
         ExpressionAttributeValues: { ':notBefore': epoch(notBefore) },
       }),
@@ -671,7 +675,7 @@ export class StateRepository {
       new PutCommand({
         TableName: this.tableName,
         Item: {
-          pk: `delivery#${attempt.deliveryId}`,
+          pk: `${STATE_PREFIXES.delivery}${attempt.deliveryId}`,
           sk: `attempt#${String(attempt.seq).padStart(4, '0')}`,
           ...attempt,
           expiresAt: epoch(now) + this.retentionSeconds,
@@ -694,7 +698,7 @@ export class StateRepository {
       new PutCommand({
         TableName: this.tableName,
         Item: {
-          pk: `redrive#${task.id}`,
+          pk: `${STATE_PREFIXES.redrive}${task.id}`,
           sk: 'redrive',
           ...task,
           expiresAt: epoch(now) + REDRIVE_RETENTION_SECONDS,
@@ -707,7 +711,7 @@ export class StateRepository {
     const result = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: `redrive#${id}`, sk: 'redrive' },
+        Key: { pk: `${STATE_PREFIXES.redrive}${id}`, sk: 'redrive' },
         ConsistentRead: true,
       }),
     );
@@ -729,7 +733,7 @@ export class StateRepository {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: `redrive#${task.id}`, sk: 'redrive' },
+          Key: { pk: `${STATE_PREFIXES.redrive}${task.id}`, sk: 'redrive' },
           UpdateExpression: `ADD redriven :redriven, skipped :skipped SET #status = :status, updatedAt = :now${progress.cursor === undefined ? '' : ', #cursor = :cursor'}`,
           ConditionExpression:
             task.cursor === undefined
@@ -768,7 +772,7 @@ export class StateRepository {
       new PutCommand({
         TableName: this.tableName,
         Item: {
-          pk: `delivery#${delivery.deliveryId}`,
+          pk: `${STATE_PREFIXES.delivery}${delivery.deliveryId}`,
           sk: 'job',
           job,
           expiresAt: epoch(now) + this.retentionSeconds,
@@ -788,7 +792,7 @@ export class StateRepository {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: `delivery#${ref.deliveryId}`, sk: 'delivery' },
+          Key: { pk: `${STATE_PREFIXES.delivery}${ref.deliveryId}`, sk: 'delivery' },
           UpdateExpression: `SET #status = :status, ${SET_STATUS_KEYS}, channelId = :channelId, eventType = :eventType, updatedAt = :now${reason === undefined ? '' : ', reason = :reason'} REMOVE leaseUntil`,
           // A job that never started an attempt (its function kept crashing) can still be marked dead.
           ConditionExpression: 'attribute_not_exists(#status) OR #status <> :delivered',

@@ -44,7 +44,11 @@ describe('HeraldStack', () => {
   it('encrypts every queue and refuses plain-HTTP access to it', () => {
     const queues = resourcesOf('AWS::SQS::Queue');
     expect(Object.keys(queues)).toHaveLength(6);
-    for (const queue of Object.values(queues)) expect(queue.Properties?.SqsManagedSseEnabled).toBe(true);
+    for (const queue of Object.values(queues)) {
+      expect(queue.Properties?.SqsManagedSseEnabled).toBe(true);
+      // An event at its 256 KiB limit plus Herald's fields must fit.
+      expect(queue.Properties?.MaximumMessageSize).toBe(1024 * 1024);
+    }
     template.resourceCountIs('AWS::SQS::QueuePolicy', 6);
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: {
@@ -222,5 +226,55 @@ describe('forwarding from another bus', () => {
 describe('fault injection', () => {
   it('is never in a template unless a test stack asks for it', () => {
     expect(JSON.stringify(template.toJSON())).not.toContain(FAULT_ENV);
+  });
+});
+
+describe('table access per function', () => {
+  type Conditional = Statement & { Condition?: Record<string, Record<string, string[]>> };
+
+  /** The DynamoDB statements of the role of the function whose logical id starts with `prefix`. */
+  const tableStatements = (prefix: string, table: 'ConfigTable' | 'StateTable'): Conditional[] => {
+    const policies = Object.entries(resourcesOf('AWS::IAM::Policy')).filter(([id]) =>
+      id.startsWith(`Herald${prefix}`),
+    );
+    expect(policies.length, prefix).toBeGreaterThan(0);
+    return policies
+      .flatMap(
+        ([, policy]) =>
+          (policy.Properties?.PolicyDocument as { Statement: Conditional[] } | undefined)?.Statement ?? [],
+      )
+      .filter((statement) => JSON.stringify(statement.Resource).includes(`Storage${table}`))
+      .filter((statement) => JSON.stringify(statement.Action).includes('dynamodb:'));
+  };
+  const leadingKeys = (statement: Conditional) =>
+    statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+
+  it.each([
+    ['IngestIngestFunction', 'StateTable', ['event#*']],
+    ['RoutingRouterFunction', 'ConfigTable', ['policy', 'channel', 'meta']],
+    ['RoutingRouterFunction', 'StateTable', ['event#*', 'dedup#*', 'delivery#*']],
+    ['DeliveryDeliverFunction', 'ConfigTable', ['channel', 'meta']],
+    ['DeliveryDeliverFunction', 'StateTable', ['delivery#*', 'rate#*']],
+    ['AdminRedriveFunction', 'StateTable', ['redrive#*', 'delivery#*']],
+  ] as const)('scopes %s on the %s to the partitions it uses', (fn, table, partitions) => {
+    const statements = tableStatements(fn, table as 'ConfigTable' | 'StateTable');
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      const onIndexes = JSON.stringify(statement.Resource).includes('/index/*');
+      if (onIndexes) {
+        // Index queries only (no partition condition can scope an index), and never a write.
+        expect(statement.Action).toBe('dynamodb:Query');
+        continue;
+      }
+      expect(leadingKeys(statement)).toEqual([...partitions]);
+      expect(JSON.stringify(statement.Action)).not.toContain('Scan');
+    }
+  });
+
+  it('gives the ingest function nothing of the config table, and the router no write to it', () => {
+    expect(tableStatements('IngestIngestFunction', 'ConfigTable')).toEqual([]);
+    for (const statement of tableStatements('RoutingRouterFunction', 'ConfigTable')) {
+      expect(JSON.stringify(statement.Action)).not.toMatch(/Put|Update|Delete|Write/);
+    }
   });
 });
