@@ -213,6 +213,36 @@ export const KeySummary = z.looseObject({
 });
 export type KeySummary = z.infer<typeof KeySummary>;
 
+/** `GET /v1/channels/{id}/signing-secret`: the secret, and replaced ones still signing for a while. */
+export const SigningSecret = z.looseObject({
+  signingSecret: z.string(),
+  previous: z.array(z.looseObject({ signingSecret: z.string(), until: z.string() })).optional(),
+});
+export type SigningSecret = z.infer<typeof SigningSecret>;
+
+/** One audit log entry: who did what to which resource, the outcome, the changed field names. */
+export const AuditEntry = z.looseObject({
+  id: z.string(),
+  at: z.string(),
+  principal: z.looseObject({
+    arn: z.string(),
+    userId: z.string().optional(),
+    accountId: z.string().optional(),
+    callerId: z.string().optional(),
+  }),
+  route: z.string(),
+  resourceId: z.string().nullable(),
+  /** Null when the outcome was not recorded. */
+  status: z.number().nullable(),
+  fields: z.array(z.string()),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export interface AuditQuery extends ListQuery {
+  /** An ISO time: only entries at or after it. */
+  readonly since?: string | undefined;
+}
+
 export const SendResult = z.looseObject({
   events: z.array(z.looseObject({ id: z.string(), duplicate: z.boolean() })),
 });
@@ -332,6 +362,14 @@ export class AdminClient {
     return this.parse(TestResult, answer);
   }
 
+  /** The channel's signing secret (a read the API audits). */
+  async getSigningSecret(id: string): Promise<SigningSecret> {
+    return this.parse(
+      SigningSecret,
+      await this.call({ method: 'GET', path: `/v1/channels/${segment(id)}/signing-secret` }),
+    );
+  }
+
   // Policies
 
   listPolicies(query: ListQuery = {}): Promise<Page<PolicyView>> {
@@ -392,8 +430,10 @@ export class AdminClient {
 
   // API keys
 
-  async createKey(name: string): Promise<CreatedKey> {
-    return this.parse(CreatedKey, await this.call({ method: 'POST', path: '/v1/api-keys', body: { name } }));
+  /** Creates an ingest key, optionally scoped (attribute → allowed values or globs). */
+  async createKey(name: string, scope?: Readonly<Record<string, string[]>>): Promise<CreatedKey> {
+    const body = scope === undefined ? { name } : { name, scope };
+    return this.parse(CreatedKey, await this.call({ method: 'POST', path: '/v1/api-keys', body }));
   }
 
   async listKeys(): Promise<KeySummary[]> {
@@ -402,6 +442,13 @@ export class AdminClient {
 
   async revokeKey(id: string): Promise<void> {
     await this.call({ method: 'DELETE', path: `/v1/api-keys/${segment(id)}` });
+  }
+
+  // Audit log
+
+  listAudit(query: AuditQuery = {}): Promise<Page<AuditEntry>> {
+    const { since, ...rest } = query;
+    return this.list('/v1/audit', page(AuditEntry), rest, { since });
   }
 
   // Ingest over IAM

@@ -7,6 +7,7 @@ import { HERALD_VERSION } from '#shared/domain/version.ts';
 import { ApplyStepError } from './apply.ts';
 import { HeraldApiError } from './client.ts';
 import { registerApply } from './commands/apply.ts';
+import { registerAudit } from './commands/audit.ts';
 import { registerChannels } from './commands/channels.ts';
 import { registerDeliveries, registerDlq } from './commands/deliveries.ts';
 import { registerEvents } from './commands/events.ts';
@@ -46,6 +47,7 @@ export const buildProgram = (deps: CliDeps): Command => {
   registerDeliveries(program, context);
   registerDlq(program, context);
   registerKeys(program, context);
+  registerAudit(program, context);
   return program;
 };
 

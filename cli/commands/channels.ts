@@ -1,4 +1,4 @@
-/** `herald channels list|get|put|delete|test`. */
+/** `herald channels list|get|put|delete|test|signing-secret`. */
 import type { Command } from 'commander';
 import { ChannelInput } from '#shared/channels/input.ts';
 import type { ChannelView, TestResult } from '../client.ts';
@@ -108,6 +108,26 @@ export const registerChannels = (program: Command, context: CliContext): void =>
       );
       if (out.json) return out.printJson({ deleted: id });
       out.line(`Deleted channel ${id}.`);
+    });
+
+  channels
+    .command('signing-secret <id>')
+    .description(
+      "print a webhook channel's signing secret (whsec_…) alone, for its receiver to verify with; the read is audited",
+    )
+    .action(async (id: string, _options: object, command: Command) => {
+      const out = context.output(command);
+      const client = await context.client(command);
+      const secret = await out.progress(`Reading the signing secret of channel ${id}`, () =>
+        client.getSigningSecret(id),
+      );
+      if (out.json) return out.printJson(secret);
+      out.line(secret.signingSecret);
+      for (const previous of secret.previous ?? []) {
+        out.note(
+          `A replaced secret also signs until ${previous.until} (herald --json channels signing-secret ${id} shows it).`,
+        );
+      }
     });
 
   channels

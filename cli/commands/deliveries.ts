@@ -26,7 +26,8 @@ export const parseSince = (value: string, now: Date = new Date()): string => {
   return time.toISOString();
 };
 
-const hintNextPage = (out: Output, page: Page<unknown>): void => {
+/** `More: add --next-token …` on stderr when there is a next page. */
+export const hintNextPage = (out: Output, page: Page<unknown>): void => {
   if (page.nextToken) out.note(`More: add --next-token ${page.nextToken}`);
 };
 

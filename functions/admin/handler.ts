@@ -9,11 +9,14 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { ActivityAdmin } from '#shared/admin/activity.ts';
 import { adminRoutes, dispatch } from '#shared/admin/api.ts';
 import { ApiKeyAdmin } from '#shared/admin/api-keys.ts';
+import { AuditLog, principalOf } from '#shared/admin/audit.ts';
 import { ChannelAdmin } from '#shared/admin/channels.ts';
 import { DeadLetterQueueAdmin } from '#shared/admin/dead-letter-queue.ts';
 import { DeadLetterAdmin } from '#shared/admin/dead-letters.ts';
 import { PolicyAdmin } from '#shared/admin/policies.ts';
 import { Redriver } from '#shared/admin/redrive.ts';
+import type { AdminRequest } from '#shared/admin/request.ts';
+import { AuditRepository } from '#shared/aws/audit-repository.ts';
 import { ConfigRepository } from '#shared/aws/config-repository.ts';
 import { Queue } from '#shared/aws/queue.ts';
 import { secretsManagerStore } from '#shared/aws/secret-store.ts';
@@ -26,7 +29,14 @@ const logger = new Logger({ serviceName: 'herald-admin' });
 const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 const sqs = new SQSClient({});
 const config = new ConfigRepository(db, requireEnv('CONFIG_TABLE_NAME'), logger);
-const state = new StateRepository(db, requireEnv('STATE_TABLE_NAME'), intEnv('RETENTION_DAYS', 30) * 86_400);
+const stateTableName = requireEnv('STATE_TABLE_NAME');
+const retentionSeconds = intEnv('RETENTION_DAYS', 30) * 86_400;
+const state = new StateRepository(db, stateTableName, retentionSeconds);
+/** Every admin write and secret read, recorded around the route table (see `AuditLog.record`). */
+const auditLog = new AuditLog({
+  repository: new AuditRepository(db, stateTableName, retentionSeconds),
+  log: logger,
+});
 const secrets = secretsManagerStore(new SecretsManagerClient({}));
 const allowPrivateTargets = boolEnv('ALLOW_PRIVATE_TARGETS', false);
 const smtpTrustedCa = optionalEnv('SMTP_TRUSTED_CA');
@@ -68,23 +78,24 @@ const routes = adminRoutes({
       if (failed.length > 0) throw new Error(`redrive ${id} could not be handed to the background`);
     },
   }),
+  audit: auditLog,
 });
 
 const lowerCaseKeys = (record: Record<string, string | undefined> | undefined) =>
   Object.fromEntries(Object.entries(record ?? {}).map(([key, value]) => [key.toLowerCase(), value]));
 
 const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-  const response = await dispatch(
-    routes,
-    {
-      method: event.requestContext.http.method,
-      routeKey: event.routeKey,
-      pathParameters: event.pathParameters ?? {},
-      query: event.queryStringParameters ?? {},
-      headers: lowerCaseKeys(event.headers),
-      body: requestBody(event),
-    },
-    new Date(),
+  const request: AdminRequest = {
+    method: event.requestContext.http.method,
+    routeKey: event.routeKey,
+    pathParameters: event.pathParameters ?? {},
+    query: event.queryStringParameters ?? {},
+    headers: lowerCaseKeys(event.headers),
+    body: requestBody(event),
+  };
+  const now = new Date();
+  const response = await auditLog.record(request, principalOf(event.requestContext), now, () =>
+    dispatch(routes, request, now),
   );
   logger.info('admin request', { route: event.routeKey, status: response.status });
   return {

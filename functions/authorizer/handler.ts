@@ -18,7 +18,8 @@ const config = new ConfigRepository(
   logger,
 );
 
-type Result = APIGatewaySimpleAuthorizerWithContextResult<{ apiKeyId: string }>;
+/** The key's id, and its scope as JSON text (empty for an unscoped key): the ingest function enforces it. */
+type Result = APIGatewaySimpleAuthorizerWithContextResult<{ apiKeyId: string; scope: string }>;
 
 /**
  * The ingest route's authorizer: `Authorization: Bearer hk_…` must name a key that exists (only its
@@ -27,7 +28,7 @@ type Result = APIGatewaySimpleAuthorizerWithContextResult<{ apiKeyId: string }>;
  */
 const handle = async (event: APIGatewayRequestAuthorizerEventV2): Promise<Result> => {
   const key = bearerKey(event.headers?.authorization ?? event.identitySource?.[0]);
-  const denied: Result = { isAuthorized: false, context: { apiKeyId: '' } };
+  const denied: Result = { isAuthorized: false, context: { apiKeyId: '', scope: '' } };
   if (key === undefined) return denied;
   const item = await config.getItem('apikeyhash', hashApiKey(key));
   const lookup = ApiKeyHashRecord.safeParse(item);
@@ -40,7 +41,11 @@ const handle = async (event: APIGatewayRequestAuthorizerEventV2): Promise<Result
       error: error instanceof Error ? error.message : String(error),
     });
   });
-  return { isAuthorized: true, context: { apiKeyId: lookup.data.keyId } };
+  const { keyId, scope } = lookup.data;
+  return {
+    isAuthorized: true,
+    context: { apiKeyId: keyId, scope: scope === undefined ? '' : JSON.stringify(scope) },
+  };
 };
 
 export const handler = middy(handle).use(injectLambdaContext(logger));

@@ -10,6 +10,7 @@ import { StateRepository } from '#shared/aws/state-repository.ts';
 import { newEventId } from '#shared/domain/ids.ts';
 import { httpErrors, json, requestBody, requestHeader } from '#shared/http/api.ts';
 import { acceptEvents, parseIngestRequest } from '#shared/ingest/ingest.ts';
+import { assertInScope, readScopeContext } from '#shared/ingest/scope.ts';
 import { boolEnv, intEnv, requireEnv } from '#shared/runtime/env.ts';
 import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
 
@@ -23,11 +24,19 @@ const state = new StateRepository(
 
 const faultInjection = boolEnv(FAULT_ENV, false);
 
+/** What the API key authorizer passed on (absent on the IAM route). */
+const authorizerContext = (event: APIGatewayProxyEventV2): Record<string, unknown> => {
+  const context = (event.requestContext as { authorizer?: { lambda?: Record<string, unknown> } }).authorizer;
+  return context?.lambda ?? {};
+};
+
 const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   const inputs = parseIngestRequest({
     contentType: requestHeader(event, 'content-type'),
     body: requestBody(event),
   });
+  // A scoped API key (the authorizer passes its scope on) may only send events inside it.
+  assertInScope(inputs, readScopeContext(authorizerContext(event).scope));
   const accepted = await acceptEvents(
     inputs,
     {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import type { ConfigRepository } from '../aws/config-repository.ts';
 import { newEventId } from '../domain/ids.ts';
+import { KeyScope } from '../ingest/scope.ts';
 import { type AdminRequest, notFound, parseBody } from './request.ts';
 
 /** The prefix that makes a Herald API key recognisable (and greppable in leaked-secret scans). */
@@ -24,19 +25,22 @@ export const ApiKeyRecord = z.object({
   id: z.string(),
   name: z.string(),
   hash: z.string(),
+  /** Events sent with the key must fall inside this (absent: any event). */
+  scope: KeyScope.optional(),
   createdAt: z.string(),
   lastUsedAt: z.string().optional(),
 });
 export type ApiKeyRecord = z.infer<typeof ApiKeyRecord>;
 
 /** The lookup item from a key's hash to its id (`kind = apikeyhash`, `id` = the hash). */
-export const ApiKeyHashRecord = z.object({ id: z.string(), keyId: z.string() });
+export const ApiKeyHashRecord = z.object({ id: z.string(), keyId: z.string(), scope: KeyScope.optional() });
 
-const CreateApiKey = z.strictObject({ name: z.string().min(1).max(128) });
+const CreateApiKey = z.strictObject({ name: z.string().min(1).max(128), scope: KeyScope.optional() });
 
 const toView = (record: ApiKeyRecord) => ({
   id: record.id,
   name: record.name,
+  ...(record.scope === undefined ? {} : { scope: record.scope }),
   createdAt: record.createdAt,
   ...(record.lastUsedAt === undefined ? {} : { lastUsedAt: record.lastUsedAt }),
 });
@@ -46,16 +50,22 @@ export class ApiKeyAdmin {
   constructor(private readonly config: ConfigRepository) {}
 
   async create(request: AdminRequest, now: Date) {
-    const { name } = parseBody(request, CreateApiKey);
+    const { name, scope } = parseBody(request, CreateApiKey);
     const key = newApiKey();
     const record: ApiKeyRecord = {
       id: `key_${newEventId().toLowerCase()}`,
       name,
       hash: hashApiKey(key),
+      ...(scope === undefined ? {} : { scope }),
       createdAt: now.toISOString(),
     };
-    // The hash item first: a key is usable only once both exist, and revoke deletes it first.
-    await this.config.putItem('apikeyhash', { id: record.hash, keyId: record.id });
+    // The hash item first: a key is usable only once both exist, and revoke deletes it first. It
+    // carries the scope, so the authorizer reads one item.
+    await this.config.putItem('apikeyhash', {
+      id: record.hash,
+      keyId: record.id,
+      ...(scope === undefined ? {} : { scope }),
+    });
     await this.config.putItem('apikey', record);
     return { ...toView(record), key };
   }

@@ -1,6 +1,7 @@
 import { HttpError } from '../domain/errors.ts';
 import type { ActivityAdmin } from './activity.ts';
 import type { ApiKeyAdmin } from './api-keys.ts';
+import type { AuditLog } from './audit.ts';
 import type { ChannelAdmin } from './channels.ts';
 import { toChannelView } from './channels.ts';
 import { type DeadLetterAdmin, RedriveRequest } from './dead-letters.ts';
@@ -10,6 +11,7 @@ import {
   type AdminRequest,
   type AdminResponse,
   etagOf,
+  givenFieldNames,
   isDryRun,
   pageParams,
   parseBody,
@@ -23,6 +25,7 @@ export interface AdminServices {
   readonly apiKeys: ApiKeyAdmin;
   readonly activity: ActivityAdmin;
   readonly deadLetters: DeadLetterAdmin;
+  readonly audit: Pick<AuditLog, 'list'>;
 }
 
 type Route = (request: AdminRequest, now: Date) => Promise<AdminResponse>;
@@ -31,9 +34,19 @@ const ok = (body: unknown, headers?: Record<string, string>): AdminResponse =>
   headers === undefined ? { status: 200, body } : { status: 200, body, headers };
 const noContent: AdminResponse = { status: 204 };
 
-/** The admin API (SPEC §6): one route table, every route a call into a service. */
+/** A redrive's id, when the redrive made one (a redrive by filter). */
+const redriveIdOf = (body: unknown): string | undefined =>
+  typeof body === 'object' && body !== null && 'id' in body && typeof body.id === 'string'
+    ? body.id
+    : undefined;
+
+/**
+ * The admin API (SPEC §6): one route table, every route a call into a service. Writes add an `audit`
+ * note (changed field names, a created resource's id) for the audit log, which records them around
+ * the whole table (`AuditLog.record`).
+ */
 export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRouteKey, Route>> => {
-  const { channels, policies, apiKeys, activity, deadLetters } = services;
+  const { channels, policies, apiKeys, activity, deadLetters, audit } = services;
   return {
     'GET /v1/channels': async (request) => {
       const { limit, nextToken } = pageParams(request);
@@ -47,13 +60,20 @@ export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRoute
       const result = await channels.put(request, isDryRun(request), now);
       if (result.kind === 'planned')
         return ok({ action: result.action, changes: result.changes, etag: result.etag });
-      return { status: result.created ? 201 : 200, body: result.view, headers: { etag: result.view.etag } };
+      return {
+        status: result.created ? 201 : 200,
+        body: result.view,
+        headers: { etag: result.view.etag },
+        audit: { fields: result.changes },
+      };
     },
     'DELETE /v1/channels/{id}': async (request) => {
       await channels.delete(request);
       return noContent;
     },
     'POST /v1/channels/{id}/test': async (request, now) => ok(await channels.test(pathId(request), now)),
+    'GET /v1/channels/{id}/signing-secret': async (request, now) =>
+      ok(await channels.signingSecret(pathId(request), now), { 'cache-control': 'no-store' }),
     'GET /v1/policies': async (request) => {
       const { limit, nextToken } = pageParams(request);
       return ok(await policies.list(limit, nextToken));
@@ -72,7 +92,12 @@ export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRoute
           warnings: result.warnings,
         });
       }
-      return { status: result.created ? 201 : 200, body: result.view, headers: { etag: result.view.etag } };
+      return {
+        status: result.created ? 201 : 200,
+        body: result.view,
+        headers: { etag: result.view.etag },
+        audit: { fields: result.changes },
+      };
     },
     'DELETE /v1/policies/{id}': async (request) => {
       await policies.delete(request);
@@ -84,11 +109,27 @@ export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRoute
     },
     'GET /v1/deliveries': async (request) => ok(await activity.deliveries(request)),
     'GET /v1/dead-letters': async (request) => ok(await deadLetters.list(request)),
-    'POST /v1/dead-letters/redrive': async (request, now) =>
-      deadLetters.redrive(parseBody(request, RedriveRequest), now),
+    'POST /v1/dead-letters/redrive': async (request, now) => {
+      const result = await deadLetters.redrive(parseBody(request, RedriveRequest), now);
+      const redriveId = redriveIdOf(result.body);
+      return {
+        ...result,
+        audit: {
+          ...(redriveId === undefined ? {} : { resourceId: redriveId }),
+          fields: givenFieldNames(request),
+        },
+      };
+    },
     'GET /v1/dead-letters/redrives/{id}': async (request) =>
       ok(await deadLetters.redriveStatus(request.pathParameters.id ?? '')),
-    'POST /v1/api-keys': async (request, now) => ({ status: 201, body: await apiKeys.create(request, now) }),
+    'POST /v1/api-keys': async (request, now) => {
+      const created = await apiKeys.create(request, now);
+      return {
+        status: 201,
+        body: created,
+        audit: { resourceId: created.id, fields: givenFieldNames(request) },
+      };
+    },
     'GET /v1/api-keys': async (request) => {
       const { limit, nextToken } = pageParams(request);
       return ok(await apiKeys.list(limit, nextToken));
@@ -97,6 +138,7 @@ export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRoute
       await apiKeys.revoke(request.pathParameters.id ?? '');
       return noContent;
     },
+    'GET /v1/audit': async (request) => ok(await audit.list(request)),
   };
 };
 

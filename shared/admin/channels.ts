@@ -1,11 +1,18 @@
 import type { ConfigRepository, Page } from '../aws/config-repository.ts';
 import type { StateRepository } from '../aws/state-repository.ts';
 import { ChannelInput, pickSettings } from '../channels/input.ts';
-import { ChannelRecord, isSecretRef, type SecretRef, type SecretStore } from '../channels/record.ts';
-import { channelType } from '../channels/registry.ts';
+import {
+  ChannelRecord,
+  isSecretRef,
+  readChannelSecrets,
+  type SecretRef,
+  type SecretStore,
+} from '../channels/record.ts';
+import { CHANNEL_TYPE_NAMES, CHANNEL_TYPES, channelType } from '../channels/registry.ts';
 import type { ChannelType, Target, Transports } from '../channels/types.ts';
+import { WebhookSecret } from '../channels/webhook/index.ts';
 import { attemptDelivery } from '../deliver/deliver.ts';
-import { ValidationError } from '../domain/errors.ts';
+import { HttpError, ValidationError } from '../domain/errors.ts';
 import type { HeraldEvent } from '../domain/event.ts';
 import { newEventId } from '../domain/ids.ts';
 import {
@@ -13,6 +20,7 @@ import {
   assertBodyId,
   checkIfMatch,
   etagOf,
+  givenFieldNames,
   notFound,
   parseBody,
   pathId,
@@ -83,7 +91,13 @@ export const toChannelView = (record: ChannelRecord) => {
 export type ChannelView = ReturnType<typeof toChannelView>;
 
 export type PutResult<V> =
-  | { readonly kind: 'written'; readonly created: boolean; readonly view: V }
+  | {
+      readonly kind: 'written';
+      readonly created: boolean;
+      readonly view: V;
+      /** Names of the fields the write changed (for a create, those given): for the audit log. */
+      readonly changes: string[];
+    }
   | {
       readonly kind: 'planned';
       readonly action: 'create' | 'update' | 'unchanged';
@@ -91,6 +105,24 @@ export type PutResult<V> =
       /** The ETag the plan was made against (null for a create): send it as `If-Match` to apply it. */
       readonly etag: string | null;
     };
+
+/** The secret field a signing channel type signs its requests with. */
+const SIGNING_SECRET_FIELD = 'signingSecret';
+
+/** The channel types with a signing secret (`webhook`). */
+const SIGNING_TYPES: readonly string[] = CHANNEL_TYPE_NAMES.filter((name) =>
+  Object.hasOwn(CHANNEL_TYPES[name]?.secretFields ?? {}, SIGNING_SECRET_FIELD),
+);
+
+/** A signing secret as stored: the current one, and those replaced that still sign for a while. */
+const SigningSecrets = WebhookSecret.pick({ signingSecret: true, previousSigningSecrets: true });
+
+/** `GET /v1/channels/{id}/signing-secret`. */
+export interface SigningSecretView {
+  readonly signingSecret: string;
+  /** Replaced secrets still signing until `until` (only while one rotates). */
+  readonly previous?: readonly { readonly signingSecret: string; readonly until: string }[];
+}
 
 /** Admin operations on channels: CRUD with ETags, secrets kept apart, and test-sends. */
 export class ChannelAdmin {
@@ -182,24 +214,30 @@ export class ChannelAdmin {
       rateLimit: input.rateLimit,
       template: input.template,
     };
+    // What changes, by name only (dry-run plans and the audit log); a create names the fields given.
+    const changes =
+      current === undefined
+        ? givenFieldNames(request, ['config'])
+        : [
+            ...(
+              ['type', 'enabled', 'description', 'events', 'retry', 'rateLimit', 'template'] as const
+            ).filter((key) => !sameJson(next[key], current[key])),
+            ...[...new Set([...Object.keys(settings), ...Object.keys(current.settings)])]
+              .filter((key) => !sameJson(settings[key], current.settings[key]))
+              .map((key) => `config.${key}`),
+            ...Object.keys(type.secretFields)
+              .filter(
+                (field) =>
+                  !sameJson(refs[field], kept?.secretRefs[field]) ||
+                  !sameJson(
+                    secretValue[field],
+                    kept?.inlineSecrets.includes(field) ? stored[field] : undefined,
+                  ),
+              )
+              .map((field) => `config.${field}`),
+          ];
     if (dryRun) {
       if (current === undefined) return { kind: 'planned', action: 'create', changes: [], etag: null };
-      const settingKeys = new Set([...Object.keys(settings), ...Object.keys(current.settings)]);
-      const changes = [
-        ...(['type', 'enabled', 'description', 'events', 'retry', 'rateLimit', 'template'] as const).filter(
-          (key) => !sameJson(next[key], current[key]),
-        ),
-        ...[...settingKeys]
-          .filter((key) => !sameJson(settings[key], current.settings[key]))
-          .map((key) => `config.${key}`),
-        ...Object.keys(type.secretFields)
-          .filter(
-            (field) =>
-              !sameJson(refs[field], kept?.secretRefs[field]) ||
-              !sameJson(secretValue[field], kept?.inlineSecrets.includes(field) ? stored[field] : undefined),
-          )
-          .map((field) => `config.${field}`),
-      ];
       return {
         kind: 'planned',
         action: changes.length > 0 ? 'update' : 'unchanged',
@@ -238,7 +276,62 @@ export class ChannelAdmin {
     else if (current?.secretArn !== undefined) await this.deps.secrets.remove(current.secretArn);
     // Last: functions that see the new generation drop their caches and read record and secret anew.
     await this.deps.config.bumpGeneration();
-    return { kind: 'written', created: current === undefined, view: toChannelView(record) };
+    return { kind: 'written', created: current === undefined, view: toChannelView(record), changes };
+  }
+
+  /**
+   * A signing channel's signing secret, for its receiver to verify with (Svix-style): the one secret
+   * read that returns a value, so the admin API audits it (`audit.ts`). `previous` lists replaced
+   * secrets that still sign during their grace period. 404 for an unknown channel, 400 for a type that
+   * signs nothing; a referenced secret that cannot be read, or a stored value that is not a signing
+   * secret, is a 409 naming the reference (never the value).
+   */
+  async signingSecret(id: string, now: Date): Promise<SigningSecretView> {
+    const record = await this.get(id);
+    if (!SIGNING_TYPES.includes(record.type)) {
+      throw new HttpError(
+        400,
+        'no_signing_secret',
+        `channel ${id} is a ${record.type} channel, which has no signing secret (only ${SIGNING_TYPES.join(', ')} channels do)`,
+      );
+    }
+    const ref = record.secretRefs[SIGNING_SECRET_FIELD];
+    const unreadable = (cause?: unknown) =>
+      new HttpError(
+        409,
+        'signing_secret_unreadable',
+        ref === undefined
+          ? `channel ${id} has no readable signing secret: put the channel again to generate one`
+          : `channel ${id}'s signing secret cannot be read from ${ref.secretRef} (key ${ref.key})`,
+        undefined,
+        { cause },
+      );
+    // Only the signing secret's own sources are read: a broken reference elsewhere does not matter here.
+    let values: Record<string, unknown>;
+    try {
+      values = await readChannelSecrets(
+        {
+          secretArn: record.secretArn,
+          inlineSecrets: record.inlineSecrets.filter((field) => field === SIGNING_SECRET_FIELD),
+          secretRefs: ref === undefined ? {} : { [SIGNING_SECRET_FIELD]: ref },
+        },
+        this.deps.secrets.read,
+      );
+    } catch (cause) {
+      // Herald's own secret failing to read is a fault here (500); the user's reference, theirs to fix.
+      if (ref === undefined) throw cause;
+      throw unreadable(cause);
+    }
+    // Parsed without keeping zod's issues: they could quote the value.
+    const parsed = SigningSecrets.safeParse(values);
+    if (!parsed.success) throw unreadable();
+    const previous = (ref === undefined ? parsed.data.previousSigningSecrets : [])
+      .filter((entry) => Date.parse(entry.until) > now.getTime())
+      .map((entry) => ({ signingSecret: entry.secret, until: entry.until }));
+    return {
+      signingSecret: parsed.data.signingSecret,
+      ...(previous.length === 0 ? {} : { previous }),
+    };
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   assertBodyId,
   checkIfMatch,
   etagOf,
+  givenFieldNames,
   notFound,
   parseBody,
   pathId,
@@ -31,7 +32,12 @@ const COMPARED = [
 
 /** Admin operations on policies. A policy may name channels that do not exist yet: it gets warnings. */
 export class PolicyAdmin {
-  constructor(private readonly config: ConfigRepository) {}
+  constructor(
+    private readonly config: Pick<
+      ConfigRepository,
+      'page' | 'getPolicy' | 'getChannel' | 'putVersioned' | 'deleteVersioned' | 'bumpGeneration'
+    >,
+  ) {}
 
   async list(limit: number, nextToken: string | undefined): Promise<Page<PolicyView>> {
     const page = await this.config.page('policy', PolicyRecord, limit, nextToken);
@@ -63,10 +69,14 @@ export class PolicyAdmin {
       .filter((channel): channel is string => channel !== undefined)
       .map((channel) => `channel ${channel} does not exist (yet): the policy sends nothing to it`);
 
+    // What changes, by name (dry-run plans and the audit log); a create names the fields given.
+    const changes =
+      current === undefined
+        ? givenFieldNames(request)
+        : COMPARED.filter((key) => !sameJson(input[key], current[key]));
     if (dryRun) {
       if (current === undefined)
         return { kind: 'planned', action: 'create', changes: [], etag: null, warnings };
-      const changes = COMPARED.filter((key) => !sameJson(input[key], current[key]));
       return {
         kind: 'planned',
         action: changes.length > 0 ? 'update' : 'unchanged',
@@ -86,7 +96,7 @@ export class PolicyAdmin {
     await this.config.putVersioned('policy', record, current?.version);
     await this.config.bumpGeneration();
     const view: PolicyView = { ...toPolicyView(record), warnings };
-    return { kind: 'written', created: current === undefined, view, warnings };
+    return { kind: 'written', created: current === undefined, view, warnings, changes };
   }
 
   async delete(request: AdminRequest): Promise<void> {

@@ -15,11 +15,21 @@ export interface AdminRequest {
   readonly body: string | undefined;
 }
 
+/** What a write tells the audit log beyond the request itself: names, never values. */
+export interface AuditNote {
+  /** The resource the write made or acted on, when the path does not name it (a new API key, a redrive). */
+  readonly resourceId?: string;
+  /** Names of the fields the write changed (for a create, those given), never their values. */
+  readonly fields?: readonly string[];
+}
+
 /** An admin response: status, JSON body, extra headers. */
 export interface AdminResponse {
   readonly status: number;
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
+  /** For the audit log only (`audit.ts`): never sent to the caller. */
+  readonly audit?: AuditNote;
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -42,6 +52,29 @@ export const parseBody = <T extends z.ZodType>(request: AdminRequest, schema: T)
     );
   }
   return result.data;
+};
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The names of the fields a JSON body gives (not `id`, which the path names), with the fields of the
+ * objects under `expand` named one level down (`config.url`): what a create changed, for the audit
+ * log. Called once the body has passed its (strict) schema, so every name is one the schema knows.
+ */
+export const givenFieldNames = (request: AdminRequest, expand: readonly string[] = []): string[] => {
+  let json: unknown;
+  try {
+    json = JSON.parse(request.body === undefined || request.body === '' ? '{}' : request.body);
+  } catch {
+    return [];
+  }
+  if (!isObject(json)) return [];
+  return Object.entries(json).flatMap(([field, value]) => {
+    if (field === 'id') return [];
+    if (expand.includes(field) && isObject(value)) return Object.keys(value).map((key) => `${field}.${key}`);
+    return [field];
+  });
 };
 
 /** A path parameter that must be a Herald resource id (400 otherwise). */

@@ -8,6 +8,7 @@ export const ADMIN_ROUTE_KEYS = [
   'PUT /v1/channels/{id}',
   'DELETE /v1/channels/{id}',
   'POST /v1/channels/{id}/test',
+  'GET /v1/channels/{id}/signing-secret',
   'GET /v1/policies',
   'GET /v1/policies/{id}',
   'PUT /v1/policies/{id}',
@@ -20,5 +21,6 @@ export const ADMIN_ROUTE_KEYS = [
   'POST /v1/api-keys',
   'GET /v1/api-keys',
   'DELETE /v1/api-keys/{id}',
+  'GET /v1/audit',
 ] as const;
 export type AdminRouteKey = (typeof ADMIN_ROUTE_KEYS)[number];

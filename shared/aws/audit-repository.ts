@@ -4,11 +4,16 @@
  * Entries expire with the state table's TTL (`expiresAt`, epoch seconds). Admin writes are rare, so one
  * partition stays far below DynamoDB's per-partition write limit.
  */
-import { PutCommand, type PutCommandInput, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  PutCommand,
+  type PutCommandInput,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { AUDIT_PARTITION } from './partitions.ts';
 
-/** The partition every audit entry is kept in. */
-export const AUDIT_PARTITION = 'audit';
+export { AUDIT_PARTITION };
 
 /** Who made a request, as API Gateway's IAM authorizer reported it. */
 export const AuditPrincipal = z.object({

@@ -21,3 +21,6 @@ export const STATE_PREFIXES = {
   rate: 'rate#',
   redrive: 'redrive#',
 } as const;
+
+/** The audit log's one partition in the state table. */
+export const AUDIT_PARTITION = 'audit';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
 import { jsonBytes, MAX_EVENT_BYTES } from '../../shared/domain/event.ts';
-import { postEvents, sleep, unique, webhookRoute } from './support.ts';
+import { admin, postEvents, postWithKey, sleep, unique, webhookRoute } from './support.ts';
 
 const receiver = new WebhookReceiver();
 
@@ -60,5 +60,45 @@ describe('input limits', () => {
     });
     await sleep(3_000);
     expect(receiver.deliveriesTo(path)).toHaveLength(0);
+  });
+});
+
+describe('scoped API keys', () => {
+  it('lets a key scoped to tenant acme send acme events only; anything else is 403 naming the attribute, and nothing is queued', async () => {
+    // Prepare
+    const type = unique('scoped');
+    const path = `/${unique('scoped')}`;
+    await webhookRoute(receiver, { eventType: type, path });
+    const created = await admin('POST', '/v1/api-keys', { name: unique('acme'), scope: { tenant: 'acme' } });
+    const { key, scope } = created.json as { key: string; scope: unknown };
+
+    // Act
+    const inside = await postWithKey({ type, source: 'tests', attributes: { tenant: 'acme' } }, key);
+    const outside = await postWithKey({ type, source: 'tests', attributes: { tenant: 'globex' } }, key);
+    const mixed = await postWithKey(
+      {
+        events: [
+          { type, source: 'tests', attributes: { tenant: 'acme' }, subject: 'mixed ok' },
+          { type, source: 'tests', subject: 'mixed missing' },
+        ],
+      },
+      key,
+    );
+
+    // Assess
+    expect(created.status).toBe(201);
+    expect(scope).toEqual({ tenant: 'acme' });
+    expect(inside.status).toBe(202);
+    expect(outside.status).toBe(403);
+    expect(JSON.parse(outside.text)).toMatchObject({
+      error: 'outside_key_scope',
+      details: [{ index: 0, path: 'attributes.tenant', message: expect.stringContaining('tenant: acme') }],
+    });
+    expect(mixed.status).toBe(403);
+    expect(JSON.parse(mixed.text)).toMatchObject({ details: [{ index: 1, path: 'attributes.tenant' }] });
+    await receiver.waitFor(path, 1, 30_000);
+    await sleep(3_000);
+    expect(receiver.deliveriesTo(path)).toHaveLength(1);
+    expect(receiver.deliveriesTo(path)[0]?.payload).toMatchObject({ attributes: { tenant: 'acme' } });
   });
 });
