@@ -1,6 +1,14 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { deployStack, type StackOutputs, startEmulator, stopEmulator } from '../../scripts/lib/local-aws.ts';
+import {
+  deployStack,
+  type StackOutputs,
+  startEmulator,
+  stopEmulator,
+  useEmulator,
+} from '../../scripts/lib/local-aws.ts';
+import { API_RESPONSES_FILE, scanForSecrets } from './secret-scan.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -36,12 +44,26 @@ const log = (message: string) => console.log(`[integration] ${message}`);
 /** Starts (or reuses) the emulator and deploys the real stack once for every integration test file. */
 export default async function setup(project: TestProject) {
   const started = performance.now();
+  rmSync(API_RESPONSES_FILE, { force: true });
   const emulator = await startEmulator(log);
   const outputs = await deployStack(emulator.endpoint, TEST_STACK, log);
   log(`stack ready in ${((performance.now() - started) / 1000).toFixed(1)}s`);
   project.provide('endpoint', emulator.endpoint);
   project.provide('outputs', outputs);
-  return () => {
-    if (emulator.started) stopEmulator(log);
+  return async () => {
+    try {
+      // After every test: no secret the tests configured may have leaked anywhere Herald writes.
+      useEmulator(emulator.endpoint);
+      const report = await scanForSecrets(outputs);
+      const looked = Object.entries(report.haystacks)
+        .map(([where, count]) => `${count} ${where}`)
+        .join(', ');
+      log(`secret scan: ${report.secrets} secret values checked against ${looked}`);
+      if (report.findings.length > 0) {
+        throw new Error(`secret scan found secrets:\n${report.findings.join('\n')}`);
+      }
+    } finally {
+      if (emulator.started) stopEmulator(log);
+    }
   };
 }

@@ -16,6 +16,7 @@ import { signedFetch } from '../../scripts/lib/signed-fetch.ts';
 import { StateRepository } from '../../shared/aws/state-repository.ts';
 import { newSigningSecret } from '../../shared/channels/webhook/index.ts';
 import type { PolicyInput } from '../../shared/domain/policy.ts';
+import { captureResponse } from './secret-scan.ts';
 
 const endpoint = inject('endpoint');
 const outputs = inject('outputs');
@@ -120,6 +121,7 @@ export const admin = async (
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
+  captureResponse(method, path, text);
   let json: unknown;
   try {
     json = text === '' ? undefined : JSON.parse(text);
