@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
@@ -10,6 +11,7 @@ import { ConfigRepository } from '#shared/aws/config-repository.ts';
 import { processBatch, Queue, RetryLaterError } from '#shared/aws/queue.ts';
 import { secretsManagerStore } from '#shared/aws/secret-store.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
+import { CHANNEL_TAG } from '#shared/channels/record.ts';
 import { createTransports } from '#shared/channels/transports/index.ts';
 import { type DeliverSettings, deliverJob } from '#shared/deliver/deliver.ts';
 import { DeliveryJob, type IngestMessage } from '#shared/domain/jobs.ts';
@@ -36,11 +38,38 @@ const configRepository = new ConfigRepository(db, requireEnv('CONFIG_TABLE_NAME'
 const channels = new TtlCache(intEnv('CONFIG_CACHE_SECONDS', 30) * 1000, (id: string) =>
   configRepository.getChannel(id),
 );
-/** Channel secrets, read once per cache period rather than per delivery. */
-const secrets = new TtlCache(
-  intEnv('SECRET_CACHE_SECONDS', 300) * 1000,
-  secretsManagerStore(new SecretsManagerClient({})).read,
-);
+const ownSecrets = secretsManagerStore(new SecretsManagerClient({}));
+const secretPrefix = requireEnv('SECRET_PREFIX');
+const channelSecretsRoleArn = optionalEnv('CHANNEL_SECRETS_ROLE_ARN');
+/**
+ * A channel's own secret is read in a session tagged with the channel (one Secrets Manager client per
+ * channel; its credentials are refreshed before they expire): IAM lets that session read only secrets
+ * tagged with the same channel. Secrets the user owns (`secretRef`) are read with the function's role.
+ */
+const channelStores = new Map<string, ReturnType<typeof secretsManagerStore>>();
+const storeFor = (channelId: string, secretId: string) => {
+  const own = secretId.startsWith(secretPrefix) || secretId.includes(`:secret:${secretPrefix}`);
+  if (!own || channelSecretsRoleArn === undefined) return ownSecrets;
+  let store = channelStores.get(channelId);
+  if (store === undefined) {
+    const credentials = fromTemporaryCredentials({
+      params: {
+        RoleArn: channelSecretsRoleArn,
+        RoleSessionName: `herald-${channelId}`.slice(0, 64),
+        Tags: [{ Key: CHANNEL_TAG, Value: channelId }],
+        DurationSeconds: 3600,
+      },
+    });
+    store = secretsManagerStore(new SecretsManagerClient({ credentials }));
+    channelStores.set(channelId, store);
+  }
+  return store;
+};
+/** Channel secrets, read once per cache period rather than per delivery (keyed by channel and secret). */
+const secrets = new TtlCache(intEnv('SECRET_CACHE_SECONDS', 300) * 1000, (key: string) => {
+  const [channelId = '', secretId = ''] = JSON.parse(key) as [string, string];
+  return storeFor(channelId, secretId).read(secretId);
+});
 const smtpTrustedCa = optionalEnv('SMTP_TRUSTED_CA');
 const transports = createTransports({
   allowPrivateTargets: boolEnv('ALLOW_PRIVATE_TARGETS', false),
@@ -109,7 +138,7 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
       markDead: (deadJob, reason, now) =>
         state.markDead(refOf(deadJob), reason, JSON.stringify(deadJob), now),
       channel: (id) => channels.get(id),
-      readSecret: (secretId) => secrets.get(secretId),
+      readSecret: (secretId) => secrets.get(JSON.stringify([job.channelId, secretId])),
       transports,
       disableChannel: async (id, reason, at) => {
         const changed = await configRepository.disableChannel(id, reason, at);

@@ -1,9 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { ArnPrincipal, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONFIG_KINDS, STATE_PREFIXES } from '../../shared/aws/partitions.ts';
+import { CHANNEL_TAG } from '../../shared/channels/record.ts';
 import { DELIVERY_MAX_RECEIVES, DELIVERY_QUEUE_RETENTION_SECONDS } from '../../shared/domain/retry.ts';
 import { functionEntry } from '../paths.ts';
 import { type ChannelDestinations, HeraldFunction } from './herald-function.ts';
@@ -33,6 +35,8 @@ export interface DeliveryProps {
 export class Delivery extends Construct {
   readonly queue: QueueWithDlq;
   readonly function: HeraldFunction;
+  /** Reads one channel's secret, assumed by the deliver function per channel (session tag). */
+  readonly channelSecretsRole: Role;
 
   constructor(scope: Construct, id: string, props: DeliveryProps) {
     super(scope, id);
@@ -74,7 +78,35 @@ export class Delivery extends Construct {
       .bindQueueSender('INGEST_QUEUE_URL', props.ingestQueue)
       .env('DELIVERY_QUEUE_URL', this.queue.queue.queueUrl);
 
-    this.function.bindSecrets(props.secretPrefix, 'read', props.secretRefArns);
+    this.function.bindSecrets(props.secretPrefix, 'refs-only', props.secretRefArns);
+    // A channel's own secret is read through this role, assumed per channel with the session tag
+    // `herald-channel = <id>`: it may read only secrets carrying the same tag, so a delivery to one
+    // channel cannot read another channel's secret, whatever the code asks for.
+    const deliverRole = this.function.fn.role;
+    if (deliverRole === undefined) throw new Error('the deliver function has no role');
+    this.channelSecretsRole = new Role(this, 'ChannelSecretsRole', {
+      description: "Herald deliver: reads one channel's secret, in a session tagged with that channel",
+      assumedBy: new ArnPrincipal(deliverRole.roleArn).withSessionTags(),
+      maxSessionDuration: Duration.hours(1),
+    });
+    this.channelSecretsRole.addToPolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [HeraldFunction.secretArnPattern(this, props.secretPrefix)],
+        conditions: {
+          StringEquals: {
+            [`secretsmanager:ResourceTag/${CHANNEL_TAG}`]: `\${aws:PrincipalTag/${CHANNEL_TAG}}`,
+          },
+        },
+      }),
+    );
+    this.function.fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        resources: [this.channelSecretsRole.roleArn],
+      }),
+    );
+    this.function.env('CHANNEL_SECRETS_ROLE_ARN', this.channelSecretsRole.roleArn);
     this.function.bindDestinations(props.destinations);
     this.function.fn.addEventSource(
       new SqsEventSource(this.queue.queue, { batchSize: 10, reportBatchItemFailures: true }),

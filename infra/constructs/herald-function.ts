@@ -139,34 +139,50 @@ export class HeraldFunction extends Construct {
   }
 
   /**
-   * Grants access to Herald's channel secrets (names under `prefix`): `read` for delivering, `manage`
-   * for the admin API. `refs` are existing secrets channels may reference; they are only ever read.
+   * Grants access to Herald's channel secrets (names under `prefix`): `manage` for the admin API,
+   * `refs-only` for the deliver function (which reads a channel's own secret only through a session
+   * tagged with that channel: see `Delivery`). `refs` are existing secrets channels may reference; they
+   * are only ever read.
    */
-  bindSecrets(prefix: string, access: 'read' | 'manage', refs: readonly string[] = []): this {
+  bindSecrets(prefix: string, access: 'refs-only' | 'manage', refs: readonly string[] = []): this {
     const own = Stack.of(this).formatArn({
       service: 'secretsmanager',
       resource: 'secret',
       resourceName: `${prefix}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    const manage = [
-      'secretsmanager:CreateSecret',
-      'secretsmanager:PutSecretValue',
-      'secretsmanager:DeleteSecret',
-      'secretsmanager:DescribeSecret',
-    ];
-    this.fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue', ...(access === 'manage' ? manage : [])],
-        resources: [own],
-      }),
-    );
+    if (access === 'manage') {
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: [
+            'secretsmanager:GetSecretValue',
+            'secretsmanager:CreateSecret',
+            'secretsmanager:PutSecretValue',
+            'secretsmanager:DeleteSecret',
+            'secretsmanager:DescribeSecret',
+            // Channel secrets carry the channel's tag (CreateSecret with Tags needs it too).
+            'secretsmanager:TagResource',
+          ],
+          resources: [own],
+        }),
+      );
+    }
     if (refs.length > 0) {
       this.fn.addToRolePolicy(
         new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...refs] }),
       );
     }
     return this.env('SECRET_PREFIX', prefix);
+  }
+
+  /** The ARN pattern of Herald's channel secrets (names under `prefix`). */
+  static secretArnPattern(scope: Construct, prefix: string): string {
+    return Stack.of(scope).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${prefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
 
   /**

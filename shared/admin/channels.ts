@@ -272,7 +272,7 @@ export class ChannelAdmin {
       ...(next.template === undefined ? {} : { template: next.template }),
     };
     await this.deps.config.putVersioned('channel', record, current?.version);
-    if (inlineFields.length > 0) await this.deps.secrets.write(secretName, secretValue);
+    if (inlineFields.length > 0) await this.deps.secrets.write(secretName, secretValue, id);
     else if (current?.secretArn !== undefined) await this.deps.secrets.remove(current.secretArn);
     // Last: functions that see the new generation drop their caches and read record and secret anew.
     await this.deps.config.bumpGeneration();

@@ -5,8 +5,9 @@ import {
   PutSecretValueCommand,
   ResourceExistsException,
   type SecretsManagerClient,
+  TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
-import type { SecretStore } from '../channels/record.ts';
+import { CHANNEL_TAG, type SecretStore } from '../channels/record.ts';
 
 /** A secret whose value is not what Herald reads (a JSON object); the message never quotes the value. */
 export class SecretFormatError extends Error {
@@ -15,14 +16,17 @@ export class SecretFormatError extends Error {
 
 /** Herald's per-channel secrets in Secrets Manager, written by the admin API. */
 export const secretsManagerStore = (client: SecretsManagerClient): SecretStore => ({
-  async write(name, value) {
+  async write(name, value, channelId) {
     const SecretString = JSON.stringify(value);
+    const Tags = [{ Key: CHANNEL_TAG, Value: channelId }];
     try {
-      const created = await client.send(new CreateSecretCommand({ Name: name, SecretString }));
+      const created = await client.send(new CreateSecretCommand({ Name: name, SecretString, Tags }));
       return created.ARN ?? name;
     } catch (error) {
       if (!(error instanceof ResourceExistsException)) throw error;
       const updated = await client.send(new PutSecretValueCommand({ SecretId: name, SecretString }));
+      // A secret written before the tag existed gets it now (tagging is idempotent).
+      await client.send(new TagResourceCommand({ SecretId: name, Tags }));
       return updated.ARN ?? name;
     }
   },

@@ -66,13 +66,20 @@ export const ChannelRecord = z.object({
 export type ChannelRecord = z.infer<typeof ChannelRecord>;
 export type StoredTemplate = z.infer<typeof StoredTemplate>;
 
+/** The tag that ties a channel secret to its channel, for IAM (`secretsmanager:ResourceTag/…`). */
+export const CHANNEL_TAG = 'herald-channel';
+
 /** Reads a secret's JSON value by name or ARN. */
 export type ReadSecret = (secretId: string) => Promise<unknown>;
 
 /** Herald's own per-channel secrets in Secrets Manager. */
 export interface SecretStore {
-  /** Creates or replaces the secret's JSON value; returns its ARN. */
-  write(name: string, value: Readonly<Record<string, unknown>>): Promise<string>;
+  /**
+   * Creates or replaces the secret's JSON value, tagged with the channel it belongs to (the deliver
+   * function may read a channel's secret only through a session tagged with that channel); returns its
+   * ARN.
+   */
+  write(name: string, value: Readonly<Record<string, unknown>>, channelId: string): Promise<string>;
   /** Reads a secret's JSON value, uncached. */
   read: ReadSecret;
   /** Deletes a secret at once (no recovery window, so the channel id can be reused). */

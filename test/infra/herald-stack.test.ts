@@ -83,7 +83,8 @@ describe('HeraldStack', () => {
     expect(functions).toHaveLength(6);
     const roles = functions.map((fn) => JSON.stringify(fn.Properties?.Role));
     expect(new Set(roles).size).toBe(6);
-    template.resourceCountIs('AWS::IAM::Role', 6);
+    // One role per function, and the per-channel secret reader the deliver function assumes.
+    template.resourceCountIs('AWS::IAM::Role', 7);
     for (const fn of functions) {
       expect(fn.Properties?.Runtime).toBe('nodejs24.x');
       expect(fn.Properties?.Architectures).toEqual(['arm64']);
@@ -103,19 +104,55 @@ describe('HeraldStack', () => {
     }
   });
 
-  it('lets the deliver function read only the secrets under the channel prefix', () => {
+  it("reads a channel's secret only in a session tagged with that channel, never with the deliver role itself", () => {
+    // The reader role: GetSecretValue under the prefix only where the secret's channel tag is the session's.
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([
+        Statement: [
           Match.objectLike({
             Action: 'secretsmanager:GetSecretValue',
             Resource: {
               'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':secret:Herald/channels/\\*$')])],
             },
+            Condition: {
+              StringEquals: {
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, resolved by IAM
+                'secretsmanager:ResourceTag/herald-channel': '${aws:PrincipalTag/herald-channel}',
+              },
+            },
           }),
-        ]),
+        ],
+      },
+      Roles: [{ Ref: logicalIdOf('AWS::IAM::Role', 'DeliveryChannelSecretsRole') }],
+    });
+    // Only the deliver role may assume it, with session tags.
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: ['sts:AssumeRole', 'sts:TagSession'],
+            Principal: {
+              AWS: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeliverFunctionServiceRole'), 'Arn'] },
+            },
+          }),
+        ],
       },
     });
+    // The deliver role itself has no GetSecretValue under the prefix (only on referenced secrets).
+    const deliverStatements = Object.entries(resourcesOf('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('HeraldDeliveryDeliverFunction'))
+      .flatMap(
+        ([, policy]) =>
+          (policy.Properties?.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [],
+      );
+    const secretReads = deliverStatements.filter((statement) =>
+      JSON.stringify(statement.Action).includes('secretsmanager:GetSecretValue'),
+    );
+    for (const statement of secretReads)
+      expect(JSON.stringify(statement.Resource)).not.toContain('channels/*');
+    expect(
+      deliverStatements.some((statement) => JSON.stringify(statement.Action).includes('sts:TagSession')),
+    ).toBe(true);
   });
 
   it('guards POST /v1/events with the API key authorizer (cached briefly) and POST /v1/iam/events with IAM', () => {

@@ -104,7 +104,7 @@ describe('ChannelAdmin.signingSecret', () => {
     );
 
     // Act
-    await store.write('team/webhooks', { signing: 'not-a-whsec-value' });
+    await store.write('team/webhooks', { signing: 'not-a-whsec-value' }, 'ops');
     const malformed = await failure(admin.signingSecret('ops', NOW));
     await store.remove('team/webhooks');
     const gone = await failure(admin.signingSecret('ops', NOW));
