@@ -190,6 +190,8 @@ export interface LocalDeployOptions {
   readonly redriveForegroundSeconds?: number;
   /** The chaos suite's crash points (test stacks only). */
   readonly faultInjection?: boolean;
+  /** Deliveries to loopback and private addresses (the local receivers). @default true */
+  readonly allowPrivateTargets?: boolean;
 }
 
 export type StackOutputs = Record<string, string>;
@@ -213,7 +215,7 @@ export const deployStack = async (
   progress(`Deploying the ${stackName} stack…`);
   const context = [
     `stackName=${stackName}`,
-    'allowPrivateTargets=true',
+    `allowPrivateTargets=${options.allowPrivateTargets ?? true}`,
     'destroyData=true',
     ...(options.eventBusName ? [`eventBusName=${options.eventBusName}`] : []),
     ...(options.retrySchedule ? [`retrySchedule=${options.retrySchedule.join(',')}`] : []),
