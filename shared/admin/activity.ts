@@ -23,6 +23,8 @@ const toDeliveryView = (item: Record<string, unknown>) => ({
   attemptCount: Number(item.attempts ?? 0),
   createdAt: item.createdAt,
   updatedAt: item.updatedAt,
+  /** When the delivery took its status: lists filtered by status are newest first by this. */
+  ...(typeof item.statusSk === 'string' ? { statusAt: item.statusSk.split('#')[0] } : {}),
   ...(item.reason === undefined ? {} : { reason: item.reason }),
 });
 

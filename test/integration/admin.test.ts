@@ -332,7 +332,7 @@ describe('admin API: events, deliveries and dead letters', () => {
 
     // Act
     type Page = {
-      items: { channelId: string; status: string; eventId: string; createdAt: string }[];
+      items: { channelId: string; status: string; eventId: string; createdAt: string; statusAt?: string }[];
       nextToken?: string;
     };
     const first = (await admin('GET', `/v1/deliveries?status=dead&channel=${channelId}&limit=3`))
@@ -356,7 +356,9 @@ describe('admin API: events, deliveries and dead letters', () => {
     const listed = [...first.items, ...second.items];
     expect(listed.every((item) => item.channelId === channelId && item.status === 'dead')).toBe(true);
     expect(new Set(listed.map((item) => item.eventId))).toEqual(new Set(ids));
-    const times = listed.map((item) => item.createdAt);
+    // Filtered by status: newest first by when each took that status (died, here).
+    const times = listed.map((item) => item.statusAt);
+    expect(times.every((time) => typeof time === 'string')).toBe(true);
     expect(times).toEqual([...times].sort().reverse());
     expect(dead.items).toHaveLength(4);
     expect(dead.items.every((item) => item.status === 'dead')).toBe(true);

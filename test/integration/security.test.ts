@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
 import { jsonBytes, MAX_EVENT_BYTES } from '../../shared/domain/event.ts';
-import { admin, postEvents, postWithKey, sleep, unique, webhookRoute } from './support.ts';
+import { admin, postEvents, postWithKey, sleep, unique, waitForDead, webhookRoute } from './support.ts';
 
 const receiver = new WebhookReceiver();
 
@@ -100,5 +100,29 @@ describe('scoped API keys', () => {
     await sleep(3_000);
     expect(receiver.deliveriesTo(path)).toHaveLength(1);
     expect(receiver.deliveriesTo(path)[0]?.payload).toMatchObject({ attributes: { tenant: 'acme' } });
+  });
+});
+
+describe('redirects', () => {
+  it('never follows a 302 to an internal address: the attempt fails with the reason, the target is never called', async () => {
+    // Prepare: a receiver that redirects to another (internal) path of the same host.
+    const type = unique('redirect');
+    const path = `/${unique('redirect')}`;
+    const internal = `/${unique('internal')}`;
+    await webhookRoute(receiver, {
+      eventType: type,
+      path,
+      responder: () => ({ status: 302, headers: { location: `${receiver.url(internal)}?from=redirect` } }),
+    });
+
+    // Act
+    const sent = await postEvents({ type, source: 'tests' });
+    const eventId = (sent.json as { events: { id: string }[] }).events[0]?.id ?? '';
+
+    // Assess
+    const dead = await waitForDead(eventId, 30_000);
+    expect(dead.reason).toBe('receiver answered 302 (redirects are not followed)');
+    expect(receiver.deliveriesTo(path)).toHaveLength(1);
+    expect(receiver.deliveriesTo(internal)).toHaveLength(0);
   });
 });
