@@ -6,16 +6,9 @@
  * still reached the old target (its arrival there). Prints each change, the median and the worst.
  */
 
-import {
-  apiUrl,
-  deployStack,
-  startEmulator,
-  stopEmulator,
-  useEmulator,
-} from '../../scripts/lib/local-aws.ts';
 import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
-import { signedFetch } from '../../scripts/lib/signed-fetch.ts';
 import { newSigningSecret } from '../../shared/channels/webhook/index.ts';
+import { benchStack, log, sleep } from './stack.ts';
 
 const CHANGES = 20;
 const SEND_EVERY_MS = 100;
@@ -23,28 +16,7 @@ const SEND_EVERY_MS = 100;
 const SEND_FOR_MS = 3_000;
 const SETTLE_MS = 3_000;
 
-const log = (message: string) => console.log(`[bench] ${message}`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const emulator = await startEmulator(log);
-useEmulator(emulator.endpoint);
-const outputs = await deployStack(
-  emulator.endpoint,
-  { stackName: 'HeraldBench', eventBusName: 'herald-bench', retrySchedule: [0, 1, 1] },
-  log,
-);
-const apiId = outputs.ApiId ?? '';
-const call = async (method: string, path: string, body?: unknown) => {
-  const response = await signedFetch({
-    method,
-    url: apiUrl(emulator.endpoint, apiId, path),
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (response.status >= 300)
-    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return response;
-};
+const { call, stop } = await benchStack();
 
 const receiver = await new WebhookReceiver().start();
 const signingSecret = newSigningSecret();
@@ -110,4 +82,4 @@ console.log(
     `after the admin API answered (median ${median} ms; the contract allows 2000 ms)`,
 );
 await receiver.stop();
-if (emulator.started) stopEmulator(log);
+stop();

@@ -5,16 +5,9 @@
  * the achieved rate, the shortest and median gap, and how long the burst took.
  */
 
-import {
-  apiUrl,
-  deployStack,
-  startEmulator,
-  stopEmulator,
-  useEmulator,
-} from '../../scripts/lib/local-aws.ts';
 import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
-import { signedFetch } from '../../scripts/lib/signed-fetch.ts';
 import { newSigningSecret } from '../../shared/channels/webhook/index.ts';
+import { benchStack, log, sleep } from './stack.ts';
 
 const RUNS = [
   { perSecond: 5, burst: 50 },
@@ -22,32 +15,7 @@ const RUNS = [
   { perSecond: 20, burst: 200 },
 ] as const;
 
-const log = (message: string) => console.log(`[bench] ${message}`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const emulator = await startEmulator(log);
-useEmulator(emulator.endpoint);
-const outputs = await deployStack(
-  emulator.endpoint,
-  {
-    stackName: 'HeraldBench',
-    eventBusName: 'herald-bench',
-    retrySchedule: [0, 1, 1],
-  },
-  log,
-);
-const apiId = outputs.ApiId ?? '';
-const call = async (method: string, path: string, body?: unknown) => {
-  const response = await signedFetch({
-    method,
-    url: apiUrl(emulator.endpoint, apiId, path),
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (response.status >= 300)
-    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return response;
-};
+const { call, stop } = await benchStack();
 
 const receiver = await new WebhookReceiver().start();
 const rows: string[] = [];
@@ -99,4 +67,4 @@ console.log(
   ].join('\n'),
 );
 await receiver.stop();
-if (emulator.started) stopEmulator(log);
+stop();
