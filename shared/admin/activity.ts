@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { decodePageToken, deliveriesKey, encodePageToken } from '../aws/page-token.ts';
-import type { StateRepository } from '../aws/state-repository.ts';
+import { deliveryIdOf, type StateRepository, statusTimeOf } from '../aws/state-repository.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { toFieldIssues } from '../domain/issues.ts';
 import type { AdminRequest } from './request.ts';
@@ -16,7 +16,7 @@ const toAttemptView = (item: Record<string, unknown>) => ({
 });
 
 const toDeliveryView = (item: Record<string, unknown>) => ({
-  deliveryId: String(item.pk).replace(/^delivery#/, ''),
+  deliveryId: deliveryIdOf(item),
   eventId: item.eventId,
   channelId: item.channelId,
   status: item.status,
@@ -24,7 +24,7 @@ const toDeliveryView = (item: Record<string, unknown>) => ({
   createdAt: item.createdAt,
   updatedAt: item.updatedAt,
   /** When the delivery took its status: lists filtered by status are newest first by this. */
-  ...(typeof item.statusSk === 'string' ? { statusAt: item.statusSk.split('#')[0] } : {}),
+  ...(statusTimeOf(item) === undefined ? {} : { statusAt: statusTimeOf(item) }),
   ...(item.reason === undefined ? {} : { reason: item.reason }),
 });
 

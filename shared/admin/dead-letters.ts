@@ -1,6 +1,13 @@
 import * as z from 'zod';
 import { deadLettersKey, decodePageToken, encodePageToken } from '../aws/page-token.ts';
-import type { DeliveryRef, RedriveTask, StateRepository } from '../aws/state-repository.ts';
+import {
+  type DeliveryRef,
+  deliveryIdOf,
+  deliveryRefOf,
+  type RedriveTask,
+  type StateRepository,
+  statusTimeOf,
+} from '../aws/state-repository.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { newEventId } from '../domain/ids.ts';
 import { toFieldIssues } from '../domain/issues.ts';
@@ -72,14 +79,14 @@ export interface DeadLetterDeps {
 }
 
 const toDeadLetterView = (item: Record<string, unknown>) => ({
-  deliveryId: String(item.pk).replace(/^delivery#/, ''),
+  deliveryId: deliveryIdOf(item),
   eventId: item.eventId,
   channelId: item.channelId,
   eventType: item.eventType,
   reason: item.reason ?? null,
   attemptCount: Number(item.attempts ?? 0),
   createdAt: item.createdAt,
-  deadLetteredAt: String(item.statusSk ?? '').split('#')[0] || item.updatedAt,
+  deadLetteredAt: statusTimeOf(item) || item.updatedAt,
 });
 
 const toRedriveView = (task: RedriveTask) => ({
@@ -184,16 +191,8 @@ export class DeadLetterAdmin {
   /** The named deliveries that are dead; the rest are counted as skipped. */
   private async deadRefs(ids: readonly string[]): Promise<{ dead: DeliveryRef[]; notDead: number }> {
     const records = await Promise.all(ids.map((id) => this.deps.state.getDelivery(id)));
-    const dead = records.flatMap(({ delivery }, index) =>
-      delivery?.status === 'dead'
-        ? [
-            {
-              deliveryId: ids[index] ?? '',
-              channelId: String(delivery.channelId),
-              eventType: String(delivery.eventType),
-            },
-          ]
-        : [],
+    const dead = records.flatMap(({ delivery }) =>
+      delivery?.status === 'dead' ? [deliveryRefOf(delivery)] : [],
     );
     return { dead, notDead: ids.length - dead.length };
   }

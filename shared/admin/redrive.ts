@@ -1,5 +1,10 @@
 import type { Queue } from '../aws/queue.ts';
-import type { DeliveryRef, RedriveTask, StateRepository } from '../aws/state-repository.ts';
+import {
+  type DeliveryRef,
+  deliveryRefOf,
+  type RedriveTask,
+  type StateRepository,
+} from '../aws/state-repository.ts';
 
 /** Dead letters read per page of a redrive. */
 const PAGE_SIZE = 25;
@@ -70,7 +75,7 @@ export class Redriver {
         before: current.cursor ?? current.before,
         limit: PAGE_SIZE,
       });
-      const refs = page.items.map(toRef);
+      const refs = page.items.map(deliveryRefOf);
       const counts = await this.redriveAll(refs, clock());
       const last = page.items.at(-1)?.statusSk;
       const done = page.lastKey === undefined || typeof last !== 'string';
@@ -96,10 +101,3 @@ export class Redriver {
     return { task: latest, continues: owned && latest.status === 'running' };
   }
 }
-
-/** The delivery a dead-letter record stands for. */
-export const toRef = (item: Record<string, unknown>): DeliveryRef => ({
-  deliveryId: String(item.pk).replace(/^delivery#/, ''),
-  channelId: String(item.channelId),
-  eventType: String(item.eventType),
-});

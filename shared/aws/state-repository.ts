@@ -37,6 +37,21 @@ export interface DeliveryRef {
   readonly eventType: string;
 }
 
+/** The delivery id of a delivery record (its key is the delivery prefix and the id). */
+export const deliveryIdOf = (item: Record<string, unknown>): string =>
+  String(item.pk).slice(STATE_PREFIXES.delivery.length);
+
+/** The delivery, channel and event type a delivery record stands for. */
+export const deliveryRefOf = (item: Record<string, unknown>): DeliveryRef => ({
+  deliveryId: deliveryIdOf(item),
+  channelId: String(item.channelId),
+  eventType: String(item.eventType),
+});
+
+/** When a delivery record took its status (ISO time), read from its status sort key. */
+export const statusTimeOf = (item: Record<string, unknown>): string | undefined =>
+  typeof item.statusSk === 'string' ? item.statusSk.split('#')[0] : undefined;
+
 /** The index keys a delivery's status puts it under, from `at` on. */
 const statusKeys = (ref: DeliveryRef, status: DeliveryStatus, at: Date) => ({
   ':byStatus': `status#${status}`,

@@ -6,12 +6,26 @@ import { ADMIN_ROUTE_KEYS } from '../../shared/admin/routes.ts';
 import { FAULT_ENV } from '../../shared/runtime/faults.ts';
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+type Statement = {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, string[]>>;
+};
 
 let template: Template;
 
 const resourcesOf = (type: string): Record<string, Resource> =>
   template.findResources(type) as Record<string, Resource>;
+
+/** The IAM policy statements of every policy whose logical id starts with `prefix` (all: ''). */
+const policyStatements = (prefix = ''): Statement[] =>
+  Object.entries(resourcesOf('AWS::IAM::Policy'))
+    .filter(([id]) => id.startsWith(prefix))
+    .flatMap(
+      ([, policy]) =>
+        (policy.Properties?.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [],
+    );
 
 /** The logical id of the resource whose construct path ends in `name` (CDK appends an 8-hex hash). */
 const logicalIdOf = (type: string, name: string): string => {
@@ -92,10 +106,7 @@ describe('HeraldStack', () => {
   });
 
   it('allows no wildcard action and no wildcard resource in any IAM policy', () => {
-    const statements = Object.values(resourcesOf('AWS::IAM::Policy')).flatMap(
-      (policy) =>
-        (policy.Properties?.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [],
-    );
+    const statements = policyStatements();
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) {
       const actions = typeof statement.Action === 'string' ? [statement.Action] : statement.Action;
@@ -139,12 +150,7 @@ describe('HeraldStack', () => {
       },
     });
     // The deliver role itself has no GetSecretValue under the prefix (only on referenced secrets).
-    const deliverStatements = Object.entries(resourcesOf('AWS::IAM::Policy'))
-      .filter(([id]) => id.startsWith('HeraldDeliveryDeliverFunction'))
-      .flatMap(
-        ([, policy]) =>
-          (policy.Properties?.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [],
-      );
+    const deliverStatements = policyStatements('HeraldDeliveryDeliverFunction');
     const secretReads = deliverStatements.filter((statement) =>
       JSON.stringify(statement.Action).includes('secretsmanager:GetSecretValue'),
     );
@@ -267,23 +273,15 @@ describe('fault injection', () => {
 });
 
 describe('table access per function', () => {
-  type Conditional = Statement & { Condition?: Record<string, Record<string, string[]>> };
-
   /** The DynamoDB statements of the role of the function whose logical id starts with `prefix`. */
-  const tableStatements = (prefix: string, table: 'ConfigTable' | 'StateTable'): Conditional[] => {
-    const policies = Object.entries(resourcesOf('AWS::IAM::Policy')).filter(([id]) =>
-      id.startsWith(`Herald${prefix}`),
-    );
-    expect(policies.length, prefix).toBeGreaterThan(0);
-    return policies
-      .flatMap(
-        ([, policy]) =>
-          (policy.Properties?.PolicyDocument as { Statement: Conditional[] } | undefined)?.Statement ?? [],
-      )
+  const tableStatements = (prefix: string, table: 'ConfigTable' | 'StateTable'): Statement[] => {
+    const statements = policyStatements(`Herald${prefix}`);
+    expect(statements.length, prefix).toBeGreaterThan(0);
+    return statements
       .filter((statement) => JSON.stringify(statement.Resource).includes(`Storage${table}`))
       .filter((statement) => JSON.stringify(statement.Action).includes('dynamodb:'));
   };
-  const leadingKeys = (statement: Conditional) =>
+  const leadingKeys = (statement: Statement) =>
     statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
 
   it.each([
