@@ -1,15 +1,13 @@
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Target } from '../channels/types.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { globMatches } from '../domain/glob.ts';
 import { bareHost, isPrivateAddress } from '../http/address-guard.ts';
-import { assertTargetAllowed, TargetNotAllowedError } from '../http/safe-request.ts';
+import { systemLookup } from '../http/dns.ts';
+import { assertTargetAllowed, type SafeRequestOptions, TargetNotAllowedError } from '../http/safe-request.ts';
 
 /** What the stack lets channels send to (SPEC §5 and the stack's AWS allow-lists). */
-export interface TargetPolicy {
-  /** Lift the public-HTTPS-only rule (local development). */
-  readonly allowPrivateTargets: boolean;
+export interface TargetPolicy extends SafeRequestOptions {
   /** SNS topic ARNs (or ARN globs) the deliver function may publish to. */
   readonly snsTopicArns: readonly string[];
   /** SES identities (addresses or domains) the deliver function may send from. */
@@ -27,10 +25,10 @@ const refuse = (path: string, message: string) =>
  * misconfigured or pointed inward on purpose, and the next lookup may answer differently); one that
  * does not resolve yet passes.
  */
-const assertPublicHost = async (host: string, path: string): Promise<void> => {
+const assertPublicHost = async (host: string, path: string, options: SafeRequestOptions): Promise<void> => {
   let addresses: { address: string }[];
   try {
-    addresses = await lookup(bareHost(host), { all: true });
+    addresses = await (options.lookup ?? systemLookup)(bareHost(host));
   } catch {
     return;
   }
@@ -47,16 +45,16 @@ const assertPublicHost = async (host: string, path: string): Promise<void> => {
 export const validateTargetUrl = async (
   url: string,
   path: string,
-  allowPrivateTargets: boolean,
+  options: SafeRequestOptions,
 ): Promise<void> => {
   const parsed = new URL(url);
   try {
-    assertTargetAllowed(parsed, { allowPrivateTargets });
+    assertTargetAllowed(parsed, options);
   } catch (error) {
     if (error instanceof TargetNotAllowedError) throw refuse(path, error.message);
     throw error;
   }
-  if (!allowPrivateTargets) await assertPublicHost(parsed.hostname, path);
+  if (!options.allowPrivateTargets) await assertPublicHost(parsed.hostname, path, options);
 };
 
 /** Checks a mail server: a public host on a submission port, unless private targets are allowed. */
@@ -64,9 +62,9 @@ export const validateTargetHost = async (
   host: string,
   port: number,
   path: string,
-  allowPrivateTargets: boolean,
+  options: SafeRequestOptions,
 ): Promise<void> => {
-  if (allowPrivateTargets) return;
+  if (options.allowPrivateTargets) return;
   const bare = bareHost(host).toLowerCase().replace(/\.+$/, '');
   if (bare === 'localhost' || bare.endsWith('.localhost') || (isIP(bare) !== 0 && isPrivateAddress(bare))) {
     throw refuse(path, `${host} is not a public address`);
@@ -74,7 +72,7 @@ export const validateTargetHost = async (
   if (!(SMTP_PORTS as readonly number[]).includes(port)) {
     throw refuse(path.replace(/host$/, 'port'), `port must be one of ${SMTP_PORTS.join(', ')}`);
   }
-  await assertPublicHost(bare, path);
+  await assertPublicHost(bare, path, options);
 };
 
 /** The identity an address sends as: the address itself or its domain, whichever the stack names. */
@@ -92,10 +90,10 @@ export const validateTargets = async (targets: readonly Target[], policy: Target
   for (const target of targets) {
     switch (target.kind) {
       case 'url':
-        await validateTargetUrl(target.url, target.path, policy.allowPrivateTargets);
+        await validateTargetUrl(target.url, target.path, policy);
         break;
       case 'host':
-        await validateTargetHost(target.host, target.port, target.path, policy.allowPrivateTargets);
+        await validateTargetHost(target.host, target.port, target.path, policy);
         break;
       case 'sns-topic':
         if (!policy.snsTopicArns.some((pattern) => globMatches(pattern, target.value))) {

@@ -1,9 +1,9 @@
-import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
-import { lookup as dnsLookupAll } from 'node:dns/promises';
+import type { LookupAddress } from 'node:dns';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { bareHost, isPrivateAddress } from './address-guard.ts';
+import { type DnsAnswer, type LookupAll, systemLookup } from './dns.ts';
 
 /** The request was refused before it left: scheme or address not allowed. */
 export class TargetNotAllowedError extends Error {
@@ -33,6 +33,8 @@ export interface SafeResponse {
 export interface SafeRequestOptions {
   /** Lift the public-HTTPS-only rule (local development). */
   readonly allowPrivateTargets: boolean;
+  /** Where target names are resolved. @default the system resolver */
+  readonly lookup?: LookupAll;
 }
 
 /** How much of a response body is read: enough for a provider's error word or JSON error, no more. */
@@ -45,7 +47,7 @@ const SNIPPET_BYTES = 512;
  */
 const answersRefusal = (
   hostname: string,
-  answers: readonly LookupAddress[],
+  answers: readonly DnsAnswer[],
 ): TargetNotAllowedError | undefined => {
   if (answers.length === 0) return new TargetNotAllowedError(`${hostname} has no addresses`);
   if (answers.some((answer) => isPrivateAddress(answer.address))) {
@@ -58,18 +60,25 @@ const answersRefusal = (
  * The DNS lookup of every guarded connection, so the answers checked are the ones connected to; refuses
  * a name if any of its answers is not public.
  */
-export const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true } as LookupAllOptions, (error, addresses: LookupAddress[]) => {
-    if (error) return callback(error, '', 0);
-    const refused = answersRefusal(hostname, addresses);
-    if (refused) return callback(refused, '', 0);
-    if ((options as { all?: boolean }).all) {
-      return (callback as unknown as (err: null, list: LookupAddress[]) => void)(null, addresses);
-    }
-    const [first] = addresses;
-    return first ? callback(null, first.address, first.family) : callback(new Error('no address'), '', 0);
-  });
-};
+export const guardedLookupWith =
+  (lookupAll: LookupAll): LookupFunction =>
+  (hostname, options, callback) => {
+    lookupAll(hostname).then(
+      (answers) => {
+        const refused = answersRefusal(hostname, answers);
+        if (refused) return callback(refused, '', 0);
+        if ((options as { all?: boolean }).all) {
+          return (callback as unknown as (err: null, list: LookupAddress[]) => void)(null, answers);
+        }
+        const [first] = answers;
+        return first ? callback(null, first.address, first.family) : callback(new Error('no address'), '', 0);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, '', 0),
+    );
+  };
+
+/** {@link guardedLookupWith} the system resolver. */
+export const guardedLookup: LookupFunction = guardedLookupWith(systemLookup);
 
 /** `localhost` and its subdomains, also spelled with a trailing dot (`localhost.`). */
 const isLocalhostName = (host: string): boolean => {
@@ -89,7 +98,7 @@ export const resolveTargetHost = async (host: string, options: SafeRequestOption
     throw new TargetNotAllowedError(`${bare} is not a public address`);
   }
   if (isIP(bare) !== 0) return bare;
-  const answers = await dnsLookupAll(bare, { all: true });
+  const answers = await (options.lookup ?? systemLookup)(bare);
   const refused = strict ? answersRefusal(bare, answers) : undefined;
   if (refused) throw refused;
   const [first] = answers;
@@ -134,7 +143,7 @@ export const safeRequest = async (
   const requestOptions: RequestOptions = {
     method: request.method,
     headers: { ...request.headers, 'content-length': String(body.length) },
-    ...(options.allowPrivateTargets ? {} : { lookup: guardedLookup }),
+    ...(options.allowPrivateTargets ? {} : { lookup: guardedLookupWith(options.lookup ?? systemLookup) }),
   };
 
   return new Promise<SafeResponse>((resolve, reject) => {

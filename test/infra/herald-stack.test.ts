@@ -266,6 +266,24 @@ describe('forwarding from another bus', () => {
   });
 });
 
+describe('dnsServers', () => {
+  it('points only the functions that check channel targets (admin, deliver) at the given resolvers', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new HeraldStack(app, 'Resolvers', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+      herald: { dnsServers: ['10.0.0.2', '10.0.0.3:53'] },
+    });
+    const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    const withServers = Object.entries(functions)
+      .filter(
+        ([, resource]) => resource.Properties.Environment?.Variables?.DNS_SERVERS === '10.0.0.2,10.0.0.3:53',
+      )
+      .map(([logicalId]) => logicalId.replace(/[0-9A-F]{8}$/, ''));
+    expect(withServers.sort()).toEqual([expect.stringMatching(/Admin/), expect.stringMatching(/Deliver/)]);
+    expect(JSON.stringify(template.toJSON())).not.toContain('DNS_SERVERS');
+  });
+});
+
 describe('fault injection', () => {
   it('is never in a template unless a test stack asks for it', () => {
     expect(JSON.stringify(template.toJSON())).not.toContain(FAULT_ENV);

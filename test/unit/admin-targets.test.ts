@@ -11,7 +11,7 @@ describe('validateTargetUrl (channel registration)', () => {
     ['https://[::1]/x', 'not a public address'],
     ['https://localhost/x', 'not a public address'],
   ])('refuses %s with a 400 on the field path', async (url, message) => {
-    const attempt = validateTargetUrl(url, 'config.url', false);
+    const attempt = validateTargetUrl(url, 'config.url', { allowPrivateTargets: false });
     await expect(attempt).rejects.toBeInstanceOf(ValidationError);
     await expect(attempt).rejects.toMatchObject({
       status: 400,
@@ -20,12 +20,14 @@ describe('validateTargetUrl (channel registration)', () => {
   });
 
   it('accepts a public https address', async () => {
-    await expect(validateTargetUrl('https://8.8.8.8/hook', 'config.url', false)).resolves.toBeUndefined();
+    await expect(
+      validateTargetUrl('https://8.8.8.8/hook', 'config.url', { allowPrivateTargets: false }),
+    ).resolves.toBeUndefined();
   });
 
   it('accepts private and plain-HTTP targets when the stack allows private targets', async () => {
     await expect(
-      validateTargetUrl('http://127.0.0.1:8787/demo', 'config.url', true),
+      validateTargetUrl('http://127.0.0.1:8787/demo', 'config.url', { allowPrivateTargets: true }),
     ).resolves.toBeUndefined();
   });
 });
