@@ -13,9 +13,11 @@ import { HeraldStack } from './herald-stack.ts';
  * - `destroyData`: `true` to delete tables with the stack (local and test stacks)
  * - `snsTopicArns`, `sesIdentities`: comma-separated allow-lists for `sns` and SES `email` channels
  * - `smtpTrustedCaFile`: a PEM file of extra CAs SMTP servers may chain to (test stacks only)
+ * - `dnsServers`: comma-separated DNS servers (`host[:port]`) channel target names are resolved through
  * - `autoDisableAfter`: dead letters in a row (within a day) that disable a channel; `0` never
  * - `redriveForegroundSeconds`: how long a redrive runs in its admin request before the background
  * - `faultInjection`: `true` on the test stack only (the chaos suite's crash points)
+ * - `countRequests`: `true` on the bench stack only (functions log the AWS requests they make)
  */
 const app = new App();
 const context = (key: string): string | undefined => {
@@ -36,6 +38,7 @@ const list = (key: string) =>
 const snsTopicArns = list('snsTopicArns');
 const sesIdentities = list('sesIdentities');
 const smtpTrustedCaFile = context('smtpTrustedCaFile');
+const dnsServers = list('dnsServers');
 const autoDisableAfter = context('autoDisableAfter');
 const redriveForegroundSeconds = context('redriveForegroundSeconds');
 
@@ -51,10 +54,12 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
     ...(snsTopicArns ? { snsTopicArns } : {}),
     ...(sesIdentities ? { sesIdentities } : {}),
     ...(smtpTrustedCaFile ? { smtpTrustedCa: readFileSync(smtpTrustedCaFile, 'utf8') } : {}),
+    ...(dnsServers ? { dnsServers } : {}),
     ...(autoDisableAfter ? { autoDisable: { deadLetters: Number(autoDisableAfter) } } : {}),
     ...(redriveForegroundSeconds
       ? { redriveForeground: Duration.seconds(Number(redriveForegroundSeconds)) }
       : {}),
     ...(context('faultInjection') === 'true' ? { faultInjection: true } : {}),
+    ...(context('countRequests') === 'true' ? { countRequests: true } : {}),
   },
 });

@@ -1,6 +1,7 @@
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { FAULT_ENV } from '../shared/runtime/faults.ts';
+import { COUNT_REQUESTS_ENV } from '../shared/runtime/request-counter.ts';
 import { Admin } from './constructs/admin.ts';
 import { Delivery } from './constructs/delivery.ts';
 import type { ChannelDestinations } from './constructs/herald-function.ts';
@@ -68,6 +69,13 @@ export interface HeraldProps {
    */
   readonly smtpTrustedCa?: string;
   /**
+   * DNS servers (`host` or `host:port`) the admin and deliver functions resolve channel target names
+   * through, instead of the system resolver: for VPC setups with their own resolvers, and for the
+   * test suite's DNS stub. Every answer is still checked against the address rules.
+   * @default the system resolver
+   */
+  readonly dnsServers?: readonly string[];
+  /**
    * Disable a channel whose last `deadLetters` deliveries were all dead-lettered within `within`, with
    * no success between (like Svix's endpoint auto-disable); a `herald.channel.disabled` event says so.
    * `deadLetters: 0` never disables.
@@ -86,6 +94,12 @@ export interface HeraldProps {
    * @default false
    */
   readonly faultInjection?: boolean;
+  /**
+   * Benchmark stacks only: every function logs, per invocation, the AWS requests it made by service and
+   * operation (`npm run bench`). Never set it on a stack that serves real traffic.
+   * @default false
+   */
+  readonly countRequests?: boolean;
   /** What happens to the tables when the stack is deleted. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -115,6 +129,7 @@ export class Herald extends Construct {
       snsTopicArns: props.snsTopicArns ?? [],
       sesIdentities: props.sesIdentities ?? [],
       ...(props.smtpTrustedCa === undefined ? {} : { smtpTrustedCa: props.smtpTrustedCa }),
+      dnsServers: props.dnsServers ?? [],
     };
 
     this.storage = new Storage(
@@ -170,6 +185,18 @@ export class Herald extends Construct {
     if (props.faultInjection === true) {
       for (const fn of [this.ingest.function, this.routing.function, this.delivery.function]) {
         fn.env(FAULT_ENV, 'true');
+      }
+    }
+    if (props.countRequests === true) {
+      for (const fn of [
+        this.ingest.function,
+        this.ingest.authorizerFunction,
+        this.routing.function,
+        this.delivery.function,
+        this.admin.function,
+        this.admin.redriveFunction,
+      ]) {
+        fn.env(COUNT_REQUESTS_ENV, 'true');
       }
     }
   }

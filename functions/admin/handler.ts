@@ -23,11 +23,13 @@ import { secretsManagerStore } from '#shared/aws/secret-store.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
 import { createTransports } from '#shared/channels/transports/index.ts';
 import { httpErrors, requestBody } from '#shared/http/api.ts';
+import { lookupFor } from '#shared/http/dns.ts';
 import { boolEnv, intEnv, listEnv, optionalEnv, requireEnv } from '#shared/runtime/env.ts';
+import { counted, countRequests } from '#shared/runtime/request-counter.ts';
 
 const logger = new Logger({ serviceName: 'herald-admin' });
-const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-const sqs = new SQSClient({});
+const db = DynamoDBDocumentClient.from(counted(new DynamoDBClient({})));
+const sqs = counted(new SQSClient({}));
 const config = new ConfigRepository(db, requireEnv('CONFIG_TABLE_NAME'), logger);
 const stateTableName = requireEnv('STATE_TABLE_NAME');
 const retentionSeconds = intEnv('RETENTION_DAYS', 30) * 86_400;
@@ -37,8 +39,10 @@ const auditLog = new AuditLog({
   repository: new AuditRepository(db, stateTableName, retentionSeconds),
   log: logger,
 });
-const secrets = secretsManagerStore(new SecretsManagerClient({}));
+const secrets = secretsManagerStore(counted(new SecretsManagerClient({})));
 const allowPrivateTargets = boolEnv('ALLOW_PRIVATE_TARGETS', false);
+/** Where channel target names are resolved: the stack's DNS servers, else the system resolver. */
+const lookup = lookupFor(listEnv('DNS_SERVERS'));
 const smtpTrustedCa = optionalEnv('SMTP_TRUSTED_CA');
 const deliveryQueue = new Queue(sqs, requireEnv('DELIVERY_QUEUE_URL'));
 /** Redrives that outlast a request go on in the redrive function, fed by this queue. */
@@ -51,11 +55,13 @@ const routes = adminRoutes({
     secretPrefix: requireEnv('SECRET_PREFIX'),
     targets: {
       allowPrivateTargets,
+      lookup,
       snsTopicArns: listEnv('SNS_TOPIC_ARNS'),
       sesIdentities: listEnv('SES_IDENTITIES'),
     },
     transports: createTransports({
       allowPrivateTargets,
+      lookup,
       ...(smtpTrustedCa === undefined ? {} : { smtpTrustedCa }),
     }),
   }),
@@ -108,4 +114,7 @@ const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
   };
 };
 
-export const handler = middy(handle).use(injectLambdaContext(logger)).use(httpErrors(logger));
+export const handler = middy(handle)
+  .use(injectLambdaContext(logger))
+  .use(httpErrors(logger))
+  .use(countRequests(logger));

@@ -7,15 +7,14 @@ import type {
   APIGatewayRequestAuthorizerEventV2,
   APIGatewaySimpleAuthorizerWithContextResult,
 } from 'aws-lambda';
-import { ApiKeyHashRecord, bearerKey, hashApiKey } from '#shared/admin/api-keys.ts';
-import { ConfigRepository } from '#shared/aws/config-repository.ts';
+import { ApiKeyHashes, bearerKey, hashApiKey } from '#shared/aws/api-key-hashes.ts';
 import { requireEnv } from '#shared/runtime/env.ts';
+import { counted, countRequests } from '#shared/runtime/request-counter.ts';
 
 const logger = new Logger({ serviceName: 'herald-authorizer' });
-const config = new ConfigRepository(
-  DynamoDBDocumentClient.from(new DynamoDBClient({})),
+const apiKeys = new ApiKeyHashes(
+  DynamoDBDocumentClient.from(counted(new DynamoDBClient({}))),
   requireEnv('CONFIG_TABLE_NAME'),
-  logger,
 );
 
 /** The key's id, and its scope as JSON text (empty for an unscoped key): the ingest function enforces it. */
@@ -30,22 +29,21 @@ const handle = async (event: APIGatewayRequestAuthorizerEventV2): Promise<Result
   const key = bearerKey(event.headers?.authorization ?? event.identitySource?.[0]);
   const denied: Result = { isAuthorized: false, context: { apiKeyId: '', scope: '' } };
   if (key === undefined) return denied;
-  const item = await config.getItem('apikeyhash', hashApiKey(key));
-  const lookup = ApiKeyHashRecord.safeParse(item);
-  if (!lookup.success) {
+  const found = await apiKeys.find(hashApiKey(key));
+  if (found === undefined) {
     logger.info('unknown or revoked API key refused');
     return denied;
   }
-  await config.touchApiKey(lookup.data.keyId, new Date()).catch((error: unknown) => {
+  await apiKeys.touch(found.keyId, new Date()).catch((error: unknown) => {
     logger.warn('could not record API key use', {
       error: error instanceof Error ? error.message : String(error),
     });
   });
-  const { keyId, scope } = lookup.data;
+  const { keyId, scope } = found;
   return {
     isAuthorized: true,
     context: { apiKeyId: keyId, scope: scope === undefined ? '' : JSON.stringify(scope) },
   };
 };
 
-export const handler = middy(handle).use(injectLambdaContext(logger));
+export const handler = middy(handle).use(injectLambdaContext(logger)).use(countRequests(logger));

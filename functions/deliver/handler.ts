@@ -21,14 +21,16 @@ import {
   scheduleEnv,
   visibilitySeconds,
 } from '#shared/domain/retry.ts';
+import { lookupFor } from '#shared/http/dns.ts';
 import { ConfigGeneration } from '#shared/runtime/config-generation.ts';
-import { boolEnv, intEnv, optionalEnv, requireEnv } from '#shared/runtime/env.ts';
+import { boolEnv, intEnv, listEnv, optionalEnv, requireEnv } from '#shared/runtime/env.ts';
 import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
+import { counted, countRequests } from '#shared/runtime/request-counter.ts';
 import { TtlCache } from '#shared/runtime/ttl-cache.ts';
 
 const logger = new Logger({ serviceName: 'herald-deliver' });
-const sqs = new SQSClient({});
-const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const sqs = counted(new SQSClient({}));
+const db = DynamoDBDocumentClient.from(counted(new DynamoDBClient({})));
 const deliveryQueue = new Queue(sqs, requireEnv('DELIVERY_QUEUE_URL'));
 const deadLetters = new Queue(sqs, requireEnv('DELIVERY_DLQ_URL'));
 /** Operational events go through Herald's own pipeline, like any event. */
@@ -38,7 +40,7 @@ const configRepository = new ConfigRepository(db, requireEnv('CONFIG_TABLE_NAME'
 const channels = new TtlCache(intEnv('CONFIG_CACHE_SECONDS', 30) * 1000, (id: string) =>
   configRepository.getChannel(id),
 );
-const ownSecrets = secretsManagerStore(new SecretsManagerClient({}));
+const ownSecrets = secretsManagerStore(counted(new SecretsManagerClient({})));
 const secretPrefix = requireEnv('SECRET_PREFIX');
 const channelSecretsRoleArn = optionalEnv('CHANNEL_SECRETS_ROLE_ARN');
 /**
@@ -60,7 +62,7 @@ const storeFor = (channelId: string, secretId: string) => {
         DurationSeconds: 3600,
       },
     });
-    store = secretsManagerStore(new SecretsManagerClient({ credentials }));
+    store = secretsManagerStore(counted(new SecretsManagerClient({ credentials })));
     channelStores.set(channelId, store);
   }
   return store;
@@ -73,6 +75,7 @@ const secrets = new TtlCache(intEnv('SECRET_CACHE_SECONDS', 300) * 1000, (key: s
 const smtpTrustedCa = optionalEnv('SMTP_TRUSTED_CA');
 const transports = createTransports({
   allowPrivateTargets: boolEnv('ALLOW_PRIVATE_TARGETS', false),
+  lookup: lookupFor(listEnv('DNS_SERVERS')),
   ...(smtpTrustedCa === undefined ? {} : { smtpTrustedCa }),
 });
 /** Admin writes clear both caches within a second (SPEC §5: a fixed target is used at once). */
@@ -134,7 +137,7 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
       beginAttempt: (deliveryId, refs, now) => state.beginAttempt(deliveryId, refs, now),
       scheduleNext: (deliveryId, notBefore) => state.scheduleNext(deliveryId, notBefore),
       recordAttempt: (attempt, now) => state.recordAttempt(attempt, now),
-      markDelivered: (_deliveryId, now) => state.markDelivered(refOf(job), now),
+      markDelivered: (_deliveryId, now, attempt) => state.markDelivered(refOf(job), now, attempt),
       markDead: (deadJob, reason, now) =>
         state.markDead(refOf(deadJob), reason, JSON.stringify(deadJob), now),
       channel: (id) => channels.get(id),
@@ -167,4 +170,4 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
 
 const handle = (event: SQSEvent) => processBatch(event, deliverRecord, logger);
 
-export const handler = middy(handle).use(injectLambdaContext(logger));
+export const handler = middy(handle).use(injectLambdaContext(logger)).use(countRequests(logger));

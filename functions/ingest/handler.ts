@@ -13,11 +13,12 @@ import { acceptEvents, parseIngestRequest } from '#shared/ingest/ingest.ts';
 import { assertInScope, readScopeContext } from '#shared/ingest/scope.ts';
 import { boolEnv, intEnv, requireEnv } from '#shared/runtime/env.ts';
 import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
+import { counted, countRequests } from '#shared/runtime/request-counter.ts';
 
 const logger = new Logger({ serviceName: 'herald-ingest' });
-const queue = new Queue(new SQSClient({}), requireEnv('INGEST_QUEUE_URL'));
+const queue = new Queue(counted(new SQSClient({})), requireEnv('INGEST_QUEUE_URL'));
 const state = new StateRepository(
-  DynamoDBDocumentClient.from(new DynamoDBClient({})),
+  DynamoDBDocumentClient.from(counted(new DynamoDBClient({}))),
   requireEnv('STATE_TABLE_NAME'),
   intEnv('RETENTION_DAYS', 30) * 86_400,
 );
@@ -55,4 +56,7 @@ const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
   return json(202, { events: accepted });
 };
 
-export const handler = middy(handle).use(injectLambdaContext(logger)).use(httpErrors(logger));
+export const handler = middy(handle)
+  .use(injectLambdaContext(logger))
+  .use(httpErrors(logger))
+  .use(countRequests(logger));

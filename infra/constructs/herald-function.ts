@@ -31,6 +31,8 @@ export interface ChannelDestinations {
   readonly sesIdentities: readonly string[];
   /** Extra CA certificates (PEM) for SMTP servers. */
   readonly smtpTrustedCa?: string;
+  /** DNS servers (`host` or `host:port`) target names are resolved through; empty means the system's. */
+  readonly dnsServers: readonly string[];
 }
 
 /**
@@ -214,6 +216,7 @@ export class HeraldFunction extends Construct {
     this.env('SNS_TOPIC_ARNS', destinations.snsTopicArns.join(','));
     this.env('SES_IDENTITIES', destinations.sesIdentities.join(','));
     if (destinations.smtpTrustedCa !== undefined) this.env('SMTP_TRUSTED_CA', destinations.smtpTrustedCa);
+    if (destinations.dnsServers.length > 0) this.env('DNS_SERVERS', destinations.dnsServers.join(','));
     return this;
   }
 

@@ -75,8 +75,12 @@ const run = (
       : '';
     throw new Error(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal})${output}`);
   }
-  return result.stdout ?? '';
+  return `${result.stdout ?? ''}${result.stderr ?? ''}`;
 };
+
+/** The seconds a CDK CLI run reports for one phase (`✨  Synthesis time: 5.2s`), if it printed it. */
+const cdkSeconds = (output: string, phase: 'Synthesis' | 'Deployment'): string =>
+  new RegExp(`${phase} time: ([0-9.]+)s`).exec(output)?.[1] ?? '?';
 
 /** Creates `.local/venv` with the pinned MiniStack unless it is there already. */
 export const installEmulator = (progress: Progress): string => {
@@ -184,12 +188,16 @@ export interface LocalDeployOptions {
   readonly sesIdentities?: readonly string[];
   /** A PEM file of extra CAs the deliver function trusts for SMTP (a local mail catcher's). */
   readonly smtpTrustedCaFile?: string;
+  /** DNS servers (`host[:port]`) target names are resolved through (the SSRF suite's DNS stub). */
+  readonly dnsServers?: readonly string[];
   /** Dead letters in a row (within a day) that disable a channel. */
   readonly autoDisableAfter?: number;
   /** How long a redrive runs in its admin request before it goes on in the background. */
   readonly redriveForegroundSeconds?: number;
   /** The chaos suite's crash points (test stacks only). */
   readonly faultInjection?: boolean;
+  /** Functions log the AWS requests they make, per invocation (bench stacks only). */
+  readonly countRequests?: boolean;
   /** Deliveries to loopback and private addresses (the local receivers). @default true */
   readonly allowPrivateTargets?: boolean;
 }
@@ -224,13 +232,15 @@ export const deployStack = async (
     ...(options.snsTopicArns ? [`snsTopicArns=${options.snsTopicArns.join(',')}`] : []),
     ...(options.sesIdentities ? [`sesIdentities=${options.sesIdentities.join(',')}`] : []),
     ...(options.smtpTrustedCaFile ? [`smtpTrustedCaFile=${options.smtpTrustedCaFile}`] : []),
+    ...(options.dnsServers ? [`dnsServers=${options.dnsServers.join(',')}`] : []),
     ...(options.autoDisableAfter === undefined ? [] : [`autoDisableAfter=${options.autoDisableAfter}`]),
     ...(options.redriveForegroundSeconds === undefined
       ? []
       : [`redriveForegroundSeconds=${options.redriveForegroundSeconds}`]),
     ...(options.faultInjection ? ['faultInjection=true'] : []),
+    ...(options.countRequests ? ['countRequests=true'] : []),
   ].flatMap((entry) => ['-c', entry]);
-  run(
+  const deployed = run(
     cdk,
     [
       'deploy',
@@ -246,6 +256,9 @@ export const deployStack = async (
       ...context,
     ],
     { env, quiet: true },
+  );
+  progress(
+    `Deployed ${stackName}: synthesis and bundling ${cdkSeconds(deployed, 'Synthesis')} s, deployment ${cdkSeconds(deployed, 'Deployment')} s`,
   );
   const outputs = (JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, StackOutputs>)[stackName];
   if (outputs === undefined) throw new Error(`cdk deploy wrote no outputs for ${stackName}`);

@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
+import { hashApiKey } from '../aws/api-key-hashes.ts';
 import type { ConfigRepository } from '../aws/config-repository.ts';
 import { newEventId } from '../domain/ids.ts';
-import { KeyScope } from '../ingest/scope.ts';
+import { KeyScope } from '../ingest/key-scope.ts';
 import { type AdminRequest, notFound, parseBody } from './request.ts';
 
 /** The prefix that makes a Herald API key recognisable (and greppable in leaked-secret scans). */
@@ -10,15 +11,6 @@ export const API_KEY_PREFIX = 'hk_';
 
 /** A new API key: `hk_` and 32 random bytes, base64url. Shown once; only its hash is stored. */
 export const newApiKey = (): string => `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
-
-/** The stored form of a key: SHA-256, hex. Keys are random, so a plain hash is enough. */
-export const hashApiKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
-
-/** The key from an `Authorization: Bearer hk_…` header, if it has that shape. */
-export const bearerKey = (authorization: string | undefined): string | undefined => {
-  const match = /^Bearer\s+(hk_[A-Za-z0-9_-]{20,100})\s*$/i.exec(authorization ?? '');
-  return match?.[1];
-};
 
 /** An API key as the config table keeps it (`kind = apikey`). */
 export const ApiKeyRecord = z.object({
@@ -31,9 +23,6 @@ export const ApiKeyRecord = z.object({
   lastUsedAt: z.string().optional(),
 });
 export type ApiKeyRecord = z.infer<typeof ApiKeyRecord>;
-
-/** The lookup item from a key's hash to its id (`kind = apikeyhash`, `id` = the hash). */
-export const ApiKeyHashRecord = z.object({ id: z.string(), keyId: z.string(), scope: KeyScope.optional() });
 
 const CreateApiKey = z.strictObject({ name: z.string().min(1).max(128), scope: KeyScope.optional() });
 

@@ -275,7 +275,7 @@ export class ChannelAdmin {
     if (inlineFields.length > 0) await this.deps.secrets.write(secretName, secretValue, id);
     else if (current?.secretArn !== undefined) await this.deps.secrets.remove(current.secretArn);
     // Last: functions that see the new generation drop their caches and read record and secret anew.
-    await this.deps.config.bumpGeneration();
+    await this.deps.config.bumpGeneration({ kind: 'channel', id });
     return { kind: 'written', created: current === undefined, view: toChannelView(record), changes };
   }
 
@@ -374,7 +374,7 @@ export class ChannelAdmin {
     checkIfMatch(request, current.version, 'channel', id);
     await this.deps.config.deleteVersioned('channel', id, current.version);
     if (current.secretArn !== undefined) await this.deps.secrets.remove(current.secretArn);
-    await this.deps.config.bumpGeneration();
+    await this.deps.config.bumpGeneration({ kind: 'channel', id });
   }
 
   /**
@@ -400,7 +400,7 @@ export class ChannelAdmin {
       now,
     );
     const { attempt, seq } = start.kind === 'started' ? start : { attempt: 1, seq: 1 };
-    const { outcome, latencyMs } = await attemptDelivery(
+    const { result, record } = await attemptDelivery(
       channel,
       event,
       { deliveryId, attempt, channelId: id, policyIds: [] },
@@ -412,10 +412,11 @@ export class ChannelAdmin {
       },
       () => new Date(),
     );
+    const { outcome, latencyMs } = result;
     const error = outcome.kind === 'delivered' ? null : outcome.error;
     // A failed test-send is `failed`, not dead: it is no dead letter, and no redrive sends it again.
     const ref = { deliveryId, channelId: id, eventType: event.type };
-    if (error === null) await this.deps.state.markDelivered(ref, new Date());
+    if (error === null) await this.deps.state.markDelivered(ref, new Date(), record);
     else await this.deps.state.markFailed(ref, `test-send failed: ${error}`, new Date());
     return { ok: error === null, status: outcome.status ?? null, latencyMs, error };
   }

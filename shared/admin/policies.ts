@@ -94,7 +94,7 @@ export class PolicyAdmin {
       version: (current?.version ?? 0) + 1,
     };
     await this.config.putVersioned('policy', record, current?.version);
-    await this.config.bumpGeneration();
+    await this.config.bumpGeneration({ kind: 'policy', id });
     const view: PolicyView = { ...toPolicyView(record), warnings };
     return { kind: 'written', created: current === undefined, view, warnings, changes };
   }
@@ -104,6 +104,6 @@ export class PolicyAdmin {
     const current = await this.get(id);
     checkIfMatch(request, current.version, 'policy', id);
     await this.config.deleteVersioned('policy', id, current.version);
-    await this.config.bumpGeneration();
+    await this.config.bumpGeneration({ kind: 'policy', id });
   }
 }

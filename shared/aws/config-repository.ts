@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -11,6 +12,7 @@ import {
 import { ChannelRecord } from '../channels/record.ts';
 import { HttpError } from '../domain/errors.ts';
 import { PolicyRecord } from '../domain/policy.ts';
+import type { ConfigChange, ConfigRef } from '../runtime/live-config.ts';
 import type { Log } from '../runtime/log.ts';
 import { configKey, decodePageToken, encodePageToken } from './page-token.ts';
 import { CONFIG_KINDS } from './partitions.ts';
@@ -19,6 +21,12 @@ export type Kind = (typeof CONFIG_KINDS)[keyof typeof CONFIG_KINDS];
 
 /** The item whose counter moves on every change of channels or policies (see ConfigGeneration). */
 const GENERATION_KEY = { kind: CONFIG_KINDS.meta, id: 'generation' } as const;
+
+/** Change records live a day beside the generation (`meta`), their ids in generation order (LiveConfig). */
+const changeId = (generation: number) => `change#${String(generation).padStart(16, '0')}`;
+const CHANGE_LOG_SECONDS = 86_400;
+/** BatchGetItem's limit. */
+const BATCH_GET_KEYS = 100;
 
 /** Someone changed the record since the caller read it (or it does not exist for an `If-Match`). */
 export class PreconditionFailedError extends HttpError {
@@ -155,19 +163,98 @@ export class ConfigRepository {
   }
 
   /**
-   * Moves the config generation, so every function's caches let go of what they hold. Called after a
-   * change is complete (a channel's secret written too), so a function that sees the new generation
-   * reads the new config.
+   * Moves the config generation, so every function's caches let go of what they hold, and logs what
+   * moved it under the new generation, so the router can re-read that one record instead of all of
+   * them. Called after a change is complete (a channel's secret written too), so a function that sees
+   * the new generation reads the new config. Returns the new generation.
    */
-  async bumpGeneration(): Promise<void> {
-    await this.db.send(
+  async bumpGeneration(changed: ConfigRef, now = new Date()): Promise<number> {
+    const result = await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: GENERATION_KEY,
         UpdateExpression: 'ADD generation :one',
         ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
       }),
     );
+    const generation = Number(result.Attributes?.generation ?? 0);
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          kind: CONFIG_KINDS.meta,
+          id: changeId(generation),
+          changedKind: changed.kind,
+          changedId: changed.id,
+          expiresAt: Math.floor(now.getTime() / 1000) + CHANGE_LOG_SECONDS,
+        },
+      }),
+    );
+    return generation;
+  }
+
+  /**
+   * The changes logged after generation `after` up to `upTo`, in generation order. One may be missing
+   * for a moment (its generation moved, its record not yet written) or for good (its writer stopped
+   * in between, or it expired): callers check the sequence.
+   */
+  async changesBetween(after: number, upTo: number): Promise<ConfigChange[]> {
+    const changes: ConfigChange[] = [];
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'kind = :kind AND id BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':kind': CONFIG_KINDS.meta,
+          ':from': changeId(after + 1),
+          ':to': changeId(upTo),
+        },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const kind = item.changedKind;
+        if ((kind === 'channel' || kind === 'policy') && typeof item.changedId === 'string') {
+          changes.push({
+            generation: Number(String(item.id).slice('change#'.length)),
+            kind,
+            id: item.changedId,
+          });
+        }
+      }
+    }
+    return changes;
+  }
+
+  /** The channels and policies among `refs` that exist (and are valid), read consistently in batches. */
+  async getMany(
+    refs: readonly ConfigRef[],
+  ): Promise<{ channels: ChannelRecord[]; policies: PolicyRecord[] }> {
+    const found = { channels: [] as ChannelRecord[], policies: [] as PolicyRecord[] };
+    for (let start = 0; start < refs.length; start += BATCH_GET_KEYS) {
+      let keys: Record<string, unknown>[] = refs
+        .slice(start, start + BATCH_GET_KEYS)
+        .map((ref) => ({ kind: ref.kind, id: ref.id }));
+      for (let round = 0; keys.length > 0; round += 1) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** round, 1000)));
+        const result = await this.db.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          const schema = item.kind === 'channel' ? ChannelRecord : PolicyRecord;
+          const parsed = schema.safeParse(stripKind(item));
+          if (!parsed.success)
+            this.logger.warn('skipping an invalid config record', { kind: item.kind, id: item.id });
+          else if (item.kind === 'channel') found.channels.push(parsed.data as ChannelRecord);
+          else found.policies.push(parsed.data as PolicyRecord);
+        }
+        keys = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return found;
   }
 
   /** Puts an unversioned item (API keys). */
@@ -201,29 +288,8 @@ export class ConfigRepository {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
-    await this.bumpGeneration();
+    await this.bumpGeneration({ kind: 'channel', id });
     return true;
-  }
-
-  /** Records that an API key was used, at most once a minute per key. */
-  async touchApiKey(id: string, at: Date): Promise<void> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { kind: 'apikey', id },
-          UpdateExpression: 'SET lastUsedAt = :at',
-          ConditionExpression:
-            'attribute_exists(id) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :before)',
-          ExpressionAttributeValues: {
-            ':at': at.toISOString(),
-            ':before': new Date(at.getTime() - 60_000).toISOString(),
-          },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
   }
 
   private async listAll<T>(
@@ -237,6 +303,8 @@ export class ConfigRepository {
         TableName: this.tableName,
         KeyConditionExpression: 'kind = :kind',
         ExpressionAttributeValues: { ':kind': kind },
+        // Consistent: the generation read before the list must not be ahead of what the list shows.
+        ConsistentRead: true,
       },
     );
     for await (const page of pages) {

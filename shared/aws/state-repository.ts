@@ -185,19 +185,35 @@ export class StateRepository {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+    return (await this.findClaim(event.id, now)) ?? { created: false, status: 'accepted', acceptedAt };
+  }
+
+  /** An event's claim as it stands, if there is one within the idempotency window. */
+  async findClaim(eventId: string, now: Date): Promise<EventClaim | undefined> {
     const existing = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: `${STATE_PREFIXES.event}${event.id}`, sk: 'event' },
+        Key: { pk: `${STATE_PREFIXES.event}${eventId}`, sk: 'event' },
         ConsistentRead: true,
       }),
     );
-    const item = existing.Item ?? {};
+    const item = existing.Item;
+    if (item === undefined || typeof item.acceptedAt !== 'string') return undefined;
+    if (Number(item.acceptedEpoch ?? 0) < epoch(now) - IDEMPOTENCY_WINDOW_SECONDS) return undefined;
     return {
       created: false,
       status: item.status === 'routed' ? 'routed' : 'accepted',
-      acceptedAt: typeof item.acceptedAt === 'string' ? item.acceptedAt : acceptedAt,
+      acceptedAt: item.acceptedAt,
     };
+  }
+
+  /**
+   * The router's claim: an event that came through HTTP ingest was claimed there, so its claim is read
+   * (one read) rather than written again (a conditional write that fails, and costs a write unit, then
+   * a read); one that came from EventBridge, or whose claim expired, is claimed here.
+   */
+  async findOrClaimEvent(event: HeraldEvent, now: Date): Promise<EventClaim> {
+    return (await this.findClaim(event.id, now)) ?? this.claimEvent(event, now);
   }
 
   /** Forgets a claim whose event could not be queued, so that the producer's retry is not a duplicate. */
@@ -250,9 +266,14 @@ export class StateRepository {
       },
     );
     for await (const page of pages) items.push(...(page.Items ?? []));
-    const delivery = items.find((item) => item.sk === 'delivery');
+    const record = items.find((item) => item.sk === 'delivery');
     const attempts = items.filter((item) => String(item.sk).startsWith('attempt#'));
-    return delivery === undefined ? { attempts } : { delivery, attempts };
+    if (record === undefined) return { attempts };
+    // The attempt that delivered it is kept in the record (one write fewer per delivery).
+    const { deliveredAttempt, ...delivery } = record;
+    const kept = deliveredAttempt as Record<string, unknown> | undefined;
+    if (kept !== undefined && !attempts.some((attempt) => attempt.seq === kept.seq)) attempts.push(kept);
+    return { delivery, attempts };
   }
 
   /**
@@ -703,8 +724,8 @@ export class StateRepository {
    * Marks a delivery delivered. Returns false when it already was: a pair is never recorded delivered
    * twice.
    */
-  async markDelivered(delivery: DeliveryRef, now: Date): Promise<boolean> {
-    return this.finish(delivery, 'delivered', now);
+  async markDelivered(delivery: DeliveryRef, now: Date, attempt?: AttemptRecord): Promise<boolean> {
+    return this.finish(delivery, 'delivered', now, undefined, attempt);
   }
 
   /** Records a redrive task (progress readable through the admin API for `REDRIVE_RETENTION_SECONDS`). */
@@ -797,18 +818,23 @@ export class StateRepository {
     await this.finish(delivery, 'dead', now, reason);
   }
 
+  /**
+   * Sets a delivery's final status. `attempt` is the attempt that delivered it, kept in the record
+   * (`deliveredAttempt`) instead of an item of its own: {@link getDelivery} lists it with the others.
+   */
   private async finish(
     ref: DeliveryRef,
     status: DeliveryStatus,
     now: Date,
     reason?: string,
+    attempt?: AttemptRecord,
   ): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: `${STATE_PREFIXES.delivery}${ref.deliveryId}`, sk: 'delivery' },
-          UpdateExpression: `SET #status = :status, ${SET_STATUS_KEYS}, channelId = :channelId, eventType = :eventType, updatedAt = :now${reason === undefined ? '' : ', reason = :reason'} REMOVE leaseUntil`,
+          UpdateExpression: `SET #status = :status, ${SET_STATUS_KEYS}, channelId = :channelId, eventType = :eventType, updatedAt = :now${reason === undefined ? '' : ', reason = :reason'}${attempt === undefined ? '' : ', deliveredAttempt = :attempt'} REMOVE leaseUntil`,
           // A job that never started an attempt (its function kept crashing) can still be marked dead.
           ConditionExpression: 'attribute_not_exists(#status) OR #status <> :delivered',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -820,6 +846,7 @@ export class StateRepository {
             ':delivered': 'delivered',
             ':now': now.toISOString(),
             ...(reason === undefined ? {} : { ':reason': reason }),
+            ...(attempt === undefined ? {} : { ':attempt': attempt }),
           },
         }),
       );

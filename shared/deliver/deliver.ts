@@ -19,9 +19,10 @@ export interface AttemptPorts {
 }
 
 /**
- * Makes one attempt of an event to a channel and records it, whatever it came to: a channel whose
- * config cannot make a message is a failed attempt with the reason; a secret that cannot be read, one
- * that is retried.
+ * Makes one attempt of an event to a channel, whatever it comes to: a channel whose config cannot make
+ * a message is a failed attempt with the reason; a secret that cannot be read, one that is retried.
+ * An attempt that did not deliver is recorded at once; a delivered one is returned for the caller to
+ * keep with the delivery's final write (`markDelivered`), one write fewer for every delivery.
  */
 export const attemptDelivery = async (
   channel: ChannelRecord,
@@ -30,7 +31,7 @@ export const attemptDelivery = async (
   seq: number,
   ports: AttemptPorts,
   now: () => Date,
-): Promise<AttemptResult> => {
+): Promise<{ result: AttemptResult; record: AttemptRecord }> => {
   const sentAt = now();
   let result: AttemptResult;
   try {
@@ -46,8 +47,9 @@ export const attemptDelivery = async (
         ? { outcome: { kind: 'failed', error: message }, latencyMs: 0 }
         : { outcome: { kind: 'retry', error: `could not prepare the delivery: ${message}` }, latencyMs: 0 };
   }
-  await ports.recordAttempt(toAttemptRecord(context.deliveryId, context.attempt, seq, sentAt, result), now());
-  return result;
+  const record = toAttemptRecord(context.deliveryId, context.attempt, seq, sentAt, result);
+  if (result.outcome.kind !== 'delivered') await ports.recordAttempt(record, now());
+  return { result, record };
 };
 
 /** A channel's shared send schedule (`rateLimit`), and a delivery's kept slot in it. */
@@ -77,7 +79,8 @@ export interface DeliverPorts extends AttemptPorts {
   ): Promise<AttemptStart>;
   /** Gives up the delivery's lease after an attempt that will be retried; the next is due at `notBefore`. */
   scheduleNext(deliveryId: string, notBefore: Date): Promise<void>;
-  markDelivered(deliveryId: string, now: Date): Promise<boolean>;
+  /** Marks the delivery delivered, keeping the attempt that delivered it in the same write. */
+  markDelivered(deliveryId: string, now: Date, attempt: AttemptRecord): Promise<boolean>;
   /** Test-only crash points (off in production). */
   readonly faults?: Faults;
   /** Marks the delivery dead with the reason, keeping the job so that a redrive can send it again. */
@@ -212,6 +215,7 @@ export const deliverJob = async (
   };
 
   let result: AttemptResult;
+  let delivered: AttemptRecord | undefined;
   if ('readError' in loaded) {
     // Reading the channel failed: an attempt like any other, retried on schedule and dead-lettered
     // with this reason when the schedule is spent.
@@ -231,7 +235,7 @@ export const deliverJob = async (
       const hideSeconds = await waitForSlot(spacing, slot, job, ports, now);
       if (hideSeconds !== undefined) return { kind: 'wait', delaySeconds: hideSeconds };
     }
-    result = await attemptDelivery(
+    ({ result, record: delivered } = await attemptDelivery(
       channel,
       event,
       // Receivers and the attempt log number attempts over the delivery's whole history, redrives included.
@@ -239,7 +243,7 @@ export const deliverJob = async (
       seq,
       ports,
       now,
-    );
+    ));
   }
 
   const { outcome } = result;
@@ -255,7 +259,7 @@ export const deliverJob = async (
   switch (outcome.kind) {
     case 'delivered':
       if (ports.faults?.armed('deliver-after-send', event)) ports.faults.crash();
-      await ports.markDelivered(deliveryId, now());
+      if (delivered !== undefined) await ports.markDelivered(deliveryId, now(), delivered);
       return { kind: 'done', detail: 'delivered' };
     case 'gone':
       await disable(outcome.error);

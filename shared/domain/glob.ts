@@ -29,3 +29,29 @@ export const globMatches = (glob: string, value: string): boolean => {
   while (glob[g] === '*') g += 1;
   return g === glob.length;
 };
+
+/** The characters that make a glob more than a literal string. */
+const METACHARACTER = /[*?]/;
+
+/** Whether a glob has no metacharacter, so it matches exactly one value: itself. */
+export const isLiteralGlob = (glob: string): boolean => !METACHARACTER.test(glob);
+
+/** The literal run before the first metacharacter: every value the glob matches starts with it. */
+export const literalPrefix = (glob: string): string => {
+  const at = glob.search(METACHARACTER);
+  return at < 0 ? glob : glob.slice(0, at);
+};
+
+/**
+ * A test equivalent to `globMatches(glob, ·)`, with the common shapes (a literal, `*`, `prefix*`,
+ * `*suffix`) answered by a comparison instead of the general loop. Compile once, test many times.
+ */
+export const compileGlob = (glob: string): ((value: string) => boolean) => {
+  if (isLiteralGlob(glob)) return (value) => value === glob;
+  if (/^\*+$/.test(glob)) return () => true;
+  const prefix = /^([^*?]*)\*+$/.exec(glob)?.[1];
+  if (prefix !== undefined) return (value) => value.startsWith(prefix);
+  const suffix = /^\*+([^*?]*)$/.exec(glob)?.[1];
+  if (suffix !== undefined) return (value) => value.endsWith(suffix);
+  return (value) => globMatches(glob, value);
+};

@@ -41,21 +41,30 @@ export const matchesAttribute = (
   return positive.length === 0 || positive.some((pattern) => globMatches(pattern, value));
 };
 
+/**
+ * The value a policy's `match` sees for an attribute: the event's attribute (attributes are strings,
+ * so an inherited property such as `constructor`, a function, is no attribute), and for `source` the
+ * event's source when no attribute overrides it.
+ */
+export const attributeValue = (event: HeraldEvent, attribute: string): string | undefined => {
+  const value: unknown = event.attributes[attribute];
+  const own = typeof value === 'string' ? value : undefined;
+  return attribute === 'source' ? (own ?? event.source) : own;
+};
+
 /** Whether an enabled policy selects the event (type, attributes with `source`, severity). */
 export const policyMatches = (policy: RoutablePolicy, event: HeraldEvent): boolean =>
   policy.enabled &&
   severityRank(event.severity) >= severityRank(policy.minSeverity) &&
   matchesType(policy.events, event.type) &&
   Object.entries(policy.match).every(([attribute, patterns]) =>
-    matchesAttribute(
-      patterns,
-      attribute === 'source' ? (event.attributes.source ?? event.source) : event.attributes[attribute],
-    ),
+    matchesAttribute(patterns, attributeValue(event, attribute)),
   );
 
 /**
  * Routes an event: the union of the channels of every matching policy, plus every enabled channel
- * whose own `events` filter matches; each channel at most once.
+ * whose own `events` filter matches; each channel at most once. Scans every policy: the reference
+ * that `PolicyIndex` (policy-index.ts), which the router uses, must agree with.
  */
 export const route = (
   event: HeraldEvent,

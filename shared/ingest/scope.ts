@@ -1,21 +1,8 @@
-import * as z from 'zod';
 import type { FieldIssue } from '../domain/errors.ts';
 import { HttpError } from '../domain/errors.ts';
 import { matchesAttribute } from '../domain/matcher.ts';
 
-const Pattern = z.string().min(1).max(256);
-
-/**
- * An ingest key's scope (SPEC §6): attribute → allowed value, or list of values, in the policies'
- * matcher syntax (globs, `!` negations; `source` may be scoped as if it were an attribute). Every
- * event sent with the key must fall inside it.
- */
-export const KeyScope = z
-  .record(z.string().min(1).max(64), z.union([Pattern, z.array(Pattern).min(1).max(100)]))
-  .refine((scope) => Object.keys(scope).length > 0 && Object.keys(scope).length <= 32, {
-    message: 'a scope names 1 to 32 attributes',
-  });
-export type KeyScope = z.infer<typeof KeyScope>;
+import { KeyScope } from './key-scope.ts';
 
 /** What a scope check needs of an event. */
 interface Scoped {

@@ -1,10 +1,9 @@
-import type { ChannelRecord } from '../channels/record.ts';
 import { EventInput, type HeraldEvent, normalizeEvent } from '../domain/event.ts';
 import { dedupFingerprint, deliveryIdFor } from '../domain/ids.ts';
 import { type DeliveryJob, IngestMessage } from '../domain/jobs.ts';
-import { route } from '../domain/matcher.ts';
 import { aboutChannel } from '../domain/operational.ts';
 import type { Policy } from '../domain/policy.ts';
+import type { PolicyIndex } from '../domain/policy-index.ts';
 import { EventBridgeEvent, fromEventBridge } from '../ingest/eventbridge.ts';
 import type { Faults } from '../runtime/faults.ts';
 import type { Log } from '../runtime/log.ts';
@@ -48,7 +47,8 @@ export interface RouterPorts {
   ): Promise<{ status: 'accepted' | 'routed'; acceptedAt: string; created: boolean }>;
   /** Marks the event routed, with the delivery id of each channel it went to. */
   markRouted(eventId: string, deliveries: Readonly<Record<string, string>>): Promise<void>;
-  config(): Promise<{ policies: readonly Policy[]; channels: readonly ChannelRecord[] }>;
+  /** The policies and channels, indexed: built once per config load, never per event. */
+  config(): Promise<PolicyIndex<Policy>>;
   /**
    * Claims a `dedupWindow` slot for (channel, fingerprint): true when this delivery is the first in the
    * window (or already holds the slot), false when it is to be suppressed.
@@ -83,8 +83,11 @@ export type RouteResult =
  * The dedup window for one channel: the shortest among the policies that route the event there (a
  * policy without `dedupWindow` means "send every time", and wins). Zero means no deduplication.
  */
-export const dedupWindowFor = (policyIds: readonly string[], policies: readonly Policy[]): number => {
-  const windows = policyIds.map((id) => policies.find((policy) => policy.id === id)?.dedupWindow ?? 0);
+export const dedupWindowFor = (
+  policyIds: readonly string[],
+  policyById: ReadonlyMap<string, Pick<Policy, 'dedupWindow'>>,
+): number => {
+  const windows = policyIds.map((id) => policyById.get(id)?.dedupWindow ?? 0);
   return windows.length === 0 ? 0 : Math.min(...windows);
 };
 
@@ -100,8 +103,8 @@ export const routeEvent = async (event: HeraldEvent, ports: RouterPorts, now: Da
     return { kind: 'duplicate' };
   }
 
-  const { policies, channels } = await ports.config();
-  const matched = route(event, policies, channels);
+  const index = await ports.config();
+  const matched = index.match(event);
   const { missingChannels } = matched;
   // An operational event about a channel never goes to that channel.
   const about = aboutChannel(event);
@@ -117,7 +120,7 @@ export const routeEvent = async (event: HeraldEvent, ports: RouterPorts, now: Da
   const planned = await Promise.all(
     routes.map(async (target) => {
       const deliveryId = deliveryIdFor(event.id, claim.acceptedAt, target.channelId);
-      const windowSeconds = dedupWindowFor(target.policyIds, policies);
+      const windowSeconds = dedupWindowFor(target.policyIds, index.policyById);
       const first =
         windowSeconds <= 0 ||
         (await ports.claimDedup(

@@ -88,7 +88,7 @@ const policyAdmin = () => {
     deleteVersioned: async (_kind, id) => {
       policies.delete(id);
     },
-    bumpGeneration: async () => undefined,
+    bumpGeneration: async () => 1,
   });
 };
 

@@ -52,6 +52,8 @@ const fakePorts = (state: FakeState) => {
   const calls = {
     attempts: [] as AttemptRecord[],
     delivered: [] as string[],
+    /** Attempts kept with the delivered mark (the same write). */
+    deliveredWith: [] as AttemptRecord[],
     dead: [] as { deliveryId: string; reason: string }[],
     deadLetters: [] as { job: DeliveryJob; reason: string }[],
     disabled: [] as { id: string; reason: string }[],
@@ -95,8 +97,9 @@ const fakePorts = (state: FakeState) => {
     recordAttempt: async (attempt) => {
       calls.attempts.push(attempt);
     },
-    markDelivered: async (deliveryId) => {
+    markDelivered: async (deliveryId, _now, attempt) => {
       calls.delivered.push(deliveryId);
+      calls.deliveredWith.push(attempt);
       return true;
     },
     markDead: async (deadJob, reason) => {
@@ -164,7 +167,9 @@ describe('deliverJob', () => {
     expect(result).toEqual({ kind: 'done', detail: 'delivered' });
     expect(calls.delivered).toEqual(['msg_delivery1']);
     expect(calls.deadLetters).toEqual([]);
-    expect(calls.attempts).toEqual([
+    // The delivered attempt is kept with the delivered mark, in one write, not recorded on its own.
+    expect(calls.attempts).toEqual([]);
+    expect(calls.deliveredWith).toEqual([
       expect.objectContaining({
         deliveryId: 'msg_delivery1',
         attempt: 1,

@@ -128,7 +128,7 @@ describe('any request body', () => {
         records.set(record.id, record as PolicyRecord);
       },
       deleteVersioned: async () => undefined,
-      bumpGeneration: async () => undefined,
+      bumpGeneration: async () => 1,
     } as ConstructorParameters<typeof PolicyAdmin>[0]);
     const policyLike = fc.record(
       {

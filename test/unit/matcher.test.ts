@@ -130,6 +130,11 @@ describe('route (examples)', () => {
     expect(routedChannels([policy({ match: { database: '*' } })])).toEqual(['ops']);
   });
 
+  it('treats an inherited property name as an absent attribute, not as a value', () => {
+    expect(routedChannels([policy({ match: { constructor: '*' } })])).toEqual([]);
+    expect(routedChannels([policy({ match: { toString: '!x' } })])).toEqual(['ops']);
+  });
+
   it('applies ! negation', () => {
     expect(routedChannels([policy({ match: { environment: '!production' } })])).toEqual([]);
     expect(routedChannels([policy({ match: { environment: '!staging' } })])).toEqual(['ops']);

@@ -4,6 +4,7 @@ import type { HeraldEvent } from '#shared/domain/event.ts';
 import { deliveryIdFor } from '#shared/domain/ids.ts';
 import { DeliveryJob } from '#shared/domain/jobs.ts';
 import { Policy } from '#shared/domain/policy.ts';
+import { PolicyIndex } from '#shared/domain/policy-index.ts';
 import {
   dedupWindowFor,
   type RouterPorts,
@@ -72,13 +73,13 @@ const fakePorts = (
     },
     config: async () => {
       configReads += 1;
-      return {
-        policies: options.policies ?? [
+      return new PolicyIndex(
+        options.policies ?? [
           Policy.parse({ id: 'prod-ops', match: { environment: 'production' }, channels: ['ops', 'audit'] }),
           Policy.parse({ id: 'all', channels: ['audit'] }),
         ],
-        channels: options.channels ?? [channel('ops'), channel('audit'), channel('unused')],
-      };
+        options.channels ?? [channel('ops'), channel('audit'), channel('unused')],
+      );
     },
     enqueue: async (entries) => {
       if (options.failEnqueue) return entries.slice(0, 1).map((entry) => entry.key);
@@ -355,12 +356,16 @@ describe('dedupWindow', () => {
   });
 
   it('takes the shortest window among the policies routing to the channel (none wins)', () => {
-    const policies = [
-      Policy.parse({ id: 'a', channels: ['ops'], dedupWindow: '2h' }),
-      Policy.parse({ id: 'b', channels: ['ops'], dedupWindow: '10m' }),
-      Policy.parse({ id: 'c', channels: ['ops'] }),
-    ];
-    expect(dedupWindowFor(['a', 'b'], policies)).toBe(600);
-    expect(dedupWindowFor(['a', 'c'], policies)).toBe(0);
+    const { policyById } = new PolicyIndex(
+      [
+        Policy.parse({ id: 'a', channels: ['ops'], dedupWindow: '2h' }),
+        Policy.parse({ id: 'b', channels: ['ops'], dedupWindow: '10m' }),
+        Policy.parse({ id: 'c', channels: ['ops'] }),
+      ],
+      [],
+    );
+    expect(dedupWindowFor(['a', 'b'], policyById)).toBe(600);
+    expect(dedupWindowFor(['a', 'c'], policyById)).toBe(0);
+    expect(dedupWindowFor(['channel:ops'], policyById)).toBe(0);
   });
 });

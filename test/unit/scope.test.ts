@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '#shared/domain/errors.ts';
-import { assertInScope, KeyScope, readScopeContext, scopeViolations } from '#shared/ingest/scope.ts';
+import { KeyScope } from '#shared/ingest/key-scope.ts';
+import { assertInScope, readScopeContext, scopeViolations } from '#shared/ingest/scope.ts';
 
 const event = (attributes: Record<string, string>, source = 'ci') => ({ source, attributes });
 

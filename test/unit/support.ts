@@ -155,7 +155,7 @@ export const adminWithFakes = (
       deleteVersioned: async (_kind, id) => {
         records.delete(id);
       },
-      bumpGeneration: async () => undefined,
+      bumpGeneration: async () => 1,
     },
     secrets: store,
     state: {

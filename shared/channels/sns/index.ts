@@ -92,7 +92,12 @@ export interface SnsMessage {
   readonly deduplicationId?: string;
 }
 
-const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+/** Built on first use: an `Intl.Segmenter` costs ~10 ms, paid by every cold start if built at load. */
+let segmenter: Intl.Segmenter | undefined;
+const graphemes = (): Intl.Segmenter => {
+  segmenter ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
+  return segmenter;
+};
 const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
 
 /** One grapheme as printable ASCII: itself, without its accents (é → e, ﬁ → fi), a space, or `?`. */
@@ -110,7 +115,7 @@ const asciiGrapheme = (grapheme: string): string => {
  */
 export const snsSubject = (subject: string, prefix: string | undefined, fallback: string): string => {
   const full = prefix === undefined ? subject : `[${prefix}] ${subject}`;
-  const ascii = Array.from(graphemes.segment(oneLine(full)), ({ segment }) => asciiGrapheme(segment))
+  const ascii = Array.from(graphemes().segment(oneLine(full)), ({ segment }) => asciiGrapheme(segment))
     .join('')
     .trim();
   const line = ascii === '' ? fallback : ascii;

@@ -1,0 +1,227 @@
+/**
+ * Policy loading (issue 10): what a router cold start costs with 100,000 policies (time and DynamoDB
+ * read units to read them all and build the index), and what one policy change costs to reach a warm
+ * router. Runs the router's own loading code (ConfigRepository + LiveConfig + PolicyIndex) in this
+ * process against a config table on the emulator, created for the benchmark and deleted after it, so
+ * the other benchmarks' stack never holds 100,000 policies.
+ */
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { startEmulator, stopEmulator, useEmulator } from '../../scripts/lib/local-aws.ts';
+import { ConfigRepository } from '../../shared/aws/config-repository.ts';
+import type { ChannelRecord } from '../../shared/channels/record.ts';
+import type { PolicyRecord } from '../../shared/domain/policy.ts';
+import { PolicyIndex } from '../../shared/domain/policy-index.ts';
+import { LiveConfig } from '../../shared/runtime/live-config.ts';
+import { log, sleep } from './stack.ts';
+import type { Row } from './table.ts';
+
+const TABLE = 'HeraldBenchPolicyLoading';
+const CHANNELS = 1000;
+const WRITERS = 8;
+
+/** Counts DynamoDB requests and the read units they consumed (as the service reports them). */
+const meter = (client: DynamoDBClient) => {
+  const totals = { requests: 0, readUnits: 0, reported: false, bytes: 0 };
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const input = (args as { input: Record<string, unknown> }).input;
+      input.ReturnConsumedCapacity = 'TOTAL';
+      const result = await next(args);
+      totals.requests += 1;
+      const output = result.output as {
+        ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[];
+        Items?: unknown[];
+      };
+      const consumed = [output.ConsumedCapacity ?? []].flat();
+      for (const entry of consumed) {
+        if (typeof entry.CapacityUnits === 'number') {
+          totals.readUnits += entry.CapacityUnits;
+          totals.reported = true;
+        }
+      }
+      for (const item of output.Items ?? []) totals.bytes += JSON.stringify(item).length;
+      return result;
+    },
+    { step: 'initialize', name: 'benchMeter' },
+  );
+  return totals;
+};
+
+const policyRecord = (index: number): PolicyRecord => {
+  const tenant = `tenant-${index % 5000}`;
+  return {
+    id: `policy-${String(index).padStart(7, '0')}`,
+    enabled: true,
+    events: index % 3 === 0 ? ['billing.*'] : [`app.${index % 100}.*`],
+    match: {
+      tenant,
+      ...(index % 4 === 0 ? { environment: ['prod', 'staging'] } : {}),
+      ...(index % 10 === 0 ? { region: '!eu-*' } : {}),
+    },
+    minSeverity: index % 7 === 0 ? 'warning' : 'info',
+    channels: [`channel-${index % CHANNELS}`],
+    createdAt: '2026-11-25T00:00:00.000Z',
+    updatedAt: '2026-11-25T00:00:00.000Z',
+    version: 1,
+  };
+};
+
+const channelRecord = (index: number): ChannelRecord => ({
+  id: `channel-${index}`,
+  type: 'webhook',
+  enabled: true,
+  settings: { url: `https://hooks.example.com/${index}` },
+  target: 'hooks.example.com',
+  inlineSecrets: ['signingSecret'],
+  secretRefs: {},
+  createdAt: '2026-11-25T00:00:00.000Z',
+  updatedAt: '2026-11-25T00:00:00.000Z',
+  version: 1,
+});
+
+const createTable = async (client: DynamoDBClient) => {
+  await client.send(new DeleteTableCommand({ TableName: TABLE })).catch((error: unknown) => {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  });
+  await client.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'kind', AttributeType: 'S' },
+        { AttributeName: 'id', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'kind', KeyType: 'HASH' },
+        { AttributeName: 'id', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+};
+
+const seed = async (db: DynamoDBDocumentClient, items: Record<string, unknown>[]) => {
+  let next = 0;
+  const writer = async () => {
+    while (next < items.length) {
+      const batch = items.slice(next, next + 25);
+      next += 25;
+      let requests = batch.map((Item) => ({ PutRequest: { Item } }));
+      while (requests.length > 0) {
+        const result = await db.send(new BatchWriteCommand({ RequestItems: { [TABLE]: requests } }));
+        requests = (result.UnprocessedItems?.[TABLE] ?? []) as typeof requests;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: WRITERS }, writer));
+};
+
+export interface PolicyLoadingFigures {
+  readonly policies: number;
+  readonly coldLoadMs: number;
+  readonly coldReadUnits: number;
+  readonly coldRequests: number;
+  readonly readUnitsReported: boolean;
+  readonly indexBuildMs: number;
+  readonly changeMs: number;
+  readonly changeRequests: number;
+  readonly changeReadUnits: number;
+  readonly changeSync: string;
+}
+
+/** Seeds `count` policies, then measures a cold load and one change (the emulator must be running). */
+export const measurePolicyLoading = async (count: number): Promise<PolicyLoadingFigures> => {
+  const raw = new DynamoDBClient({});
+  await createTable(raw);
+  try {
+    const db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+    log(`seeding ${count} policies and ${CHANNELS} channels…`);
+    const seeded = performance.now();
+    await seed(db, [
+      ...Array.from({ length: CHANNELS }, (_, index) => ({ ...channelRecord(index), kind: 'channel' })),
+      ...Array.from({ length: count }, (_, index) => ({ ...policyRecord(index), kind: 'policy' })),
+    ]);
+    log(`seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
+
+    // A router cold start: a fresh client, repository and LiveConfig; read everything, build the index.
+    const coldClient = new DynamoDBClient({});
+    const cold = meter(coldClient);
+    const repository = new ConfigRepository(DynamoDBDocumentClient.from(coldClient), TABLE, console);
+    let indexBuildMs = 0;
+    const live = new LiveConfig(repository, (policies, channels) => {
+      const started = performance.now();
+      const index = new PolicyIndex(policies, channels);
+      indexBuildMs = performance.now() - started;
+      return index;
+    });
+    const started = performance.now();
+    await live.get();
+    const coldLoadMs = performance.now() - started;
+    const coldFigures = { ...cold };
+
+    // One policy changed as the admin API changes it, then the warm router's next check.
+    const writer = new ConfigRepository(db, TABLE, console);
+    const changed = { ...policyRecord(42), events: ['app.changed.*'], version: 2 };
+    await writer.putVersioned('policy', changed, 1);
+    await writer.bumpGeneration({ kind: 'policy', id: changed.id });
+    await sleep(1000);
+    cold.requests = 0;
+    cold.readUnits = 0;
+    const changeStarted = performance.now();
+    const changeSync = await live.sync();
+    const changeMs = performance.now() - changeStarted;
+
+    return {
+      policies: count,
+      coldLoadMs,
+      coldReadUnits: coldFigures.reported ? coldFigures.readUnits : Math.ceil(coldFigures.bytes / 4096), // consistent reads: 1 unit per 4 KiB (estimated)
+      coldRequests: coldFigures.requests,
+      readUnitsReported: coldFigures.reported,
+      indexBuildMs,
+      changeMs,
+      changeRequests: cold.requests,
+      changeReadUnits: cold.readUnits,
+      changeSync,
+    };
+  } finally {
+    await raw.send(new DeleteTableCommand({ TableName: TABLE })).catch(() => undefined);
+  }
+};
+
+/** The policy-loading rows of the `npm run bench` table. */
+export const benchPolicyLoading = async (count = 100_000): Promise<Row[]> => {
+  const figures = await measurePolicyLoading(count);
+  const units = figures.readUnitsReported ? 'read units' : 'read units (estimated from bytes)';
+  return [
+    {
+      figure: `policy loading: router cold start, ${count.toLocaleString('en')} policies`,
+      measured: `${(figures.coldLoadMs / 1000).toFixed(2)} s (index ${figures.indexBuildMs.toFixed(0)} ms), ${figures.coldRequests} requests, ${figures.coldReadUnits.toFixed(0)} ${units}`,
+      baseline: '',
+      target: '≤ 2 s',
+      holds: figures.coldLoadMs <= 2000,
+    },
+    {
+      figure: 'policy loading: one policy change reaching a warm router',
+      measured: `${figures.changeSync}: ${figures.changeRequests} requests, ${figures.changeMs.toFixed(0)} ms (index rebuilt)`,
+      baseline: `full reload: ${figures.coldRequests} requests`,
+      target: 'does not reload everything',
+      holds: figures.changeSync === 'changes' && figures.changeRequests <= 3,
+    },
+  ];
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const emulator = await startEmulator(log);
+  useEmulator(emulator.endpoint);
+  try {
+    const count = Number(process.argv[2] ?? 100_000);
+    console.table(await benchPolicyLoading(count));
+  } finally {
+    if (emulator.started) stopEmulator(log);
+  }
+}

@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import type { ChannelRecord } from '#shared/channels/record.ts';
+import type { PolicyRecord } from '#shared/domain/policy.ts';
+import {
+  type ConfigChange,
+  type ConfigRef,
+  type ConfigSource,
+  LiveConfig,
+} from '#shared/runtime/live-config.ts';
+
+const policy = (id: string, version = 1): PolicyRecord => ({
+  id,
+  enabled: true,
+  events: ['*'],
+  match: {},
+  minSeverity: 'info',
+  channels: ['ops'],
+  createdAt: '2026-11-25T00:00:00.000Z',
+  updatedAt: '2026-11-25T00:00:00.000Z',
+  version,
+});
+
+/** A config table in memory that counts what is read from it. */
+class FakeSource implements ConfigSource {
+  readonly policies = new Map<string, PolicyRecord>();
+  readonly log: ConfigChange[] = [];
+  generationValue = 0;
+  reads = { generation: 0, fullLists: 0, changes: 0, records: 0 };
+
+  /** An admin write: the record, the generation, then (unless `unlogged`) its change record. */
+  write(id: string, record: PolicyRecord | undefined, { unlogged = false } = {}) {
+    if (record === undefined) this.policies.delete(id);
+    else this.policies.set(id, record);
+    this.generationValue += 1;
+    if (!unlogged) this.log.push({ generation: this.generationValue, kind: 'policy', id });
+  }
+
+  async generation() {
+    this.reads.generation += 1;
+    return this.generationValue;
+  }
+  async listPolicies() {
+    this.reads.fullLists += 1;
+    return [...this.policies.values()];
+  }
+  async listChannels(): Promise<ChannelRecord[]> {
+    return [];
+  }
+  async changesBetween(after: number, upTo: number) {
+    this.reads.changes += 1;
+    return this.log.filter((change) => change.generation > after && change.generation <= upTo);
+  }
+  async getMany(refs: readonly ConfigRef[]) {
+    this.reads.records += refs.length;
+    const policies = refs.flatMap((ref) => {
+      const found = this.policies.get(ref.id);
+      return found === undefined ? [] : [found];
+    });
+    return { policies, channels: [] };
+  }
+}
+
+const setUp = (options: { maxChanges?: number } = {}) => {
+  const source = new FakeSource();
+  let now = 0;
+  const live = new LiveConfig(
+    source,
+    (policies) => policies.map((entry) => `${entry.id}@${entry.version}`).sort(),
+    {
+      now: () => now,
+      ...options,
+    },
+  );
+  return { source, live, advance: (ms: number) => (now += ms) };
+};
+
+describe('LiveConfig (the router’s policies, caught up from the change log)', () => {
+  it('reads everything once, then only the records a change names', async () => {
+    // Prepare
+    const { source, live, advance } = setUp();
+    for (let index = 0; index < 1000; index += 1) source.write(`p${index}`, policy(`p${index}`));
+    expect(await live.get()).toHaveLength(1000);
+
+    // Act
+    source.write('p7', policy('p7', 2));
+    source.write('p8', undefined);
+    source.write('new', policy('new'));
+    advance(1000);
+    const view = await live.get();
+
+    // Assess
+    expect(view).toContain('p7@2');
+    expect(view).not.toContain('p8@1');
+    expect(view).toContain('new@1');
+    expect(view).toHaveLength(1000);
+    expect(source.reads).toMatchObject({ fullLists: 1, changes: 1, records: 3 });
+  });
+
+  it('reads the generation at most once per interval, and nothing else while it stands still', async () => {
+    const { source, live, advance } = setUp();
+    await live.get();
+    await live.get();
+    advance(999);
+    await live.get();
+    advance(1);
+    await live.get();
+    expect(source.reads).toEqual({ generation: 2, fullLists: 1, changes: 0, records: 0 });
+  });
+
+  it('waits out a gap in the log for a moment, then reads everything again', async () => {
+    // Prepare: a writer moved the generation but has not logged its change
+    const { source, live, advance } = setUp();
+    await live.get();
+    source.write('a', policy('a'), { unlogged: true });
+    source.write('b', policy('b'));
+
+    // Act + Assess: nothing applied past the gap…
+    advance(1000);
+    expect(await live.get()).toEqual([]);
+    advance(5000);
+    expect(await live.get()).toEqual([]);
+    // …until the grace period ends
+    advance(5000);
+    expect(await live.get()).toEqual(['a@1', 'b@1']);
+    expect(source.reads.fullLists).toBe(2);
+  });
+
+  it('applies a gap as soon as its change is logged', async () => {
+    const { source, live, advance } = setUp();
+    await live.get();
+    source.write('a', policy('a'), { unlogged: true });
+    advance(1000);
+    await live.get();
+    source.log.push({ generation: 1, kind: 'policy', id: 'a' });
+    advance(1000);
+    expect(await live.get()).toEqual(['a@1']);
+    expect(source.reads.fullLists).toBe(1);
+  });
+
+  it('reads everything again after too many changes at once, and after the full-reload period', async () => {
+    const { source, live, advance } = setUp({ maxChanges: 2 });
+    await live.get();
+    for (const id of ['a', 'b', 'c']) source.write(id, policy(id));
+    advance(1000);
+    expect(await live.get()).toEqual(['a@1', 'b@1', 'c@1']);
+    expect(source.reads).toMatchObject({ fullLists: 2, changes: 0 });
+    advance(15 * 60_000);
+    await live.get();
+    expect(source.reads.fullLists).toBe(3);
+  });
+});
