@@ -10,7 +10,7 @@ import { processBatch, Queue } from '#shared/aws/queue.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
 import { newEventId } from '#shared/domain/ids.ts';
 import { PolicyIndex } from '#shared/domain/policy-index.ts';
-import { readIngestMessage, routeEvent, UnroutableMessageError } from '#shared/route/router.ts';
+import { readIngestRecord, routeEvent, UnroutableMessageError } from '#shared/route/router.ts';
 import { boolEnv, intEnv, requireEnv } from '#shared/runtime/env.ts';
 import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
 import { LiveConfig } from '#shared/runtime/live-config.ts';
@@ -34,9 +34,9 @@ const faultInjection = boolEnv(FAULT_ENV, false);
 
 const routeRecord = async (record: SQSRecord): Promise<void> => {
   const now = new Date();
-  let event: ReturnType<typeof readIngestMessage>;
+  let message: ReturnType<typeof readIngestRecord>;
   try {
-    event = readIngestMessage(record.body, now, newEventId);
+    message = readIngestRecord(record.body, now, newEventId);
   } catch (error) {
     if (!(error instanceof UnroutableMessageError)) throw error;
     logger.warn('unroutable message dead-lettered', { messageId: record.messageId, reason: error.message });
@@ -44,9 +44,9 @@ const routeRecord = async (record: SQSRecord): Promise<void> => {
     return;
   }
   await routeEvent(
-    event,
+    message.event,
     {
-      claimEvent: (heraldEvent, at) => state.findOrClaimEvent(heraldEvent, at),
+      claimEvent: (heraldEvent, at) => state.claimEvent(heraldEvent, at),
       markRouted: (eventId, deliveries) => state.markRouted(eventId, deliveries),
       claimDedup: (slot, at) => state.claimDedup(slot, at),
       recordSuppressed: (delivery, at) => state.recordSuppressed(delivery, at),
@@ -56,6 +56,7 @@ const routeRecord = async (record: SQSRecord): Promise<void> => {
       logger,
     },
     now,
+    message.acceptedAt,
   );
 };
 

@@ -207,15 +207,6 @@ export class StateRepository {
     };
   }
 
-  /**
-   * The router's claim: an event that came through HTTP ingest was claimed there, so its claim is read
-   * (one read) rather than written again (a conditional write that fails, and costs a write unit, then
-   * a read); one that came from EventBridge, or whose claim expired, is claimed here.
-   */
-  async findOrClaimEvent(event: HeraldEvent, now: Date): Promise<EventClaim> {
-    return (await this.findClaim(event.id, now)) ?? this.claimEvent(event, now);
-  }
-
   /** Forgets a claim whose event could not be queued, so that the producer's retry is not a duplicate. */
   async releaseEvent(eventId: string): Promise<void> {
     await this.db.send(

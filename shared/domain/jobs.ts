@@ -5,6 +5,8 @@ import { HeraldEvent } from './event.ts';
 export const IngestMessage = z.object({
   kind: z.literal('herald.event'),
   event: HeraldEvent,
+  /** When the ingest function's claim accepted the event: the router need not read the claim again. */
+  acceptedAt: z.string().optional(),
 });
 export type IngestMessage = z.infer<typeof IngestMessage>;
 

@@ -142,14 +142,19 @@ export const acceptEvents = async (
   const seen = new Set<string>();
   const claims = await Promise.allSettled(
     events.map(async (event) => {
-      if (seen.has(event.id)) return { queue: false, created: false, new: false };
+      if (seen.has(event.id)) return { queue: false, created: false, new: false, acceptedAt: '' };
       seen.add(event.id);
       const claim = await ports.claimEvent(event, now);
       const orphaned =
         !claim.created &&
         claim.status === 'accepted' &&
         now.getTime() - Date.parse(claim.acceptedAt) > ORPHANED_CLAIM_MS;
-      return { queue: claim.status === 'accepted', created: claim.created, new: claim.created || orphaned };
+      return {
+        queue: claim.status === 'accepted',
+        created: claim.created,
+        new: claim.created || orphaned,
+        acceptedAt: claim.acceptedAt,
+      };
     }),
   );
   const created = events.filter((_, index) => {
@@ -168,6 +173,7 @@ export const acceptEvents = async (
 
   const queued: boolean[] = [];
   const fresh: boolean[] = [];
+  const acceptedAt: string[] = [];
   for (const claim of claims) {
     if (claim.status === 'rejected') {
       await release();
@@ -175,15 +181,24 @@ export const acceptEvents = async (
     }
     queued.push(claim.value.queue);
     fresh.push(claim.value.new);
+    acceptedAt.push(claim.value.acceptedAt);
   }
   if (created.some((event) => ports.faults?.armed('ingest-after-claim', event))) ports.faults?.crash();
   const failed = await ports.enqueue(
-    events
-      .filter((_, index) => queued[index])
-      .map((event) => ({
-        key: event.id,
-        body: JSON.stringify({ kind: 'herald.event', event } satisfies IngestMessage),
-      })),
+    events.flatMap((event, index) =>
+      queued[index]
+        ? [
+            {
+              key: event.id,
+              body: JSON.stringify({
+                kind: 'herald.event',
+                event,
+                acceptedAt: acceptedAt[index],
+              } satisfies IngestMessage),
+            },
+          ]
+        : [],
+    ),
   );
   if (failed.length > 0) {
     // Events that were queued keep their claims: a retry finds them and does not change their ids.

@@ -17,7 +17,18 @@ export class UnroutableMessageError extends Error {
  * Reads an ingest-queue message: either what the ingest function wrote, or an EventBridge event that
  * the bus rule delivered (mapped per SPEC §2 and validated like any other event).
  */
-export const readIngestMessage = (body: string, now: Date, newId: () => string): HeraldEvent => {
+export const readIngestMessage = (body: string, now: Date, newId: () => string): HeraldEvent =>
+  readIngestRecord(body, now, newId).event;
+
+/**
+ * {@link readIngestMessage}, with when the ingest function's claim accepted the event (absent for an
+ * EventBridge event, which the router claims itself).
+ */
+export const readIngestRecord = (
+  body: string,
+  now: Date,
+  newId: () => string,
+): { event: HeraldEvent; acceptedAt?: string } => {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -25,7 +36,10 @@ export const readIngestMessage = (body: string, now: Date, newId: () => string):
     throw new UnroutableMessageError('message body is not JSON', { cause: error });
   }
   const fromIngest = IngestMessage.safeParse(parsed);
-  if (fromIngest.success) return fromIngest.data.event;
+  if (fromIngest.success) {
+    const { event, acceptedAt } = fromIngest.data;
+    return acceptedAt === undefined ? { event } : { event, acceptedAt };
+  }
 
   const bridged = EventBridgeEvent.safeParse(parsed);
   if (!bridged.success)
@@ -37,7 +51,7 @@ export const readIngestMessage = (body: string, now: Date, newId: () => string):
     );
     throw new UnroutableMessageError(`invalid EventBridge event ${bridged.data.id}: ${problems.join('; ')}`);
   }
-  return normalizeEvent(input.data, now, newId);
+  return { event: normalizeEvent(input.data, now, newId) };
 };
 
 export interface RouterPorts {
@@ -92,12 +106,21 @@ export const dedupWindowFor = (
 };
 
 /**
- * Routes one event: records it (an event already routed is a duplicate), matches it against the
+ * Routes one event: records it unless ingest did (`acceptedAt`; an event already routed is a
+ * duplicate), matches it against the
  * policies and channels, and queues one delivery job per channel. Throws when a job could not be
  * queued, so the message is retried; jobs carry a derived delivery id, so a retry repeats none.
  */
-export const routeEvent = async (event: HeraldEvent, ports: RouterPorts, now: Date): Promise<RouteResult> => {
-  const claim = await ports.claimEvent(event, now);
+export const routeEvent = async (
+  event: HeraldEvent,
+  ports: RouterPorts,
+  now: Date,
+  acceptedAt?: string,
+): Promise<RouteResult> => {
+  // An event from HTTP ingest comes with its claim's time: no claim to write or read. A second copy of
+  // it (SQS delivers at least once) is routed again to the same delivery ids, which deliver sends once.
+  const claim =
+    acceptedAt === undefined ? await ports.claimEvent(event, now) : { status: 'accepted', acceptedAt };
   if (claim.status === 'routed') {
     ports.logger.info('duplicate event skipped', { eventId: event.id });
     return { kind: 'duplicate' };

@@ -11,7 +11,7 @@ import {
   DynamoDBClient,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { startEmulator, stopEmulator, useEmulator } from '../../scripts/lib/local-aws.ts';
 import { ConfigRepository } from '../../shared/aws/config-repository.ts';
 import type { ChannelRecord } from '../../shared/channels/record.ts';
@@ -27,12 +27,18 @@ const WRITERS = 8;
 
 /** Counts DynamoDB requests and the read units they consumed (as the service reports them). */
 const meter = (client: DynamoDBClient) => {
-  const totals = { requests: 0, readUnits: 0, reported: false, bytes: 0 };
+  const totals = { requests: 0, readUnits: 0, reported: false, bytes: 0, busyMs: 0, inFlight: 0, since: 0 };
   client.middlewareStack.add(
     (next) => async (args) => {
       const input = (args as { input: Record<string, unknown> }).input;
       input.ReturnConsumedCapacity = 'TOTAL';
-      const result = await next(args);
+      // Time with at least one request in flight: what the load spent waiting for DynamoDB.
+      if (totals.inFlight === 0) totals.since = performance.now();
+      totals.inFlight += 1;
+      const result = await next(args).finally(() => {
+        totals.inFlight -= 1;
+        if (totals.inFlight === 0) totals.busyMs += performance.now() - totals.since;
+      });
       totals.requests += 1;
       const output = result.output as {
         ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[];
@@ -128,6 +134,10 @@ export interface PolicyLoadingFigures {
   readonly coldRequests: number;
   readonly readUnitsReported: boolean;
   readonly indexBuildMs: number;
+  /** Of the cold load, the time some DynamoDB request was in flight. */
+  readonly coldReadMs: number;
+  /** The same items read raw (the same queries, no parsing, no index). */
+  readonly rawReadMs: number;
   readonly changeMs: number;
   readonly changeRequests: number;
   readonly changeReadUnits: number;
@@ -164,6 +174,23 @@ export const measurePolicyLoading = async (count: number): Promise<PolicyLoading
     const coldLoadMs = performance.now() - started;
     const coldFigures = { ...cold };
 
+    // Baseline: the same records read raw, as plain paginated queries of the two partitions.
+    const rawStarted = performance.now();
+    for (const kind of ['policy', 'channel']) {
+      for await (const _page of paginateQuery(
+        { client: db },
+        {
+          TableName: TABLE,
+          KeyConditionExpression: 'kind = :kind',
+          ExpressionAttributeValues: { ':kind': kind },
+          ConsistentRead: true,
+        },
+      )) {
+        // read and dropped
+      }
+    }
+    const rawReadMs = performance.now() - rawStarted;
+
     // One policy changed as the admin API changes it, then the warm router's next check.
     const writer = new ConfigRepository(db, TABLE, console);
     const changed = { ...policyRecord(42), events: ['app.changed.*'], version: 2 };
@@ -179,10 +206,13 @@ export const measurePolicyLoading = async (count: number): Promise<PolicyLoading
     return {
       policies: count,
       coldLoadMs,
-      coldReadUnits: coldFigures.reported ? coldFigures.readUnits : Math.ceil(coldFigures.bytes / 4096), // consistent reads: 1 unit per 4 KiB (estimated)
+      // Consistent reads: 1 unit per 4 KiB read (the emulator reports 1 per request, so it is estimated).
+      coldReadUnits: Math.ceil(coldFigures.bytes / 4096),
       coldRequests: coldFigures.requests,
       readUnitsReported: coldFigures.reported,
       indexBuildMs,
+      coldReadMs: coldFigures.busyMs,
+      rawReadMs,
       changeMs,
       changeRequests: cold.requests,
       changeReadUnits: cold.readUnits,
@@ -193,17 +223,26 @@ export const measurePolicyLoading = async (count: number): Promise<PolicyLoading
   }
 };
 
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
 /** The policy-loading rows of the `npm run bench` table. */
 export const benchPolicyLoading = async (count = 100_000): Promise<Row[]> => {
   const figures = await measurePolicyLoading(count);
-  const units = figures.readUnitsReported ? 'read units' : 'read units (estimated from bytes)';
+  const units = 'read units (estimated from the bytes read)';
   return [
     {
       figure: `policy loading: router cold start, ${count.toLocaleString('en')} policies`,
-      measured: `${(figures.coldLoadMs / 1000).toFixed(2)} s (index ${figures.indexBuildMs.toFixed(0)} ms), ${figures.coldRequests} requests, ${figures.coldReadUnits.toFixed(0)} ${units}`,
-      baseline: '',
+      measured: `${seconds(figures.coldLoadMs)}: DynamoDB reads in flight ${seconds(figures.coldReadMs)}, parsing and index (${figures.indexBuildMs.toFixed(0)} ms) the rest; ${figures.coldRequests} requests, ${figures.coldReadUnits.toFixed(0)} ${units}`,
+      baseline: `the same records as two raw paginated queries: ${seconds(figures.rawReadMs)}`,
       target: '≤ 2 s',
       holds: figures.coldLoadMs <= 2000,
+    },
+    {
+      figure: `policy loading: Herald's own share of that cold start (parsing and index)`,
+      measured: seconds(figures.coldLoadMs - figures.coldReadMs),
+      baseline: '',
+      target: '≤ 2 s with the reads',
+      holds: undefined,
     },
     {
       figure: 'policy loading: one policy change reaching a warm router',

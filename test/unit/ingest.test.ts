@@ -279,6 +279,8 @@ describe('acceptEvents', () => {
       subject: 'request_created',
       attributes: {},
     });
+    // The claim's time rides along, so the router need not read the claim again.
+    expect(message.acceptedAt).toBe(now.toISOString());
   });
 
   it('flags the second occurrence of an id within one request as a duplicate and queues it once', async () => {

@@ -9,33 +9,7 @@ import {
   type RoutablePolicy,
   route,
 } from '#shared/domain/matcher.ts';
-
-const event = (overrides: Partial<HeraldEvent> = {}): HeraldEvent => ({
-  id: 'evt-1',
-  type: 'request.approved',
-  source: 'dbward',
-  time: '2026-11-23T09:00:00Z',
-  subject: 'subject',
-  severity: 'warning',
-  attributes: { environment: 'production', database: 'app' },
-  ...overrides,
-});
-
-const policy = (overrides: Partial<RoutablePolicy> = {}): RoutablePolicy => ({
-  id: 'p',
-  enabled: true,
-  events: ['*'],
-  match: {},
-  minSeverity: 'info',
-  channels: ['ops'],
-  ...overrides,
-});
-
-const channel = (id: string, overrides: Partial<RoutableChannel> = {}): RoutableChannel => ({
-  id,
-  enabled: true,
-  ...overrides,
-});
+import { channel, event, policy } from './routing-fixtures.ts';
 
 const routedChannels = (
   policies: readonly RoutablePolicy[],
@@ -126,7 +100,7 @@ describe('route (examples)', () => {
   });
 
   it('does not match * on an attribute the event lacks', () => {
-    expect(routedChannels([policy({ match: { tenant: '*' } })])).toEqual([]);
+    expect(routedChannels([policy({ match: { region: '*' } })])).toEqual([]);
     expect(routedChannels([policy({ match: { database: '*' } })])).toEqual(['ops']);
   });
 

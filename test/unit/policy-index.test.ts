@@ -4,33 +4,7 @@ import { type HeraldEvent, SEVERITIES } from '#shared/domain/event.ts';
 import { compileGlob, globMatches } from '#shared/domain/glob.ts';
 import { type RoutableChannel, type RoutablePolicy, route } from '#shared/domain/matcher.ts';
 import { PolicyIndex } from '#shared/domain/policy-index.ts';
-
-const event = (overrides: Partial<HeraldEvent> = {}): HeraldEvent => ({
-  id: 'evt-1',
-  type: 'request.approved',
-  source: 'dbward',
-  time: '2026-11-23T09:00:00Z',
-  subject: 'subject',
-  severity: 'warning',
-  attributes: { tenant: 'acme', environment: 'production' },
-  ...overrides,
-});
-
-const policy = (overrides: Partial<RoutablePolicy> = {}): RoutablePolicy => ({
-  id: 'p',
-  enabled: true,
-  events: ['*'],
-  match: {},
-  minSeverity: 'info',
-  channels: ['ops'],
-  ...overrides,
-});
-
-const channel = (id: string, overrides: Partial<RoutableChannel> = {}): RoutableChannel => ({
-  id,
-  enabled: true,
-  ...overrides,
-});
+import { channel, event, policy } from './routing-fixtures.ts';
 
 /** Both answers, so a failure shows what the scan and the index each said. */
 const both = (

@@ -55,6 +55,7 @@ const fakePorts = (
   /** dedup slots: key → holder delivery id */
   const slots = new Map<string, string>();
   let configReads = 0;
+  let claims = 0;
   const logger = recordingLog();
   const ports: RouterPorts = {
     claimDedup: async ({ channelId, fingerprint, deliveryId }) => {
@@ -67,7 +68,10 @@ const fakePorts = (
     recordSuppressed: async ({ deliveryId, channelId }) => {
       suppressed.push({ deliveryId, channelId });
     },
-    claimEvent: async () => ({ status: options.status ?? 'accepted', acceptedAt, created: true }),
+    claimEvent: async () => {
+      claims += 1;
+      return { status: options.status ?? 'accepted', acceptedAt, created: true };
+    },
     markRouted: async (eventId, deliveries) => {
       routed.push({ eventId, channelIds: Object.keys(deliveries) });
     },
@@ -88,10 +92,25 @@ const fakePorts = (
     },
     logger,
   };
-  return { ports, queued, routed, suppressed, logger, configReads: () => configReads };
+  return { ports, queued, routed, suppressed, logger, configReads: () => configReads, claims: () => claims };
 };
 
 describe('routeEvent', () => {
+  it('takes an ingest claim’s time from the message: no claim written or read, the same delivery ids', async () => {
+    // Prepare
+    const { ports, queued, claims } = fakePorts();
+
+    // Act
+    await routeEvent(event, ports, now, acceptedAt);
+
+    // Assess
+    expect(claims()).toBe(0);
+    expect(queued.map((entry) => DeliveryJob.parse(JSON.parse(entry.body)).deliveryId)).toEqual([
+      deliveryIdFor('evt-1', acceptedAt, 'ops'),
+      deliveryIdFor('evt-1', acceptedAt, 'audit'),
+    ]);
+  });
+
   it('queues one job per matching channel with a delivery id derived from the event and channel', async () => {
     // Prepare
     const { ports, queued, routed } = fakePorts();
