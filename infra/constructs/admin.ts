@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { type HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -10,7 +10,7 @@ import { ADMIN_ROUTE_KEYS } from '../../shared/admin/routes.ts';
 import { STATE_PREFIXES } from '../../shared/aws/partitions.ts';
 import { functionEntry } from '../paths.ts';
 import { type ChannelDestinations, HeraldFunction } from './herald-function.ts';
-import { QueueWithDlq } from './queues.ts';
+import { QueueWithDlq, SQS_EVENT_SOURCE_FAILURES } from './queues.ts';
 
 export interface AdminProps {
   readonly api: HttpApi;
@@ -61,6 +61,7 @@ export class Admin extends Construct {
     this.redriveFunction.fn.addEventSource(
       new SqsEventSource(this.redriveQueue.queue, { batchSize: 1, reportBatchItemFailures: true }),
     );
+    Validations.of(this.redriveFunction).acknowledge(SQS_EVENT_SOURCE_FAILURES);
     this.function = new HeraldFunction(this, 'AdminFunction', {
       entry: functionEntry('admin'),
       description: 'Herald admin API: channels, policies, API keys, deliveries, dead letters',

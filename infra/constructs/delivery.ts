@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { ArnPrincipal, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -8,8 +8,8 @@ import { CONFIG_KINDS, STATE_PREFIXES } from '../../shared/aws/partitions.ts';
 import { CHANNEL_TAG } from '../../shared/channels/record.ts';
 import { DELIVERY_MAX_RECEIVES, DELIVERY_QUEUE_RETENTION_SECONDS } from '../../shared/domain/retry.ts';
 import { functionEntry } from '../paths.ts';
-import { type ChannelDestinations, HeraldFunction } from './herald-function.ts';
-import { QueueWithDlq } from './queues.ts';
+import { type ChannelDestinations, HeraldFunction, wildcardResourceFinding } from './herald-function.ts';
+import { QueueWithDlq, SQS_EVENT_SOURCE_FAILURES } from './queues.ts';
 
 export interface DeliveryProps {
   /** Where operational events go: through Herald's own pipeline. */
@@ -89,10 +89,17 @@ export class Delivery extends Construct {
       assumedBy: new ArnPrincipal(deliverRole.roleArn).withSessionTags(),
       maxSessionDuration: Duration.hours(1),
     });
+    const channelSecrets = HeraldFunction.secretArnPattern(this, props.secretPrefix);
+    Validations.of(this.channelSecretsRole).acknowledge({
+      id: wildcardResourceFinding(this, channelSecrets),
+      reason:
+        "Channel secrets are created at run time under Herald's name prefix, with random ARN suffixes; " +
+        "the statement's tag condition narrows it to the one channel the session is tagged with.",
+    });
     this.channelSecretsRole.addToPolicy(
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],
-        resources: [HeraldFunction.secretArnPattern(this, props.secretPrefix)],
+        resources: [channelSecrets],
         conditions: {
           StringEquals: {
             [`secretsmanager:ResourceTag/${CHANNEL_TAG}`]: `\${aws:PrincipalTag/${CHANNEL_TAG}}`,
@@ -111,5 +118,6 @@ export class Delivery extends Construct {
     this.function.fn.addEventSource(
       new SqsEventSource(this.queue.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );
+    Validations.of(this.function).acknowledge(SQS_EVENT_SOURCE_FAILURES);
   }
 }

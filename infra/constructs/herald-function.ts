@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -34,6 +34,28 @@ export interface ChannelDestinations {
   /** DNS servers (`host` or `host:port`) target names are resolved through; empty means the system's. */
   readonly dnsServers: readonly string[];
 }
+
+/**
+ * The cdk-nag finding id for a wildcard `resource` in an IAM policy (`AwsSolutions-IAM5`), so one
+ * statement's wildcard can be acknowledged without hiding any other: cdk-nag names the resource with
+ * its CloudFormation references flattened (`<Table1234.Arn>/index/*`, `arn:<AWS::Partition>:…`).
+ */
+export const wildcardResourceFinding = (scope: Construct, resource: string): string => {
+  const flatten = (node: unknown): string => {
+    if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
+    if (typeof node === 'object' && node !== null) {
+      const reference = node as Record<string, unknown>;
+      const join = reference['Fn::Join'] as [string, unknown[]] | undefined;
+      if (join !== undefined) return join[1].map(flatten).join(join[0]);
+      if (reference['Fn::Sub'] !== undefined) return flatten(reference['Fn::Sub']);
+      const getAtt = reference['Fn::GetAtt'] as [unknown, unknown] | undefined;
+      if (getAtt !== undefined) return `<${flatten(getAtt[0])}.${flatten(getAtt[1])}>`;
+      if (reference.Ref !== undefined) return `<${flatten(reference.Ref)}>`;
+    }
+    return JSON.stringify(node);
+  };
+  return `AwsSolutions::AwsSolutions-IAM5[Resource::${flatten(Stack.of(scope).resolve(resource))}]`;
+};
 
 /**
  * Herald's one opinion on Lambda: Node.js 24 on arm64, an esbuild bundle with everything it imports
@@ -72,6 +94,27 @@ export class HeraldFunction extends Construct {
         externalModules: [],
       },
     });
+    Validations.of(this).acknowledge(
+      {
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason:
+          'AWS-maintained basic execution policy: CloudWatch Logs writes only (CreateLogGroup, ' +
+          'CreateLogStream, PutLogEvents); the function writes to its own log group, created here.',
+      },
+      {
+        id: 'Serverless::Serverless-LambdaDLQ',
+        reason:
+          'Herald invokes no function asynchronously: the API and authorizer calls are synchronous and ' +
+          'the queue consumers are fed by SQS event source mappings, whose failed messages go to the ' +
+          "queue's own dead-letter queue (a Lambda DLQ only catches asynchronous invocations).",
+      },
+      {
+        id: 'Serverless::Serverless-LambdaTracing',
+        reason:
+          'Active X-Ray tracing comes with the Powertools Tracer (issue 11), together with the ' +
+          '`xray:Put*` statement it needs; until then the functions are not traced.',
+      },
+    );
   }
 
   /** Sets an environment variable. */
@@ -84,6 +127,12 @@ export class HeraldFunction extends Construct {
   bindTable(envName: string, table: ITableV2, access: 'read' | 'rw'): this {
     if (access === 'read') table.grantReadData(this.fn);
     else table.grantReadWriteData(this.fn);
+    Validations.of(this).acknowledge({
+      id: wildcardResourceFinding(this, `${table.tableArn}/index/*`),
+      reason:
+        "The whole-table grant (the admin API's) includes Query on the table's own indexes, which it " +
+        'lists deliveries and dead letters through; the resource is that table, nothing wider.',
+    });
     return this.env(envName, table.tableName);
   }
 
@@ -127,9 +176,14 @@ export class HeraldFunction extends Construct {
       );
     }
     if (access.indexReads === true) {
-      this.fn.addToRolePolicy(
-        new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/*`] }),
-      );
+      const indexes = `${table.tableArn}/index/*`;
+      this.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [indexes] }));
+      Validations.of(this).acknowledge({
+        id: wildcardResourceFinding(this, indexes),
+        reason:
+          "Query on the table's own indexes only (no Scan, no writes): index ARNs admit no partition " +
+          'condition, and the function lists deliveries by status or channel through them.',
+      });
     }
     return this.env(envName, table.tableName);
   }
@@ -168,10 +222,21 @@ export class HeraldFunction extends Construct {
           resources: [own],
         }),
       );
+      Validations.of(this).acknowledge({
+        id: wildcardResourceFinding(this, own),
+        reason:
+          "Channel secrets are created at run time, one per channel, under Herald's name prefix, and a " +
+          "secret's ARN ends in a random suffix: the prefix pattern is the narrowest ARN that names them.",
+      });
     }
     if (refs.length > 0) {
       this.fn.addToRolePolicy(
         new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...refs] }),
+      );
+      this.acknowledgeWildcards(
+        refs,
+        "A pattern the deployer gave in `secretRefArns` (a secret ARN's random suffix calls for one): " +
+          'existing secrets that channels may reference, read only.',
       );
     }
     return this.env('SECRET_PREFIX', prefix);
@@ -197,8 +262,19 @@ export class HeraldFunction extends Construct {
       this.fn.addToRolePolicy(
         new PolicyStatement({ actions: ['sns:Publish'], resources: [...destinations.snsTopicArns] }),
       );
+      this.acknowledgeWildcards(
+        destinations.snsTopicArns,
+        'A topic pattern the deployer gave in `snsTopicArns`: Publish only, and a channel naming a ' +
+          'topic outside the patterns is refused when saved.',
+      );
     }
     if (destinations.sesIdentities.length > 0) {
+      // SESv2 SendEmail also authorizes the configuration set a channel names; channels may name any.
+      const configurationSets = stack.formatArn({
+        service: 'ses',
+        resource: 'configuration-set',
+        resourceName: '*',
+      });
       this.fn.addToRolePolicy(
         new PolicyStatement({
           actions: ['ses:SendEmail'],
@@ -206,10 +282,15 @@ export class HeraldFunction extends Construct {
             ...destinations.sesIdentities.map((identity) =>
               stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
             ),
-            // SESv2 SendEmail also authorizes the configuration set a channel names; channels may name any.
-            stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: '*' }),
+            configurationSets,
           ],
         }),
+      );
+      this.acknowledgeWildcards(
+        [configurationSets],
+        'SESv2 SendEmail is authorized on the configuration set as well as the sending identity, and a ' +
+          'channel may name any configuration set of the account; who the mail is from stays limited ' +
+          'to the `sesIdentities` listed beside it.',
       );
     }
     this.env('ALLOW_PRIVATE_TARGETS', String(destinations.allowPrivateTargets));
@@ -218,6 +299,13 @@ export class HeraldFunction extends Construct {
     if (destinations.smtpTrustedCa !== undefined) this.env('SMTP_TRUSTED_CA', destinations.smtpTrustedCa);
     if (destinations.dnsServers.length > 0) this.env('DNS_SERVERS', destinations.dnsServers.join(','));
     return this;
+  }
+
+  /** Acknowledges cdk-nag's wildcard finding (`AwsSolutions-IAM5`) for each of `resources` with a `*`. */
+  private acknowledgeWildcards(resources: readonly string[], reason: string): void {
+    for (const resource of resources.filter((arn) => arn.includes('*'))) {
+      Validations.of(this).acknowledge({ id: wildcardResourceFinding(this, resource), reason });
+    }
   }
 
   /** Grants sending to a queue and passes its URL in `envName`. */

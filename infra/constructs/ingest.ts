@@ -1,5 +1,5 @@
-import { Duration, Stack } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   HttpIamAuthorizer,
   HttpLambdaAuthorizer,
@@ -10,6 +10,7 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type EventPattern, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { STATE_PREFIXES } from '../../shared/aws/partitions.ts';
 import { functionEntry } from '../paths.ts';
@@ -79,6 +80,34 @@ export class Ingest extends Construct {
     );
 
     this.api = new HttpApi(this, 'Api', { description: 'Herald API' });
+    // Access logs of the $default stage: one JSON line per request, no headers or bodies (they carry
+    // API keys and user data). HTTP APIs write them through API Gateway's service-linked role.
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const defaultStage = this.api.defaultStage?.node.defaultChild as CfnStage | undefined;
+    if (defaultStage === undefined) throw new Error('the Herald API has no $default stage');
+    defaultStage.accessLogSettings = {
+      destinationArn: accessLogs.logGroupArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId',
+        requestTime: '$context.requestTime',
+        sourceIp: '$context.identity.sourceIp',
+        routeKey: '$context.routeKey',
+        status: '$context.status',
+        responseLength: '$context.responseLength',
+        latencyMs: '$context.responseLatency',
+        integrationError: '$context.integrationErrorMessage',
+        authorizerError: '$context.authorizer.error',
+      }),
+    };
+    Validations.of(defaultStage).acknowledge({
+      id: 'Serverless::Serverless-APIGWDefaultThrottling',
+      reason:
+        'Stage throttling is not set yet: the rate a deployment needs is its own, so it comes as a stack ' +
+        "prop (issue 11); until then the account's API Gateway limits (10,000 requests/s) apply.",
+    });
     const integration = new HttpLambdaIntegration('IngestIntegration', this.function.fn);
     this.api.addRoutes({
       path: '/v1/events',
@@ -98,18 +127,22 @@ export class Ingest extends Construct {
     });
 
     this.bus = new EventBus(this, 'Bus', { eventBusName: props.eventBusName ?? 'herald' });
+    // Events EventBridge could not put on the ingest queue (after its own retries, up to 24 h) go to the
+    // ingest dead-letter queue as the event itself, with EventBridge's ERROR_CODE and ERROR_MESSAGE
+    // attributes, instead of being dropped.
+    const ingestTarget = new SqsQueue(this.queue.queue, { deadLetterQueue: this.queue.deadLetterQueue });
     new Rule(this, 'BusToIngestQueue', {
       eventBus: this.bus,
       description: 'Every event on the Herald bus is ingested',
       eventPattern: { account: [Stack.of(this).account] },
-      targets: [new SqsQueue(this.queue.queue)],
+      targets: [ingestTarget],
     });
     if (props.forward !== undefined) {
       new Rule(this, 'ForwardToIngestQueue', {
         eventBus: EventBus.fromEventBusName(this, 'ForwardedBus', props.forward.eventBusName),
         description: `Events matching the pattern on ${props.forward.eventBusName} are ingested by Herald`,
         eventPattern: props.forward.eventPattern,
-        targets: [new SqsQueue(this.queue.queue)],
+        targets: [ingestTarget],
       });
     }
   }

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { type Acknowledgment, Duration, Validations } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
@@ -15,6 +15,17 @@ export interface QueueWithDlqProps {
  * 256 KiB that queues had by default could not hold an event at its size limit.
  */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * For the SQS event source mapping that feeds a function from a `QueueWithDlq`: cdk-nag asks for an
+ * on-failure destination, which Lambda supports for stream and Kafka sources but not for SQS.
+ */
+export const SQS_EVENT_SOURCE_FAILURES: Acknowledgment = {
+  id: 'Serverless::Serverless-LambdaEventSourceMappingDestination',
+  reason:
+    "An SQS event source has no on-failure destination: a message that keeps failing goes to the queue's " +
+    'dead-letter queue through its redrive policy (QueueWithDlq).',
+};
 
 /**
  * A work queue and its dead-letter queue, both encrypted (SSE-SQS), TLS-only, and taking messages of
@@ -34,6 +45,10 @@ export class QueueWithDlq extends Construct {
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       ...common,
       retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'Serverless::Serverless-SQSRedrivePolicy',
+      reason: 'This is the dead-letter queue: its messages are read and redriven through the admin API.',
     });
     this.queue = new Queue(this, 'Queue', {
       ...common,

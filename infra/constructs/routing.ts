@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { CONFIG_KINDS, STATE_PREFIXES } from '../../shared/aws/partitions.ts';
 import { functionEntry } from '../paths.ts';
 import { HeraldFunction } from './herald-function.ts';
+import { SQS_EVENT_SOURCE_FAILURES } from './queues.ts';
 
 export interface RoutingProps {
   readonly ingestQueue: IQueue;
@@ -45,5 +46,6 @@ export class Routing extends Construct {
     this.function.fn.addEventSource(
       new SqsEventSource(props.ingestQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );
+    Validations.of(this.function).acknowledge(SQS_EVENT_SOURCE_FAILURES);
   }
 }

@@ -11,6 +11,8 @@ import { DescribeTimeToLiveCommand, DynamoDBClient, UpdateTimeToLiveCommand } fr
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const LOCAL_DIR = join(ROOT, '.local');
 export const MINISTACK_VERSION = '1.5.33';
+/** cfn-lint, from PyPI, for the infra tests' lint of synthesized templates. */
+export const CFN_LINT_VERSION = '1.58.0';
 const VENV = join(LOCAL_DIR, 'venv');
 const PID_FILE = join(LOCAL_DIR, 'ministack.pid');
 export const EMULATOR_LOG = join(LOCAL_DIR, 'ministack.log');
@@ -96,6 +98,26 @@ export const installEmulator = (progress: Progress): string => {
     {
       quiet: true,
     },
+  );
+  writeFileSync(marker, '');
+  return bin;
+};
+
+/**
+ * Installs the pinned cfn-lint into `.local/venv` (creating it if need be, beside MiniStack) unless it
+ * is there already. Returns the path of the `cfn-lint` executable.
+ */
+export const installCfnLint = (progress: Progress): string => {
+  const bin = join(VENV, 'bin', 'cfn-lint');
+  const marker = join(VENV, `.cfn-lint-${CFN_LINT_VERSION}`);
+  if (existsSync(bin) && existsSync(marker)) return bin;
+  mkdirSync(LOCAL_DIR, { recursive: true });
+  progress(`Installing cfn-lint ${CFN_LINT_VERSION} into .local/venv (once)…`);
+  if (!existsSync(join(VENV, 'bin', 'python'))) run(findPython(), ['-m', 'venv', VENV], { quiet: true });
+  run(
+    join(VENV, 'bin', 'python'),
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `cfn-lint==${CFN_LINT_VERSION}`],
+    { quiet: true },
   );
   writeFileSync(marker, '');
   return bin;

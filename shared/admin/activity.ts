@@ -28,7 +28,7 @@ const toDeliveryView = (item: Record<string, unknown>) => ({
   ...(item.reason === undefined ? {} : { reason: item.reason }),
 });
 
-const DeliveryQuery = z.strictObject({
+export const DeliveryQuery = z.strictObject({
   status: z.enum(['pending', 'delivered', 'dead', 'suppressed', 'failed']).optional(),
   channel: z.string().min(1).max(63).optional(),
   since: z.iso.datetime({ offset: true, message: 'since must be an RFC 3339 date-time' }).optional(),

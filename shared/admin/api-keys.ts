@@ -24,7 +24,7 @@ export const ApiKeyRecord = z.object({
 });
 export type ApiKeyRecord = z.infer<typeof ApiKeyRecord>;
 
-const CreateApiKey = z.strictObject({ name: z.string().min(1).max(128), scope: KeyScope.optional() });
+export const CreateApiKey = z.strictObject({ name: z.string().min(1).max(128), scope: KeyScope.optional() });
 
 const toView = (record: ApiKeyRecord) => ({
   id: record.id,

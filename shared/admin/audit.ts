@@ -69,7 +69,7 @@ export const isAudited = (request: AdminRequest): boolean => {
 /** The HTTP status a failed request is answered with (as `httpErrors` maps it). */
 const statusOf = (error: unknown): number => (error instanceof HttpError ? error.status : 500);
 
-const AuditListQuery = z.strictObject({
+export const AuditListQuery = z.strictObject({
   since: z.iso.datetime({ offset: true, message: 'since must be an RFC 3339 date-time' }).optional(),
   limit: z.string().optional(),
   nextToken: z.string().optional(),

@@ -56,7 +56,7 @@ export const RedriveRequest = z
     }
   });
 
-const DeadLetterQuery = z.strictObject({
+export const DeadLetterQuery = z.strictObject({
   channel: ChannelFilter.optional(),
   type: TypeFilter.optional(),
   since: z.iso.datetime({ offset: true, message: 'since must be an RFC 3339 date-time' }).optional(),

@@ -1,0 +1,83 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Duration, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { afterAll, describe, expect, it } from 'vitest';
+import { HeraldStack, type HeraldStackProps } from '../../infra/herald-stack.ts';
+
+/** The part of CDK's `validation-report.json` read here: each plugin's unacknowledged findings. */
+interface ValidationReport {
+  readonly pluginReports: readonly {
+    readonly pluginName: string;
+    readonly violations: readonly {
+      readonly ruleName: string;
+      readonly description: string;
+      readonly severity?: string;
+      readonly violatingConstructs: readonly { readonly constructPath: string }[];
+    }[];
+  }[];
+}
+
+const ENV = { account: '123456789012', region: 'eu-west-1' };
+
+/** The stack as deployed by default, and with every optional feature that adds resources or statements. */
+const STACKS: Record<string, HeraldStackProps> = {
+  default: { env: ENV },
+  'every option': {
+    env: ENV,
+    herald: {
+      forward: { eventBusName: 'default', eventPattern: { source: ['aws.guardduty'] } },
+      secretRefArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared/*'],
+      snsTopicArns: ['arn:aws:sns:eu-west-1:123456789012:alerts-*'],
+      sesIdentities: ['example.com'],
+      dnsServers: ['10.0.0.2'],
+      retrySchedule: [Duration.seconds(0), Duration.minutes(1)],
+    },
+  },
+};
+
+const outdir = mkdtempSync(join(tmpdir(), 'herald-nag-'));
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+/**
+ * Synthesizes the stack as the other infra tests do (no bundling: the rules are about resources) with
+ * cdk-nag's AwsSolutions and Serverless packs as validation plugins, and returns every finding that no
+ * `Validations.of(…).acknowledge()` covers, errors and warnings alike, one line each.
+ */
+const unacknowledgedFindings = (name: string, props: HeraldStackProps): string[] => {
+  const assemblyDir = join(outdir, name.replace(/\W/g, '-'));
+  const app = new App({ outdir: assemblyDir, context: { 'aws:cdk:bundling-stacks': [] } });
+  new HeraldStack(app, 'Herald', props);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  try {
+    app.synth();
+  } catch (error) {
+    // Synthesis stops on an error-level finding; the report below lists them with the warnings.
+    if (!existsSync(join(assemblyDir, 'validation-report.json'))) throw error;
+  }
+  const reportFile = join(assemblyDir, 'validation-report.json');
+  if (!existsSync(reportFile)) return [];
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ValidationReport;
+  return report.pluginReports.flatMap(({ pluginName, violations }) =>
+    violations.flatMap(({ ruleName, description, severity, violatingConstructs }) =>
+      violatingConstructs.map(
+        ({ constructPath }) =>
+          `${severity ?? 'finding'} ${pluginName}::${ruleName} at ${constructPath}: ${description}`,
+      ),
+    ),
+  );
+};
+
+describe('cdk-nag', () => {
+  it.each(Object.entries(STACKS))(
+    'leaves no AwsSolutions or Serverless finding unacknowledged (%s)',
+    (name, props) => {
+      // Act
+      const findings = unacknowledgedFindings(name, props);
+
+      // Assess: every finding is printed, so a failure says what to fix or acknowledge (with a reason).
+      expect(findings.join('\n'), `${findings.length} unacknowledged cdk-nag finding(s)`).toBe('');
+    },
+  );
+});
