@@ -242,7 +242,7 @@ export const requestRows = (result: RequestsResult): BenchRow[] => {
     {
       figure: 'AWS requests: DynamoDB reads of policies per event (steady state)',
       measured:
-        `${fixed(policyReads)} (${policyQueries} policy reads in ${result.seconds.toFixed(0)} s: router cache refreshes, one per instance per cache period; ` +
+        `${fixed(policyReads)} (${policyQueries} policy reads in ${result.seconds.toFixed(0)} s: a router reads every policy on a cold start only, then what changed; ` +
         `config reads of any kind, the 1 s generation checks included: ${configReads}; all DynamoDB reads per event: ${fixed(allDynamoDbReads)})`,
       baseline: '0',
       target: '0',
