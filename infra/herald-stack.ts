@@ -25,6 +25,7 @@ export class HeraldStack extends Stack {
       ConfigTableName: storage.configTable.tableName,
       StateTableName: storage.stateTable.tableName,
       SecretPrefix: this.herald.secretPrefix,
+      AlarmTopicArn: this.herald.observability.alarmTopic.topicArn,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

@@ -6,6 +6,7 @@ import { Admin } from './constructs/admin.ts';
 import { Delivery } from './constructs/delivery.ts';
 import type { ChannelDestinations } from './constructs/herald-function.ts';
 import { type ForwardRule, Ingest } from './constructs/ingest.ts';
+import { Observability } from './constructs/observability.ts';
 import { Routing } from './constructs/routing.ts';
 import { Storage } from './constructs/storage.ts';
 
@@ -100,6 +101,39 @@ export interface HeraldProps {
    * @default false
    */
   readonly countRequests?: boolean;
+  /**
+   * Most concurrent batches (of 10) the router and the deliver function take from their queues: the
+   * SQS event source's maximum concurrency, 2 to 1,000. A ceiling keeps Herald from taking the whole
+   * account's Lambda concurrency in a burst; messages wait in the queue meanwhile (docs/scaling.md).
+   * @default no ceiling (up to the account's concurrency)
+   */
+  readonly maxConcurrency?: { readonly router?: number; readonly deliver?: number };
+  /**
+   * Throttling of the HTTP API (ingest and admin routes): steady requests per second and burst.
+   * Producers over it get `429`, and so do operators: keep it high enough for the admin API during a
+   * flood (a redrive is a few requests). @default the account's API Gateway limits (10,000/s, burst 5,000)
+   */
+  readonly apiThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * E-mail address subscribed to the alarm topic: it gets every alarm (dead letters, delivery
+   * backlog, function errors and throttles, API 5xx) when it fires and when it recovers. SNS sends a
+   * confirmation mail first; nothing arrives until the address confirms.
+   * @default none (subscribe to the `AlarmTopicArn` output another way)
+   */
+  readonly alarmEmail?: string;
+  /**
+   * ARN of an existing SNS topic for the alarms (e.g. the one your on-call tooling reads) instead of a
+   * topic of Herald's own. CloudWatch must be able to publish to it: a topic encrypted with KMS needs a
+   * customer-managed key whose policy lets `cloudwatch.amazonaws.com` use it.
+   * @default a new TLS-only topic
+   */
+  readonly alarmTopicArn?: string;
+  /**
+   * Age of the oldest delivery job at which the delivery backlog alarm fires. Keep it above the delay
+   * before any channel's third attempt (SQS leaves jobs received three times out of the metric).
+   * @default Duration.minutes(15)
+   */
+  readonly deliveryBacklogAlarmAge?: Duration;
   /** What happens to the tables when the stack is deleted. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -114,6 +148,8 @@ export class Herald extends Construct {
   readonly routing: Routing;
   readonly delivery: Delivery;
   readonly admin: Admin;
+  /** The alarms, the SNS topic they notify and the dashboard. */
+  readonly observability: Observability;
   /** Secrets Manager name prefix under which channel secrets are kept. */
   readonly secretPrefix: string;
 
@@ -144,6 +180,7 @@ export class Herald extends Construct {
       ...(props.apiKeyCacheTtl ? { apiKeyCacheTtl: props.apiKeyCacheTtl } : {}),
       ...(props.eventBusName ? { eventBusName: props.eventBusName } : {}),
       ...(props.forward ? { forward: props.forward } : {}),
+      ...(props.apiThrottle ? { throttle: props.apiThrottle } : {}),
     });
     this.delivery = new Delivery(this, 'Delivery', {
       ingestQueue: this.ingest.queue.queue,
@@ -160,6 +197,9 @@ export class Herald extends Construct {
         within: props.autoDisable?.within ?? Duration.days(1),
       },
       ...(props.retrySchedule ? { retrySchedule: props.retrySchedule } : {}),
+      ...(props.maxConcurrency?.deliver === undefined
+        ? {}
+        : { maxConcurrency: props.maxConcurrency.deliver }),
     });
     this.routing = new Routing(this, 'Routing', {
       ingestQueue: this.ingest.queue.queue,
@@ -167,8 +207,8 @@ export class Herald extends Construct {
       deliveryQueue: this.delivery.queue.queue,
       configTable: this.storage.configTable,
       stateTable: this.storage.stateTable,
-      configCacheTtl,
       retentionDays,
+      ...(props.maxConcurrency?.router === undefined ? {} : { maxConcurrency: props.maxConcurrency.router }),
     });
     this.admin = new Admin(this, 'Admin', {
       api: this.ingest.api,
@@ -181,6 +221,25 @@ export class Herald extends Construct {
       destinations,
       retentionDays,
       redriveForeground: props.redriveForeground ?? Duration.seconds(5),
+    });
+    this.observability = new Observability(this, 'Observability', {
+      api: this.ingest.api,
+      ingestQueue: this.ingest.queue,
+      deliveryQueue: this.delivery.queue,
+      redriveQueue: this.admin.redriveQueue,
+      functions: {
+        ingest: this.ingest.function.fn,
+        authorizer: this.ingest.authorizerFunction.fn,
+        router: this.routing.function.fn,
+        deliver: this.delivery.function.fn,
+        admin: this.admin.function.fn,
+        redrive: this.admin.redriveFunction.fn,
+      },
+      ...(props.alarmTopicArn === undefined ? {} : { alarmTopicArn: props.alarmTopicArn }),
+      ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
+      ...(props.deliveryBacklogAlarmAge === undefined
+        ? {}
+        : { deliveryBacklogAlarmAge: props.deliveryBacklogAlarmAge }),
     });
     if (props.faultInjection === true) {
       for (const fn of [this.ingest.function, this.routing.function, this.delivery.function]) {

@@ -29,6 +29,8 @@ export interface DeliveryProps {
   readonly retentionDays: number;
   /** Disable a channel after this many dead letters in a row within `within` (0: never). */
   readonly autoDisable: { readonly deadLetters: number; readonly within: Duration };
+  /** Most concurrent batches taken from the delivery queue. @default no ceiling */
+  readonly maxConcurrency?: number;
 }
 
 /** Delivery: the delivery queue (retries ride on its visibility), its dead-letter queue and the deliver function. */
@@ -116,7 +118,11 @@ export class Delivery extends Construct {
     this.function.env('CHANNEL_SECRETS_ROLE_ARN', this.channelSecretsRole.roleArn);
     this.function.bindDestinations(props.destinations);
     this.function.fn.addEventSource(
-      new SqsEventSource(this.queue.queue, { batchSize: 10, reportBatchItemFailures: true }),
+      new SqsEventSource(this.queue.queue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        ...(props.maxConcurrency === undefined ? {} : { maxConcurrency: props.maxConcurrency }),
+      }),
     );
     Validations.of(this.function).acknowledge(SQS_EVENT_SOURCE_FAILURES);
   }

@@ -34,6 +34,8 @@ export interface IngestProps {
   /** @default 'herald' */
   readonly eventBusName?: string;
   readonly retentionDays: number;
+  /** Throttling of the API's stage (every route). @default the account's API Gateway limits */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 /**
@@ -102,12 +104,19 @@ export class Ingest extends Construct {
         authorizerError: '$context.authorizer.error',
       }),
     };
-    Validations.of(defaultStage).acknowledge({
-      id: 'Serverless::Serverless-APIGWDefaultThrottling',
-      reason:
-        'Stage throttling is not set yet: the rate a deployment needs is its own, so it comes as a stack ' +
-        "prop (issue 11); until then the account's API Gateway limits (10,000 requests/s) apply.",
-    });
+    if (props.throttle === undefined) {
+      Validations.of(defaultStage).acknowledge({
+        id: 'Serverless::Serverless-APIGWDefaultThrottling',
+        reason:
+          'The rate a deployment needs is its own: the apiThrottle stack prop sets it, and without it ' +
+          "the account's API Gateway limits (10,000 requests/s by default) apply.",
+      });
+    } else {
+      defaultStage.defaultRouteSettings = {
+        throttlingRateLimit: props.throttle.rateLimit,
+        throttlingBurstLimit: props.throttle.burstLimit,
+      };
+    }
     const integration = new HttpLambdaIntegration('IngestIntegration', this.function.fn);
     this.api.addRoutes({
       path: '/v1/events',

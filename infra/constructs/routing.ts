@@ -14,8 +14,9 @@ export interface RoutingProps {
   readonly deliveryQueue: IQueue;
   readonly configTable: ITableV2;
   readonly stateTable: ITableV2;
-  readonly configCacheTtl: Duration;
   readonly retentionDays: number;
+  /** Most concurrent batches taken from the ingest queue. @default no ceiling */
+  readonly maxConcurrency?: number;
 }
 
 /** The router: one event in, one delivery job out per matching channel. */
@@ -29,7 +30,6 @@ export class Routing extends Construct {
       description: 'Herald router: matches events to policies and queues delivery jobs',
       timeout: Duration.seconds(30),
       environment: {
-        CONFIG_CACHE_SECONDS: String(props.configCacheTtl.toSeconds()),
         RETENTION_DAYS: String(props.retentionDays),
       },
     })
@@ -44,7 +44,11 @@ export class Routing extends Construct {
       .bindQueueSender('DELIVERY_QUEUE_URL', props.deliveryQueue)
       .bindQueueSender('INGEST_DLQ_URL', props.ingestDeadLetterQueue);
     this.function.fn.addEventSource(
-      new SqsEventSource(props.ingestQueue, { batchSize: 10, reportBatchItemFailures: true }),
+      new SqsEventSource(props.ingestQueue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        ...(props.maxConcurrency === undefined ? {} : { maxConcurrency: props.maxConcurrency }),
+      }),
     );
     Validations.of(this.function).acknowledge(SQS_EVENT_SOURCE_FAILURES);
   }

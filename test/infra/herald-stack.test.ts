@@ -266,6 +266,35 @@ describe('forwarding from another bus', () => {
   });
 });
 
+describe('maxConcurrency and apiThrottle', () => {
+  it('caps the router and deliver event sources and throttles the API stage only when asked', () => {
+    // Prepare
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new HeraldStack(app, 'Capped', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+      herald: {
+        maxConcurrency: { router: 5, deliver: 50 },
+        apiThrottle: { rateLimit: 200, burstLimit: 400 },
+      },
+    });
+
+    // Act
+    const capped = Template.fromStack(stack);
+
+    // Assess
+    const limits = Object.values(capped.findResources('AWS::Lambda::EventSourceMapping')).map(
+      (mapping) => mapping.Properties.ScalingConfig?.MaximumConcurrency,
+    );
+    expect(limits.sort()).toEqual([5, 50, undefined]); // the redrive function's source stays as it is
+    capped.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+    });
+    const defaults = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(defaults.every((mapping) => mapping.Properties.ScalingConfig === undefined)).toBe(true);
+    expect(JSON.stringify(template.findResources('AWS::ApiGatewayV2::Stage'))).not.toContain('Throttling');
+  });
+});
+
 describe('dnsServers', () => {
   it('points only the functions that check channel targets (admin, deliver) at the given resolvers', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });

@@ -1,0 +1,205 @@
+import { App, Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HeraldStack, type HeraldStackProps } from '../../infra/herald-stack.ts';
+
+type Resource = { Type: string; Properties?: Record<string, unknown> };
+
+const ENV = { account: '123456789012', region: 'eu-west-1' };
+const IMPORTED_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:on-call';
+
+/** Synthesizes the stack without bundling the functions (the assertions are about resources). */
+const synth = (herald: HeraldStackProps['herald'] = {}): Template => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  return Template.fromStack(new HeraldStack(app, 'Herald', { env: ENV, herald }));
+};
+
+/** The logical id of the resource whose construct path ends in `name` (CDK appends an 8-hex hash). */
+const logicalIdOf = (template: Template, type: string, name: string): string => {
+  const pattern = new RegExp(`${name}[0-9A-F]{8}$`);
+  const id = Object.keys(template.findResources(type)).find((key) => pattern.test(key));
+  if (id === undefined) throw new Error(`no ${type} whose logical id ends in ${name}`);
+  return id;
+};
+
+const alarmsOf = (template: Template): Resource[] =>
+  Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
+
+let template: Template;
+let topic: { Ref: string };
+
+beforeAll(() => {
+  // Prepare
+  template = synth();
+  topic = { Ref: logicalIdOf(template, 'AWS::SNS::Topic', 'AlarmTopic') };
+});
+
+describe('Observability', () => {
+  it('creates one TLS-only alarm topic and outputs its ARN', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [topic],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.hasOutput('AlarmTopicArn', { Value: topic });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('alarms on one metric each, notifies the topic, treats missing data as fine and links the runbook', () => {
+    const alarms = alarmsOf(template);
+    // 3 dead-letter queues, the delivery backlog, errors and throttles of 6 functions, API 5xx.
+    expect(alarms).toHaveLength(3 + 1 + 6 * 2 + 1);
+    for (const { Properties: alarm } of alarms) {
+      // The emulator deploys single-metric alarms only (no `Metrics`).
+      expect(alarm?.Metrics).toBeUndefined();
+      expect(alarm?.AlarmActions).toEqual([topic]);
+      expect(alarm?.OKActions).toEqual([topic]);
+      expect(alarm?.TreatMissingData).toBe('notBreaching');
+      expect(alarm?.ComparisonOperator).toBe('GreaterThanThreshold');
+      expect(alarm?.EvaluationPeriods).toBe(1);
+      expect(alarm?.AlarmDescription).toMatch(
+        /Runbook: docs\/operations\.md#(dead-letters|delivery-backlog|function-errors|function-throttles|api-errors)$/,
+      );
+    }
+  });
+
+  it.each(['IngestQueueDeadLetterQueue', 'DeliveryQueueDeadLetterQueue', 'RedriveQueueDeadLetterQueue'])(
+    'alarms on any message visible in %s',
+    (queue) => {
+      const dlq = logicalIdOf(template, 'AWS::SQS::Queue', queue);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Period: 60,
+        Threshold: 0,
+        AlarmDescription: Match.stringLikeRegexp('#dead-letters$'),
+      });
+    },
+  );
+
+  it('alarms when the oldest delivery job is older than 15 minutes', () => {
+    const deliveryQueue = logicalIdOf(template, 'AWS::SQS::Queue', 'DeliveryDeliveryQueue');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deliveryQueue, 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Threshold: 15 * 60,
+      AlarmDescription: Match.stringLikeRegexp('#delivery-backlog$'),
+    });
+  });
+
+  it('takes the backlog alarm age from deliveryBacklogAlarmAge', () => {
+    synth({ deliveryBacklogAlarmAge: Duration.hours(1) }).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: 3600,
+    });
+  });
+
+  it.each([
+    'IngestFunction',
+    'AuthorizerFunction',
+    'RouterFunction',
+    'DeliverFunction',
+    'AdminFunction',
+    'RedriveFunction',
+  ])('alarms on any error and any throttle of %s in 5 minutes', (name) => {
+    const fn = logicalIdOf(template, 'AWS::Lambda::Function', name);
+    for (const [metricName, anchor] of [
+      ['Errors', 'function-errors'],
+      ['Throttles', 'function-throttles'],
+    ] as const) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: fn } }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 0,
+        AlarmActions: [topic],
+        AlarmDescription: Match.stringLikeRegexp(`#${anchor}$`),
+      });
+    }
+  });
+
+  it("alarms on any 5xx of the HTTP API's $default stage in 5 minutes", () => {
+    const api = logicalIdOf(template, 'AWS::ApiGatewayV2::Api', 'Api');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Dimensions: Match.arrayEquals([
+        { Name: 'ApiId', Value: { Ref: api } },
+        { Name: 'Stage', Value: '$default' },
+      ]),
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      AlarmActions: [topic],
+      AlarmDescription: Match.stringLikeRegexp('#api-errors$'),
+    });
+  });
+
+  it('subscribes alarmEmail to the topic', () => {
+    const withEmail = synth({ alarmEmail: 'oncall@example.com' });
+    withEmail.resourceCountIs('AWS::SNS::Subscription', 1);
+    withEmail.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+      TopicArn: { Ref: logicalIdOf(withEmail, 'AWS::SNS::Topic', 'AlarmTopic') },
+    });
+  });
+
+  it('sends the alarms to the topic named by alarmTopicArn instead of creating one', () => {
+    const imported = synth({ alarmTopicArn: IMPORTED_TOPIC, alarmEmail: 'oncall@example.com' });
+    imported.resourceCountIs('AWS::SNS::Topic', 0);
+    imported.resourceCountIs('AWS::SNS::TopicPolicy', 0);
+    for (const { Properties: alarm } of alarmsOf(imported)) {
+      expect(alarm?.AlarmActions).toEqual([IMPORTED_TOPIC]);
+    }
+    imported.hasOutput('AlarmTopicArn', { Value: IMPORTED_TOPIC });
+    imported.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      TopicArn: IMPORTED_TOPIC,
+    });
+  });
+
+  it('builds a dashboard named after the stack with the API, function, queue and alarm widgets', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as Resource[];
+    expect(dashboard?.Properties?.DashboardName).toBe('Herald-herald');
+    // The body is a JSON string joined with references: put a placeholder for each, then read it.
+    const joined = dashboard?.Properties?.DashboardBody as { 'Fn::Join': [string, unknown[]] } | undefined;
+    const parts = joined?.['Fn::Join'][1] ?? [];
+    const body = JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'REF')).join('')) as {
+      widgets: { type: string; properties: { title: string; metrics?: unknown[][]; alarms?: string[] } }[];
+    };
+    const graphs = Object.fromEntries(
+      body.widgets.map(({ properties }) => [
+        properties.title,
+        (properties.metrics ?? []).map((metric) => `${metric[0]} ${metric[1]}`),
+      ]),
+    );
+    expect(graphs['API requests and errors (per minute)']).toEqual([
+      'AWS/ApiGateway Count',
+      'AWS/ApiGateway 4xx',
+      'AWS/ApiGateway 5xx',
+    ]);
+    expect(graphs['Invocations (per minute)']).toEqual(Array(3).fill('AWS/Lambda Invocations'));
+    expect(graphs['Function errors (per minute)']).toEqual(Array(3).fill('AWS/Lambda Errors'));
+    // p50 and p99 of ingest, router and deliver.
+    expect(graphs['Duration p50 and p99 (ms)']).toEqual(Array(6).fill('AWS/Lambda Duration'));
+    // Ingest and delivery queues, their dead-letter queues and the redrive dead-letter queue.
+    expect(graphs['Messages visible']).toEqual(Array(5).fill('AWS/SQS ApproximateNumberOfMessagesVisible'));
+    expect(graphs['Age of oldest message (s)']).toEqual(
+      Array(5).fill('AWS/SQS ApproximateAgeOfOldestMessage'),
+    );
+    const alarmWidget = body.widgets.find(({ type }) => type === 'alarm');
+    expect(alarmWidget?.properties.alarms).toHaveLength(alarmsOf(template).length);
+  });
+});
