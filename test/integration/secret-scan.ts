@@ -3,7 +3,8 @@
  * every secret value the emulator's Secrets Manager holds (channel secrets Herald wrote, secrets the
  * tests own and referenced) must appear in none of the functions' log lines, the state table (attempt
  * records, dead jobs, audit entries), the dead-letter queues, or the admin API responses the tests
- * received; and no API key (`hk_` + 43 characters) may appear in them either.
+ * received; and no API key (`hk_` + 43 characters) may appear in them either. Every log line of
+ * Herald's functions must also be one JSON object with level, message, timestamp and service.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,6 +46,16 @@ const parsed = (text: string | undefined): unknown => {
     return JSON.parse(text ?? '');
   } catch {
     return text;
+  }
+};
+
+/** A function's log line as Powertools writes it: one JSON object with level, message, time and service. */
+const isStructured = (line: string): boolean => {
+  try {
+    const entry = JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>;
+    return ['level', 'message', 'timestamp', 'service'].every((field) => typeof entry[field] === 'string');
+  } catch {
+    return false;
   }
 };
 
@@ -115,6 +126,12 @@ export const scanForSecrets = async (outputs: Readonly<Record<string, string>>):
     }
     const keys = texts.flatMap((text) => text.match(API_KEY) ?? []);
     if (keys.length > 0) findings.push(`${where}: ${keys.length} API key(s)`);
+  }
+  const unstructured = logLines.filter((line) => line.includes('"service":"herald-') && !isStructured(line));
+  if (unstructured.length > 0) {
+    findings.push(
+      `function logs: ${unstructured.length} line(s) of Herald's that are not one JSON object each`,
+    );
   }
   return {
     secrets: values.size,
