@@ -1,7 +1,6 @@
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { FAULT_ENV } from '../shared/runtime/faults.ts';
-import { COUNT_REQUESTS_ENV } from '../shared/runtime/request-counter.ts';
+import { ENV } from '../shared/runtime/env-names.ts';
 import { Admin } from './constructs/admin.ts';
 import { Delivery } from './constructs/delivery.ts';
 import type { ChannelDestinations } from './constructs/herald-function.ts';
@@ -243,7 +242,7 @@ export class Herald extends Construct {
     });
     if (props.faultInjection === true) {
       for (const fn of [this.ingest.function, this.routing.function, this.delivery.function]) {
-        fn.env(FAULT_ENV, 'true');
+        fn.env(ENV.faultInjection, 'true');
       }
     }
     if (props.countRequests === true) {
@@ -255,7 +254,7 @@ export class Herald extends Construct {
         this.admin.function,
         this.admin.redriveFunction,
       ]) {
-        fn.env(COUNT_REQUESTS_ENV, 'true');
+        fn.env(ENV.countRequests, 'true');
       }
     }
   }

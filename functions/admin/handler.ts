@@ -25,14 +25,15 @@ import { createTransports } from '#shared/channels/transports/index.ts';
 import { httpErrors, requestBody } from '#shared/http/api.ts';
 import { lookupFor } from '#shared/http/dns.ts';
 import { boolEnv, intEnv, listEnv, optionalEnv, requireEnv } from '#shared/runtime/env.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
 
 const logger = new Logger({ serviceName: 'herald-admin' });
 const db = DynamoDBDocumentClient.from(counted(new DynamoDBClient({})));
 const sqs = counted(new SQSClient({}));
-const config = new ConfigRepository(db, requireEnv('CONFIG_TABLE_NAME'), logger);
-const stateTableName = requireEnv('STATE_TABLE_NAME');
-const retentionSeconds = intEnv('RETENTION_DAYS', 30) * 86_400;
+const config = new ConfigRepository(db, requireEnv(ENV.configTable), logger);
+const stateTableName = requireEnv(ENV.stateTable);
+const retentionSeconds = intEnv(ENV.retentionDays, 30) * 86_400;
 const state = new StateRepository(db, stateTableName, retentionSeconds);
 /** Every admin write and secret read, recorded around the route table (see `AuditLog.record`). */
 const auditLog = new AuditLog({
@@ -40,24 +41,24 @@ const auditLog = new AuditLog({
   log: logger,
 });
 const secrets = secretsManagerStore(counted(new SecretsManagerClient({})));
-const allowPrivateTargets = boolEnv('ALLOW_PRIVATE_TARGETS', false);
+const allowPrivateTargets = boolEnv(ENV.allowPrivateTargets, false);
 /** Where channel target names are resolved: the stack's DNS servers, else the system resolver. */
-const lookup = lookupFor(listEnv('DNS_SERVERS'));
-const smtpTrustedCa = optionalEnv('SMTP_TRUSTED_CA');
-const deliveryQueue = new Queue(sqs, requireEnv('DELIVERY_QUEUE_URL'));
+const lookup = lookupFor(listEnv(ENV.dnsServers));
+const smtpTrustedCa = optionalEnv(ENV.smtpTrustedCa);
+const deliveryQueue = new Queue(sqs, requireEnv(ENV.deliveryQueueUrl));
 /** Redrives that outlast a request go on in the redrive function, fed by this queue. */
-const redriveQueue = new Queue(sqs, requireEnv('REDRIVE_QUEUE_URL'));
+const redriveQueue = new Queue(sqs, requireEnv(ENV.redriveQueueUrl));
 const routes = adminRoutes({
   channels: new ChannelAdmin({
     config,
     secrets,
     state,
-    secretPrefix: requireEnv('SECRET_PREFIX'),
+    secretPrefix: requireEnv(ENV.secretPrefix),
     targets: {
       allowPrivateTargets,
       lookup,
-      snsTopicArns: listEnv('SNS_TOPIC_ARNS'),
-      sesIdentities: listEnv('SES_IDENTITIES'),
+      snsTopicArns: listEnv(ENV.snsTopicArns),
+      sesIdentities: listEnv(ENV.sesIdentities),
     },
     transports: createTransports({
       allowPrivateTargets,
@@ -73,12 +74,12 @@ const routes = adminRoutes({
     redriver: new Redriver({ state, deliveryQueue }),
     queue: new DeadLetterQueueAdmin({
       sqs,
-      deadLetterQueueUrl: requireEnv('DELIVERY_DLQ_URL'),
+      deadLetterQueueUrl: requireEnv(ENV.deliveryDlqUrl),
       deliveryQueue,
       resetForRedrive: (delivery, now, anyUndelivered) =>
         state.resetForRedrive(delivery, now, anyUndelivered),
     }),
-    foregroundMilliseconds: intEnv('REDRIVE_FOREGROUND_MS', 5_000),
+    foregroundMilliseconds: intEnv(ENV.redriveForegroundMs, 5_000),
     continueRedrive: async (id) => {
       const failed = await redriveQueue.sendAll([{ key: id, body: JSON.stringify({ redriveId: id }) }]);
       if (failed.length > 0) throw new Error(`redrive ${id} could not be handed to the background`);

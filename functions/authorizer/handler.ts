@@ -9,12 +9,13 @@ import type {
 } from 'aws-lambda';
 import { ApiKeyHashes, bearerKey, hashApiKey } from '#shared/aws/api-key-hashes.ts';
 import { requireEnv } from '#shared/runtime/env.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
 
 const logger = new Logger({ serviceName: 'herald-authorizer' });
 const apiKeys = new ApiKeyHashes(
   DynamoDBDocumentClient.from(counted(new DynamoDBClient({}))),
-  requireEnv('CONFIG_TABLE_NAME'),
+  requireEnv(ENV.configTable),
 );
 
 /** The key's id, and its scope as JSON text (empty for an unscoped key): the ingest function enforces it. */

@@ -24,6 +24,7 @@ import {
 import { lookupFor } from '#shared/http/dns.ts';
 import { ConfigGeneration } from '#shared/runtime/config-generation.ts';
 import { boolEnv, intEnv, listEnv, optionalEnv, requireEnv } from '#shared/runtime/env.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
 import { TtlCache } from '#shared/runtime/ttl-cache.ts';
@@ -31,18 +32,18 @@ import { TtlCache } from '#shared/runtime/ttl-cache.ts';
 const logger = new Logger({ serviceName: 'herald-deliver' });
 const sqs = counted(new SQSClient({}));
 const db = DynamoDBDocumentClient.from(counted(new DynamoDBClient({})));
-const deliveryQueue = new Queue(sqs, requireEnv('DELIVERY_QUEUE_URL'));
-const deadLetters = new Queue(sqs, requireEnv('DELIVERY_DLQ_URL'));
+const deliveryQueue = new Queue(sqs, requireEnv(ENV.deliveryQueueUrl));
+const deadLetters = new Queue(sqs, requireEnv(ENV.deliveryDlqUrl));
 /** Operational events go through Herald's own pipeline, like any event. */
-const ingestQueue = new Queue(sqs, requireEnv('INGEST_QUEUE_URL'));
-const state = new StateRepository(db, requireEnv('STATE_TABLE_NAME'), intEnv('RETENTION_DAYS', 30) * 86_400);
-const configRepository = new ConfigRepository(db, requireEnv('CONFIG_TABLE_NAME'), logger);
-const channels = new TtlCache(intEnv('CONFIG_CACHE_SECONDS', 30) * 1000, (id: string) =>
+const ingestQueue = new Queue(sqs, requireEnv(ENV.ingestQueueUrl));
+const state = new StateRepository(db, requireEnv(ENV.stateTable), intEnv(ENV.retentionDays, 30) * 86_400);
+const configRepository = new ConfigRepository(db, requireEnv(ENV.configTable), logger);
+const channels = new TtlCache(intEnv(ENV.configCacheSeconds, 30) * 1000, (id: string) =>
   configRepository.getChannel(id),
 );
 const ownSecrets = secretsManagerStore(counted(new SecretsManagerClient({})));
-const secretPrefix = requireEnv('SECRET_PREFIX');
-const channelSecretsRoleArn = optionalEnv('CHANNEL_SECRETS_ROLE_ARN');
+const secretPrefix = requireEnv(ENV.secretPrefix);
+const channelSecretsRoleArn = optionalEnv(ENV.channelSecretsRoleArn);
 /**
  * A channel's own secret is read in a session tagged with the channel (one Secrets Manager client per
  * channel; its credentials are refreshed before they expire): IAM lets that session read only secrets
@@ -68,14 +69,14 @@ const storeFor = (channelId: string, secretId: string) => {
   return store;
 };
 /** Channel secrets, read once per cache period rather than per delivery (keyed by channel and secret). */
-const secrets = new TtlCache(intEnv('SECRET_CACHE_SECONDS', 300) * 1000, (key: string) => {
+const secrets = new TtlCache(intEnv(ENV.secretCacheSeconds, 300) * 1000, (key: string) => {
   const [channelId = '', secretId = ''] = JSON.parse(key) as [string, string];
   return storeFor(channelId, secretId).read(secretId);
 });
-const smtpTrustedCa = optionalEnv('SMTP_TRUSTED_CA');
+const smtpTrustedCa = optionalEnv(ENV.smtpTrustedCa);
 const transports = createTransports({
-  allowPrivateTargets: boolEnv('ALLOW_PRIVATE_TARGETS', false),
-  lookup: lookupFor(listEnv('DNS_SERVERS')),
+  allowPrivateTargets: boolEnv(ENV.allowPrivateTargets, false),
+  lookup: lookupFor(listEnv(ENV.dnsServers)),
   ...(smtpTrustedCa === undefined ? {} : { smtpTrustedCa }),
 });
 /** Admin writes clear both caches within a second (SPEC §5: a fixed target is used at once). */
@@ -86,14 +87,14 @@ const generation = new ConfigGeneration(
     secrets.clear();
   },
 );
-const autoDisableAfter = intEnv('AUTO_DISABLE_AFTER', 0);
+const autoDisableAfter = intEnv(ENV.autoDisableAfter, 0);
 const settings: DeliverSettings = {
-  defaultSchedule: scheduleEnv('RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE_SECONDS),
+  defaultSchedule: scheduleEnv(ENV.retrySchedule, DEFAULT_RETRY_SCHEDULE_SECONDS),
   ...(autoDisableAfter > 0
     ? {
         autoDisable: {
           deadLetters: autoDisableAfter,
-          withinSeconds: intEnv('AUTO_DISABLE_WITHIN_SECONDS', 86_400),
+          withinSeconds: intEnv(ENV.autoDisableWithinSeconds, 86_400),
         },
       }
     : {}),

@@ -12,15 +12,16 @@ import { httpErrors, json, requestBody, requestHeader } from '#shared/http/api.t
 import { acceptEvents, parseIngestRequest } from '#shared/ingest/ingest.ts';
 import { assertInScope, readScopeContext } from '#shared/ingest/scope.ts';
 import { boolEnv, intEnv, requireEnv } from '#shared/runtime/env.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
 
 const logger = new Logger({ serviceName: 'herald-ingest' });
-const queue = new Queue(counted(new SQSClient({})), requireEnv('INGEST_QUEUE_URL'));
+const queue = new Queue(counted(new SQSClient({})), requireEnv(ENV.ingestQueueUrl));
 const state = new StateRepository(
   DynamoDBDocumentClient.from(counted(new DynamoDBClient({}))),
-  requireEnv('STATE_TABLE_NAME'),
-  intEnv('RETENTION_DAYS', 30) * 86_400,
+  requireEnv(ENV.stateTable),
+  intEnv(ENV.retentionDays, 30) * 86_400,
 );
 
 const faultInjection = boolEnv(FAULT_ENV, false);

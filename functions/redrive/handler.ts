@@ -10,6 +10,7 @@ import { Redriver } from '#shared/admin/redrive.ts';
 import { processBatch, Queue } from '#shared/aws/queue.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
 import { intEnv, requireEnv } from '#shared/runtime/env.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
 
 /** How long one invocation redrives before it hands the rest to the next (the timeout is 60 s). */
@@ -18,9 +19,9 @@ const RUN_MILLISECONDS = 40_000;
 const logger = new Logger({ serviceName: 'herald-redrive' });
 const sqs = counted(new SQSClient({}));
 const db = DynamoDBDocumentClient.from(counted(new DynamoDBClient({})));
-const state = new StateRepository(db, requireEnv('STATE_TABLE_NAME'), intEnv('RETENTION_DAYS', 30) * 86_400);
-const redriveQueue = new Queue(sqs, requireEnv('REDRIVE_QUEUE_URL'));
-const redriver = new Redriver({ state, deliveryQueue: new Queue(sqs, requireEnv('DELIVERY_QUEUE_URL')) });
+const state = new StateRepository(db, requireEnv(ENV.stateTable), intEnv(ENV.retentionDays, 30) * 86_400);
+const redriveQueue = new Queue(sqs, requireEnv(ENV.redriveQueueUrl));
+const redriver = new Redriver({ state, deliveryQueue: new Queue(sqs, requireEnv(ENV.deliveryQueueUrl)) });
 
 const Continuation = z.object({ redriveId: z.string().min(1) });
 

@@ -12,6 +12,7 @@ import { newEventId } from '#shared/domain/ids.ts';
 import { PolicyIndex } from '#shared/domain/policy-index.ts';
 import { readIngestRecord, routeEvent, UnroutableMessageError } from '#shared/route/router.ts';
 import { boolEnv, intEnv, requireEnv } from '#shared/runtime/env.ts';
+import { ENV } from '#shared/runtime/env-names.ts';
 import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
 import { LiveConfig } from '#shared/runtime/live-config.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
@@ -19,10 +20,10 @@ import { counted, countRequests } from '#shared/runtime/request-counter.ts';
 const logger = new Logger({ serviceName: 'herald-router' });
 const sqs = counted(new SQSClient({}));
 const db = DynamoDBDocumentClient.from(counted(new DynamoDBClient({})));
-const deliveryQueue = new Queue(sqs, requireEnv('DELIVERY_QUEUE_URL'));
-const ingestDeadLetters = new Queue(sqs, requireEnv('INGEST_DLQ_URL'));
-const state = new StateRepository(db, requireEnv('STATE_TABLE_NAME'), intEnv('RETENTION_DAYS', 30) * 86_400);
-const configRepository = new ConfigRepository(db, requireEnv('CONFIG_TABLE_NAME'), logger);
+const deliveryQueue = new Queue(sqs, requireEnv(ENV.deliveryQueueUrl));
+const ingestDeadLetters = new Queue(sqs, requireEnv(ENV.ingestDlqUrl));
+const state = new StateRepository(db, requireEnv(ENV.stateTable), intEnv(ENV.retentionDays, 30) * 86_400);
+const configRepository = new ConfigRepository(db, requireEnv(ENV.configTable), logger);
 /**
  * Policies and channels, read whole on a cold start and indexed; after that the generation is read
  * once a second and only what an admin write changed is read again (SPEC §5: a new policy routes at

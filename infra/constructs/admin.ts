@@ -8,6 +8,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ADMIN_ROUTE_KEYS } from '../../shared/admin/routes.ts';
 import { STATE_PREFIXES } from '../../shared/aws/partitions.ts';
+import { ENV } from '../../shared/runtime/env-names.ts';
 import { functionEntry } from '../paths.ts';
 import { type ChannelDestinations, HeraldFunction } from './herald-function.ts';
 import { QueueWithDlq, SQS_EVENT_SOURCE_FAILURES } from './queues.ts';
@@ -49,15 +50,15 @@ export class Admin extends Construct {
       entry: functionEntry('redrive'),
       description: 'Herald redrive: sends dead deliveries back through delivery, page by page',
       timeout: redriveTimeout,
-      environment: { RETENTION_DAYS: String(props.retentionDays) },
+      environment: { [ENV.retentionDays]: String(props.retentionDays) },
     })
       // Redrive tasks, and the dead deliveries they reset; the dead-letter index.
-      .bindTableItems('STATE_TABLE_NAME', props.stateTable, {
+      .bindTableItems(ENV.stateTable, props.stateTable, {
         write: [`${STATE_PREFIXES.redrive}*`, `${STATE_PREFIXES.delivery}*`],
         indexReads: true,
       })
-      .bindQueueSender('DELIVERY_QUEUE_URL', props.deliveryQueue)
-      .bindQueueSender('REDRIVE_QUEUE_URL', this.redriveQueue.queue);
+      .bindQueueSender(ENV.deliveryQueueUrl, props.deliveryQueue)
+      .bindQueueSender(ENV.redriveQueueUrl, this.redriveQueue.queue);
     this.redriveFunction.fn.addEventSource(
       new SqsEventSource(this.redriveQueue.queue, { batchSize: 1, reportBatchItemFailures: true }),
     );
@@ -67,15 +68,15 @@ export class Admin extends Construct {
       description: 'Herald admin API: channels, policies, API keys, deliveries, dead letters',
       timeout: Duration.seconds(29),
       environment: {
-        RETENTION_DAYS: String(props.retentionDays),
-        REDRIVE_FOREGROUND_MS: String(props.redriveForeground.toMilliseconds()),
+        [ENV.retentionDays]: String(props.retentionDays),
+        [ENV.redriveForegroundMs]: String(props.redriveForeground.toMilliseconds()),
       },
     })
-      .bindTable('CONFIG_TABLE_NAME', props.configTable, 'rw')
-      .bindTable('STATE_TABLE_NAME', props.stateTable, 'rw')
-      .bindQueueSender('DELIVERY_QUEUE_URL', props.deliveryQueue)
-      .bindQueueSender('REDRIVE_QUEUE_URL', this.redriveQueue.queue)
-      .bindQueueConsumer('DELIVERY_DLQ_URL', props.deliveryDeadLetterQueue);
+      .bindTable(ENV.configTable, props.configTable, 'rw')
+      .bindTable(ENV.stateTable, props.stateTable, 'rw')
+      .bindQueueSender(ENV.deliveryQueueUrl, props.deliveryQueue)
+      .bindQueueSender(ENV.redriveQueueUrl, this.redriveQueue.queue)
+      .bindQueueConsumer(ENV.deliveryDlqUrl, props.deliveryDeadLetterQueue);
     this.function.bindSecrets(props.secretPrefix, 'manage', props.secretRefArns);
     this.function.bindDestinations(props.destinations);
 

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { CONFIG_KINDS, STATE_PREFIXES } from '../../shared/aws/partitions.ts';
 import { CHANNEL_TAG } from '../../shared/channels/record.ts';
 import { DELIVERY_MAX_RECEIVES, DELIVERY_QUEUE_RETENTION_SECONDS } from '../../shared/domain/retry.ts';
+import { ENV } from '../../shared/runtime/env-names.ts';
 import { functionEntry } from '../paths.ts';
 import { type ChannelDestinations, HeraldFunction, wildcardResourceFinding } from './herald-function.ts';
 import { QueueWithDlq, SQS_EVENT_SOURCE_FAILURES } from './queues.ts';
@@ -56,29 +57,29 @@ export class Delivery extends Construct {
       description: 'Herald deliver: sends one event to one channel, with retries',
       timeout,
       environment: {
-        CONFIG_CACHE_SECONDS: String(props.configCacheTtl.toSeconds()),
-        SECRET_CACHE_SECONDS: String(props.secretCacheTtl.toSeconds()),
-        RETENTION_DAYS: String(props.retentionDays),
-        AUTO_DISABLE_AFTER: String(props.autoDisable.deadLetters),
-        AUTO_DISABLE_WITHIN_SECONDS: String(props.autoDisable.within.toSeconds()),
+        [ENV.configCacheSeconds]: String(props.configCacheTtl.toSeconds()),
+        [ENV.secretCacheSeconds]: String(props.secretCacheTtl.toSeconds()),
+        [ENV.retentionDays]: String(props.retentionDays),
+        [ENV.autoDisableAfter]: String(props.autoDisable.deadLetters),
+        [ENV.autoDisableWithinSeconds]: String(props.autoDisable.within.toSeconds()),
         ...(props.retrySchedule === undefined
           ? {}
-          : { RETRY_SCHEDULE: props.retrySchedule.map((step) => step.toSeconds()).join(',') }),
+          : { [ENV.retrySchedule]: props.retrySchedule.map((step) => step.toSeconds()).join(',') }),
       },
     })
       // Channels (read, and disabled when gone) and the config generation; never policies or API keys.
-      .bindTableItems('CONFIG_TABLE_NAME', props.configTable, {
+      .bindTableItems(ENV.configTable, props.configTable, {
         write: [CONFIG_KINDS.channel, CONFIG_KINDS.meta],
       })
       // Deliveries, their attempts and kept jobs, rate-limit schedules; the status indexes for the
       // auto-disable count.
-      .bindTableItems('STATE_TABLE_NAME', props.stateTable, {
+      .bindTableItems(ENV.stateTable, props.stateTable, {
         write: [`${STATE_PREFIXES.delivery}*`, `${STATE_PREFIXES.rate}*`],
         indexReads: true,
       })
-      .bindQueueSender('DELIVERY_DLQ_URL', this.queue.deadLetterQueue)
-      .bindQueueSender('INGEST_QUEUE_URL', props.ingestQueue)
-      .env('DELIVERY_QUEUE_URL', this.queue.queue.queueUrl);
+      .bindQueueSender(ENV.deliveryDlqUrl, this.queue.deadLetterQueue)
+      .bindQueueSender(ENV.ingestQueueUrl, props.ingestQueue)
+      .env(ENV.deliveryQueueUrl, this.queue.queue.queueUrl);
 
     this.function.bindSecrets(props.secretPrefix, 'refs-only', props.secretRefArns);
     // A channel's own secret is read through this role, assumed per channel with the session tag
@@ -115,7 +116,7 @@ export class Delivery extends Construct {
         resources: [this.channelSecretsRole.roleArn],
       }),
     );
-    this.function.env('CHANNEL_SECRETS_ROLE_ARN', this.channelSecretsRole.roleArn);
+    this.function.env(ENV.channelSecretsRoleArn, this.channelSecretsRole.roleArn);
     this.function.bindDestinations(props.destinations);
     this.function.fn.addEventSource(
       new SqsEventSource(this.queue.queue, {

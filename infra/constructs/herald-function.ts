@@ -6,6 +6,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV, type EnvName } from '../../shared/runtime/env-names.ts';
 
 export interface HeraldFunctionProps {
   /** Path of the handler file (`functions/<name>/handler.ts`). */
@@ -15,7 +16,8 @@ export interface HeraldFunctionProps {
   readonly timeout?: Duration;
   /** @default 256 */
   readonly memorySize?: number;
-  readonly environment?: Readonly<Record<string, string>>;
+  /** Environment variables beside the ones every function gets (see {@link ENV}). */
+  readonly environment?: Readonly<Partial<Record<EnvName, string>>>;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   /** @default RemovalPolicy.DESTROY (log groups only) */
@@ -80,8 +82,8 @@ export class HeraldFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(30),
       logGroup,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
+        [ENV.nodeOptions]: '--enable-source-maps',
+        [ENV.logLevel]: 'INFO',
         ...props.environment,
       },
       bundling: {
@@ -118,13 +120,13 @@ export class HeraldFunction extends Construct {
   }
 
   /** Sets an environment variable. */
-  env(name: string, value: string): this {
+  env(name: EnvName, value: string): this {
     this.fn.addEnvironment(name, value);
     return this;
   }
 
   /** Grants access to a table and passes its name in `envName`. */
-  bindTable(envName: string, table: ITableV2, access: 'read' | 'rw'): this {
+  bindTable(envName: EnvName, table: ITableV2, access: 'read' | 'rw'): this {
     if (access === 'read') table.grantReadData(this.fn);
     else table.grantReadWriteData(this.fn);
     Validations.of(this).acknowledge({
@@ -143,7 +145,7 @@ export class HeraldFunction extends Construct {
    * scope (their partition keys are not the table's); no `Scan` is ever granted.
    */
   bindTableItems(
-    envName: string,
+    envName: EnvName,
     table: ITableV2,
     access: { read?: readonly string[]; write?: readonly string[]; indexReads?: boolean },
   ): this {
@@ -189,7 +191,7 @@ export class HeraldFunction extends Construct {
   }
 
   /** Grants receiving from a queue (not as an event source) and passes its URL in `envName`. */
-  bindQueueConsumer(envName: string, queue: IQueue): this {
+  bindQueueConsumer(envName: EnvName, queue: IQueue): this {
     queue.grantConsumeMessages(this.fn);
     return this.env(envName, queue.queueUrl);
   }
@@ -239,7 +241,7 @@ export class HeraldFunction extends Construct {
           'existing secrets that channels may reference, read only.',
       );
     }
-    return this.env('SECRET_PREFIX', prefix);
+    return this.env(ENV.secretPrefix, prefix);
   }
 
   /** The ARN pattern of Herald's channel secrets (names under `prefix`). */
@@ -293,11 +295,11 @@ export class HeraldFunction extends Construct {
           'to the `sesIdentities` listed beside it.',
       );
     }
-    this.env('ALLOW_PRIVATE_TARGETS', String(destinations.allowPrivateTargets));
-    this.env('SNS_TOPIC_ARNS', destinations.snsTopicArns.join(','));
-    this.env('SES_IDENTITIES', destinations.sesIdentities.join(','));
-    if (destinations.smtpTrustedCa !== undefined) this.env('SMTP_TRUSTED_CA', destinations.smtpTrustedCa);
-    if (destinations.dnsServers.length > 0) this.env('DNS_SERVERS', destinations.dnsServers.join(','));
+    this.env(ENV.allowPrivateTargets, String(destinations.allowPrivateTargets));
+    this.env(ENV.snsTopicArns, destinations.snsTopicArns.join(','));
+    this.env(ENV.sesIdentities, destinations.sesIdentities.join(','));
+    if (destinations.smtpTrustedCa !== undefined) this.env(ENV.smtpTrustedCa, destinations.smtpTrustedCa);
+    if (destinations.dnsServers.length > 0) this.env(ENV.dnsServers, destinations.dnsServers.join(','));
     return this;
   }
 
@@ -309,7 +311,7 @@ export class HeraldFunction extends Construct {
   }
 
   /** Grants sending to a queue and passes its URL in `envName`. */
-  bindQueueSender(envName: string, queue: IQueue): this {
+  bindQueueSender(envName: EnvName, queue: IQueue): this {
     queue.grantSendMessages(this.fn);
     return this.env(envName, queue.queueUrl);
   }

@@ -13,6 +13,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { STATE_PREFIXES } from '../../shared/aws/partitions.ts';
+import { ENV } from '../../shared/runtime/env-names.ts';
 import { functionEntry } from '../paths.ts';
 import { HeraldFunction } from './herald-function.ts';
 import { QueueWithDlq } from './queues.ts';
@@ -61,17 +62,17 @@ export class Ingest extends Construct {
       entry: functionEntry('ingest'),
       description: 'Herald ingest: validates events and queues them',
       timeout: Duration.seconds(15),
-      environment: { RETENTION_DAYS: String(props.retentionDays) },
+      environment: { [ENV.retentionDays]: String(props.retentionDays) },
     })
-      .bindQueueSender('INGEST_QUEUE_URL', this.queue.queue)
+      .bindQueueSender(ENV.ingestQueueUrl, this.queue.queue)
       // Event idempotency claims only.
-      .bindTableItems('STATE_TABLE_NAME', props.stateTable, { write: [`${STATE_PREFIXES.event}*`] });
+      .bindTableItems(ENV.stateTable, props.stateTable, { write: [`${STATE_PREFIXES.event}*`] });
 
     this.authorizerFunction = new HeraldFunction(this, 'AuthorizerFunction', {
       entry: functionEntry('authorizer'),
       description: 'Herald API key authorizer for the ingest route',
       timeout: Duration.seconds(5),
-    }).env('CONFIG_TABLE_NAME', props.configTable.tableName);
+    }).env(ENV.configTable, props.configTable.tableName);
     // Only what the authorizer does: read a key's hash item, stamp the key's last use.
     this.authorizerFunction.fn.addToRolePolicy(
       new PolicyStatement({

@@ -4,6 +4,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONFIG_KINDS, STATE_PREFIXES } from '../../shared/aws/partitions.ts';
+import { ENV } from '../../shared/runtime/env-names.ts';
 import { functionEntry } from '../paths.ts';
 import { HeraldFunction } from './herald-function.ts';
 import { SQS_EVENT_SOURCE_FAILURES } from './queues.ts';
@@ -30,19 +31,19 @@ export class Routing extends Construct {
       description: 'Herald router: matches events to policies and queues delivery jobs',
       timeout: Duration.seconds(30),
       environment: {
-        RETENTION_DAYS: String(props.retentionDays),
+        [ENV.retentionDays]: String(props.retentionDays),
       },
     })
       // Policies, channels and the config generation, read only; never API keys.
-      .bindTableItems('CONFIG_TABLE_NAME', props.configTable, {
+      .bindTableItems(ENV.configTable, props.configTable, {
         read: [CONFIG_KINDS.policy, CONFIG_KINDS.channel, CONFIG_KINDS.meta],
       })
       // Events (routed once), dedup windows, suppressed deliveries.
-      .bindTableItems('STATE_TABLE_NAME', props.stateTable, {
+      .bindTableItems(ENV.stateTable, props.stateTable, {
         write: [`${STATE_PREFIXES.event}*`, `${STATE_PREFIXES.dedup}*`, `${STATE_PREFIXES.delivery}*`],
       })
-      .bindQueueSender('DELIVERY_QUEUE_URL', props.deliveryQueue)
-      .bindQueueSender('INGEST_DLQ_URL', props.ingestDeadLetterQueue);
+      .bindQueueSender(ENV.deliveryQueueUrl, props.deliveryQueue)
+      .bindQueueSender(ENV.ingestDlqUrl, props.ingestDeadLetterQueue);
     this.function.fn.addEventSource(
       new SqsEventSource(props.ingestQueue, {
         batchSize: 10,

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { EnvName } from '../runtime/env-names.ts';
 import { DurationSeconds, parseDurationSeconds } from './duration.ts';
 import { ConfigurationError } from './errors.ts';
 
@@ -218,7 +219,7 @@ export type RetryOverride = z.infer<typeof RetryOverride>;
 
 /** Reads a retry schedule from an environment variable at cold start, naming it when it is invalid. */
 export const scheduleEnv = (
-  name: string,
+  name: EnvName,
   fallback: readonly number[],
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): RetrySchedule => {

@@ -5,7 +5,9 @@
  * process exits, as a timeout or an out-of-memory would): what follows must be SQS redelivery, the
  * producer's retry and Herald's own idempotency, never a lost or doubled notification.
  */
-export const FAULT_ENV = 'HERALD_FAULT_INJECTION';
+import { ENV } from './env-names.ts';
+
+export const FAULT_ENV = ENV.faultInjection;
 export const FAULT_ATTRIBUTE = 'herald-fault';
 
 export type FaultPoint =

@@ -8,9 +8,10 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import { boolEnv } from './env.ts';
+import { ENV } from './env-names.ts';
 import type { LogAttributes } from './log.ts';
 
-export const COUNT_REQUESTS_ENV = 'HERALD_COUNT_REQUESTS';
+export const COUNT_REQUESTS_ENV = ENV.countRequests;
 /** The message of the one log line per invocation the benchmark reads back. */
 export const REQUEST_COUNT_MESSAGE = 'aws requests';
 
