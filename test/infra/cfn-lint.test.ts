@@ -2,10 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Duration } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeraldStack, type HeraldStackProps } from '../../infra/herald-stack.ts';
+import { HeraldStack } from '../../infra/herald-stack.ts';
 import { installCfnLint } from '../../scripts/lib/local-aws.ts';
+import { STACKS } from './stacks.ts';
 
 /** A first run installs cfn-lint into `.local/venv` from PyPI (about 15 s), then it is reused. */
 const INSTALL_TIMEOUT_MS = 5 * 60_000;
@@ -16,27 +17,6 @@ const INSTALL_TIMEOUT_MS = 5 * 60_000;
  *   depend on its role explicitly, beside the `Role` GetAtt; harmless, and not ours to change.
  */
 const IGNORED_CHECKS = ['W3005'];
-
-const ENV = { account: '123456789012', region: 'eu-west-1' };
-
-/** The stack as deployed by default, and with every optional feature that adds resources or statements. */
-const STACKS: Record<string, HeraldStackProps> = {
-  default: { env: ENV },
-  'every option': {
-    env: ENV,
-    herald: {
-      forward: { eventBusName: 'default', eventPattern: { source: ['aws.guardduty'] } },
-      secretRefArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared/*'],
-      snsTopicArns: ['arn:aws:sns:eu-west-1:123456789012:alerts-*'],
-      sesIdentities: ['example.com'],
-      dnsServers: ['10.0.0.2'],
-      alarmEmail: 'oncall@example.com',
-      maxConcurrency: { router: 5, deliver: 50 },
-      apiThrottle: { rateLimit: 200, burstLimit: 400 },
-      retrySchedule: [Duration.seconds(0), Duration.minutes(1)],
-    },
-  },
-};
 
 const outdir = mkdtempSync(join(tmpdir(), 'herald-cfn-lint-'));
 let cfnLint: string;

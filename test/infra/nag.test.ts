@@ -1,10 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Duration, Validations } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HeraldStack, type HeraldStackProps } from '../../infra/herald-stack.ts';
+import { STACKS } from './stacks.ts';
 
 /** The part of CDK's `validation-report.json` read here: each plugin's unacknowledged findings. */
 interface ValidationReport {
@@ -18,27 +19,6 @@ interface ValidationReport {
     }[];
   }[];
 }
-
-const ENV = { account: '123456789012', region: 'eu-west-1' };
-
-/** The stack as deployed by default, and with every optional feature that adds resources or statements. */
-const STACKS: Record<string, HeraldStackProps> = {
-  default: { env: ENV },
-  'every option': {
-    env: ENV,
-    herald: {
-      forward: { eventBusName: 'default', eventPattern: { source: ['aws.guardduty'] } },
-      secretRefArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared/*'],
-      snsTopicArns: ['arn:aws:sns:eu-west-1:123456789012:alerts-*'],
-      sesIdentities: ['example.com'],
-      dnsServers: ['10.0.0.2'],
-      alarmEmail: 'oncall@example.com',
-      maxConcurrency: { router: 5, deliver: 50 },
-      apiThrottle: { rateLimit: 200, burstLimit: 400 },
-      retrySchedule: [Duration.seconds(0), Duration.minutes(1)],
-    },
-  },
-};
 
 const outdir = mkdtempSync(join(tmpdir(), 'herald-nag-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));

@@ -1,0 +1,24 @@
+/** The stacks the template gates (cdk-nag, cfn-lint) check: as deployed by default, and with every option. */
+import { Duration } from 'aws-cdk-lib';
+import type { HeraldStackProps } from '../../infra/herald-stack.ts';
+
+const ENV = { account: '123456789012', region: 'eu-west-1' };
+
+/** The stack as deployed by default, and with every optional feature that adds resources or statements. */
+export const STACKS: Record<string, HeraldStackProps> = {
+  default: { env: ENV },
+  'every option': {
+    env: ENV,
+    herald: {
+      forward: { eventBusName: 'default', eventPattern: { source: ['aws.guardduty'] } },
+      secretRefArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared/*'],
+      snsTopicArns: ['arn:aws:sns:eu-west-1:123456789012:alerts-*'],
+      sesIdentities: ['example.com'],
+      dnsServers: ['10.0.0.2'],
+      alarmEmail: 'oncall@example.com',
+      maxConcurrency: { router: 5, deliver: 50 },
+      apiThrottle: { rateLimit: 200, burstLimit: 400 },
+      retrySchedule: [Duration.seconds(0), Duration.minutes(1)],
+    },
+  },
+};
