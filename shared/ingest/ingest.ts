@@ -127,9 +127,9 @@ export const ORPHANED_CLAIM_MS = 5 * 60 * 1000;
 /**
  * Accepts validated events: applies defaults, claims each id for 24 h, and queues every event that is
  * not routed yet. An id claimed before but not routed is queued again too (its first request may have
- * died between claiming and queuing, or lost the claim's answer): a 202 always means queued, and the
- * router, which routes an event once, with delivery ids derived from the first acceptance, keeps that
- * from delivering twice. Resolves only once every such event is queued; otherwise releases the claims
+ * died between claiming and queuing, or lost the claim's answer): a 202 always means queued, and every
+ * copy is routed to delivery ids derived from the first acceptance (its time rides in the message),
+ * each sent once, so nothing is delivered twice. Resolves only once every such event is queued; otherwise releases the claims
  * of the events that were not queued and throws 503, so the producer's retry is not a duplicate.
  */
 export const acceptEvents = async (
