@@ -6,7 +6,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { ConfigRepository } from '#shared/aws/config-repository.ts';
-import { processBatch, Queue } from '#shared/aws/queue.ts';
+import { CoalescingSender, processBatch, Queue } from '#shared/aws/queue.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
 import { newEventId } from '#shared/domain/ids.ts';
 import { PolicyIndex } from '#shared/domain/policy-index.ts';
@@ -21,6 +21,8 @@ const logger = new Logger({ serviceName: 'herald-router' });
 const sqs = counted(new SQSClient({}));
 const db = DynamoDBDocumentClient.from(counted(new DynamoDBClient({})));
 const deliveryQueue = new Queue(sqs, requireEnv(ENV.deliveryQueueUrl));
+/** The records of a batch are routed at once; their jobs share `SendMessageBatch` requests. */
+const deliveryJobs = new CoalescingSender(deliveryQueue);
 const ingestDeadLetters = new Queue(sqs, requireEnv(ENV.ingestDlqUrl));
 const state = new StateRepository(db, requireEnv(ENV.stateTable), intEnv(ENV.retentionDays, 30) * 86_400);
 const configRepository = new ConfigRepository(db, requireEnv(ENV.configTable), logger);
@@ -52,7 +54,7 @@ const routeRecord = async (record: SQSRecord): Promise<void> => {
       claimDedup: (slot, at) => state.claimDedup(slot, at),
       recordSuppressed: (delivery, at) => state.recordSuppressed(delivery, at),
       config: () => config.get(),
-      enqueue: (entries) => deliveryQueue.sendAll(entries),
+      enqueue: (entries) => deliveryJobs.sendAll(entries),
       faults: faults(faultInjection, record.attributes.ApproximateReceiveCount === '1'),
       logger,
     },

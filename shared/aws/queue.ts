@@ -79,6 +79,49 @@ export class Queue {
   }
 }
 
+/**
+ * Merges the `sendAll` calls made in one turn of the event loop into shared batches: the router
+ * routes the ten events of an SQS batch concurrently, and their jobs (ten events × two channels) go
+ * out as two `SendMessageBatch` requests instead of ten. Each caller still gets back only its own keys
+ * that were not queued (or the error, if the send threw).
+ */
+export class CoalescingSender {
+  private waiting: {
+    readonly entries: readonly QueueEntry[];
+    resolve(failed: string[]): void;
+    reject(error: unknown): void;
+  }[] = [];
+
+  constructor(private readonly queue: Pick<Queue, 'sendAll'>) {}
+
+  sendAll(entries: readonly QueueEntry[]): Promise<string[]> {
+    if (entries.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      if (this.waiting.length === 0) setImmediate(() => void this.flush());
+      this.waiting.push({ entries, resolve, reject });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const calls = this.waiting;
+    this.waiting = [];
+    // Keys are the callers' own (a channel id may repeat across events): tag each with its call.
+    const merged = calls.flatMap((call, index) =>
+      call.entries.map((entry, position) => ({ key: `${index}:${position}`, body: entry.body })),
+    );
+    try {
+      const failed = new Set(await this.queue.sendAll(merged));
+      for (const [index, call] of calls.entries()) {
+        call.resolve(
+          call.entries.flatMap((entry, position) => (failed.has(`${index}:${position}`) ? [entry.key] : [])),
+        );
+      }
+    } catch (error) {
+      for (const call of calls) call.reject(error);
+    }
+  }
+}
+
 /** Splits entries into batches of at most 10 entries and about 1 MiB. */
 export const chunkBatches = <T extends QueueEntry>(entries: readonly T[]): T[][] => {
   const batches: T[][] = [];

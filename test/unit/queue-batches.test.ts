@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chunkBatches } from '#shared/aws/queue.ts';
+import { CoalescingSender, chunkBatches, type QueueEntry } from '#shared/aws/queue.ts';
 
 const MAX_BATCH_BYTES = 1024 * 1024 - 16 * 1024;
 const entry = (key: string, bytes: number) => ({ key, body: 'x'.repeat(bytes) });
@@ -72,5 +72,59 @@ describe('chunkBatches', () => {
       }),
       { numRuns: 50 },
     );
+  });
+});
+
+describe('CoalescingSender', () => {
+  /** A queue that records each sendAll and refuses the bodies it is told to. */
+  const recordingQueue = (refuse: (body: string) => boolean = () => false) => {
+    const sends: QueueEntry[][] = [];
+    return {
+      sends,
+      sendAll: async (entries: readonly QueueEntry[]) => {
+        sends.push([...entries]);
+        return entries.filter((entry) => refuse(entry.body)).map((entry) => entry.key);
+      },
+    };
+  };
+
+  it('sends the calls of one turn together, and gives each caller its own failed keys', async () => {
+    // Prepare: two events routed at once, both to a channel `ops` (the keys repeat across callers)
+    const queue = recordingQueue((body) => body === 'b-ops');
+    const sender = new CoalescingSender(queue);
+
+    // Act
+    const [first, second] = await Promise.all([
+      sender.sendAll([
+        { key: 'ops', body: 'a-ops' },
+        { key: 'audit', body: 'a-audit' },
+      ]),
+      sender.sendAll([{ key: 'ops', body: 'b-ops' }]),
+    ]);
+
+    // Assess
+    expect(queue.sends).toHaveLength(1);
+    expect(queue.sends[0]?.map((entry) => entry.body)).toEqual(['a-ops', 'a-audit', 'b-ops']);
+    expect(first).toEqual([]);
+    expect(second).toEqual(['ops']);
+  });
+
+  it('sends calls of later turns on their own, and passes a thrown error to every caller of its turn', async () => {
+    const queue = recordingQueue();
+    const sender = new CoalescingSender(queue);
+    await sender.sendAll([{ key: 'x', body: 'x' }]);
+    await sender.sendAll([{ key: 'y', body: 'y' }]);
+    expect(queue.sends).toHaveLength(2);
+
+    const failing = new CoalescingSender({
+      sendAll: async () => {
+        throw new Error('queue unavailable');
+      },
+    });
+    const results = await Promise.allSettled([
+      failing.sendAll([{ key: 'a', body: 'a' }]),
+      failing.sendAll([{ key: 'b', body: 'b' }]),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
   });
 });
