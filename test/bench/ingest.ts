@@ -14,7 +14,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  CreateTableCommand,
   DeleteTableCommand,
   DynamoDBClient,
   PutItemCommand,
@@ -28,7 +27,16 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type BenchRow, type BenchStack, functionLogs, isMain, log, runAlone, sleep } from './stack.ts';
+import {
+  type BenchRow,
+  type BenchStack,
+  createKeyedTable,
+  functionLogs,
+  isMain,
+  log,
+  runAlone,
+  sleep,
+} from './stack.ts';
 
 /** Requests per size: about 1,000 events for 1 and 10, 2,000 for 100 (p99 of 20 is their worst). */
 const ROUNDS = [
@@ -84,20 +92,7 @@ const createBaseline = async (): Promise<Baseline> => {
   const db = new DynamoDBClient({});
   const sqs = new SQSClient({});
   const name = `herald-bench-baseline-${randomUUID().slice(0, 8)}`;
-  await db.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createKeyedTable(db, name, 'pk', 'sk');
   await waitUntilTableExists({ client: db, maxWaitTime: 30 }, { TableName: name });
   const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl ?? '';
   const condition = {

@@ -5,12 +5,7 @@
  * process against a config table on the emulator, created for the benchmark and deleted after it, so
  * the other benchmarks' stack never holds 100,000 policies.
  */
-import {
-  CreateTableCommand,
-  DeleteTableCommand,
-  DynamoDBClient,
-  ResourceNotFoundException,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { startEmulator, stopEmulator, useEmulator } from '../../scripts/lib/local-aws.ts';
 import { ConfigRepository } from '../../shared/aws/config-repository.ts';
@@ -18,7 +13,7 @@ import type { ChannelRecord } from '../../shared/channels/record.ts';
 import type { PolicyRecord } from '../../shared/domain/policy.ts';
 import { PolicyIndex } from '../../shared/domain/policy-index.ts';
 import { LiveConfig } from '../../shared/runtime/live-config.ts';
-import { log, sleep } from './stack.ts';
+import { createKeyedTable, log, sleep } from './stack.ts';
 import type { Row } from './table.ts';
 
 const TABLE = 'HeraldBenchPolicyLoading';
@@ -95,20 +90,7 @@ const createTable = async (client: DynamoDBClient) => {
   await client.send(new DeleteTableCommand({ TableName: TABLE })).catch((error: unknown) => {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   });
-  await client.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'kind', AttributeType: 'S' },
-        { AttributeName: 'id', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'kind', KeyType: 'HASH' },
-        { AttributeName: 'id', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createKeyedTable(client, TABLE, 'kind', 'id');
 };
 
 const seed = async (db: DynamoDBDocumentClient, items: Record<string, unknown>[]) => {

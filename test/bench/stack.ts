@@ -5,6 +5,7 @@
 
 import { pathToFileURL } from 'node:url';
 import { Sha256 } from '@aws-crypto/sha256-js';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import * as z from 'zod';
@@ -249,3 +250,26 @@ export const runAlone = async (bench: (stack: BenchStack) => Promise<readonly Be
 /** Whether the module whose `import.meta.url` this is was run directly (not imported by the runner). */
 export const isMain = (moduleUrl: string): boolean =>
   process.argv[1] !== undefined && moduleUrl === pathToFileURL(process.argv[1]).href;
+
+/** Creates an on-demand table keyed by string `hash` and `range` attributes (a benchmark's own table). */
+export const createKeyedTable = async (
+  client: DynamoDBClient,
+  tableName: string,
+  hash: string,
+  range: string,
+): Promise<void> => {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: hash, AttributeType: 'S' },
+        { AttributeName: range, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: hash, KeyType: 'HASH' },
+        { AttributeName: range, KeyType: 'RANGE' },
+      ],
+    }),
+  );
+};
