@@ -136,7 +136,7 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       giveBackAttempt: (deliveryId, slot) => state.giveBackAttempt(deliveryId, slot),
       beginAttempt: (deliveryId, refs, now) => state.beginAttempt(deliveryId, refs, now),
-      scheduleNext: (deliveryId, notBefore) => state.scheduleNext(deliveryId, notBefore),
+      scheduleNext: (_deliveryId, notBefore) => state.scheduleNext(refOf(job), notBefore, new Date()),
       recordAttempt: (attempt, now) => state.recordAttempt(attempt, now),
       markDelivered: (_deliveryId, now, attempt) => state.markDelivered(refOf(job), now, attempt),
       markDead: (deadJob, reason, now) =>

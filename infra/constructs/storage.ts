@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, ProjectionType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 
 export interface StorageProps {
@@ -11,7 +11,8 @@ export interface StorageProps {
  * DynamoDB: the config table (channels and policies; partition `kind`, sort `id`) and the state table
  * (event idempotency, delivery state, attempts; `pk`/`sk`, records expire through TTL on `expiresAt`;
  * indexes `byTime`, `byChannel` list deliveries newest first by creation; `byStatus`, `byChannelStatus`,
- * `byTypeStatus` by when they took their status, which is how dead letters are listed and redriven).
+ * `byTypeStatus` by when they took their status, which is how dead letters are listed and redriven;
+ * the indexes hold keys, not records).
  * Both on-demand, encrypted at rest, with point-in-time recovery for the config.
  */
 export class Storage extends Construct {
@@ -33,17 +34,27 @@ export class Storage extends Construct {
       timeToLiveAttribute: 'expiresAt',
       // Deliveries newest first: all of them, and under each filter the admin API offers, so every
       // filtered page is full. Unfiltered and by channel sort on creation time; the status indexes on
-      // when the status was taken ("dead since", "delivered last").
+      // when the status was taken ("dead since", "delivered last"). The indexes hold keys (the status
+      // indexes also the channel and event type, which never change), not the record: an update that
+      // changes only the record's counts and times then writes no index entry (see state-repository.ts).
       globalSecondaryIndexes: [
         { indexName: 'byTime', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
         { indexName: 'byChannel', partitionKey: 'byChannel', sortKey: 'gsi1sk' },
-        { indexName: 'byStatus', partitionKey: 'byStatus', sortKey: 'statusSk' },
-        { indexName: 'byChannelStatus', partitionKey: 'byChannelStatus', sortKey: 'statusSk' },
+        { indexName: 'byStatus', partitionKey: 'byStatus', sortKey: 'statusSk', withRefs: true },
+        {
+          indexName: 'byChannelStatus',
+          partitionKey: 'byChannelStatus',
+          sortKey: 'statusSk',
+          withRefs: true,
+        },
         { indexName: 'byTypeStatus', partitionKey: 'byTypeStatus', sortKey: 'statusSk' },
-      ].map(({ indexName, partitionKey, sortKey }) => ({
+      ].map(({ indexName, partitionKey, sortKey, withRefs }) => ({
         indexName,
         partitionKey: { name: partitionKey, type: AttributeType.STRING },
         sortKey: { name: sortKey, type: AttributeType.STRING },
+        ...(withRefs
+          ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: ['channelId', 'eventType'] }
+          : { projectionType: ProjectionType.KEYS_ONLY }),
       })),
       removalPolicy,
     });

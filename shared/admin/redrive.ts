@@ -77,8 +77,9 @@ export class Redriver {
       });
       const refs = page.items.map(deliveryRefOf);
       const counts = await this.redriveAll(refs, clock());
-      const last = page.items.at(-1)?.statusSk;
-      const done = page.lastKey === undefined || typeof last !== 'string';
+      // Where the index read stopped: the next page starts after it.
+      const last = page.lastKey?.statusSk;
+      const done = typeof last !== 'string';
       const progress = {
         ...counts,
         done,

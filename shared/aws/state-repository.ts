@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -20,8 +21,14 @@ export const DELIVERIES_BY_TIME_INDEX = 'byTime';
  * (`byChannel` = `channel#<id>`) sorts on `gsi1sk` (creation time, then id), like `byTime`. The status
  * indexes sort on `statusSk` (when the delivery took its status, then id), so "dead since" and "delivered
  * last" read straight off them: by status (`byStatus` = `status#<status>`), by channel and status
- * (`byChannelStatus` = `<channel id>#<status>`), by event type and status (`byTypeStatus` =
- * `<event type>#<status>`).
+ * (`byChannelStatus` = `<channel id>#<status>`), and dead letters by event type (`byTypeStatus` =
+ * `<event type>#dead`, on dead deliveries only).
+ *
+ * What keeps a delivery's writes cheap (each index entry written is a write unit of its own): the
+ * indexes hold keys (and the status indexes the channel and event type, which never change), not the
+ * record, so an attempt that changes only counts and times writes no index; a delivery enters the
+ * status indexes when it takes a status other than its first attempt's `pending`: delivered, dead,
+ * suppressed, failed, or waiting for a retry. Lists read the records by key after the index.
  */
 export const DELIVERY_INDEXES = {
   status: 'byStatus',
@@ -56,11 +63,13 @@ export const statusTimeOf = (item: Record<string, unknown>): string | undefined 
 const statusKeys = (ref: DeliveryRef, status: DeliveryStatus, at: Date) => ({
   ':byStatus': `status#${status}`,
   ':byChannelStatus': `${ref.channelId}#${status}`,
-  ':byTypeStatus': `${ref.eventType}#${status}`,
   ':statusSk': `${at.toISOString()}#${ref.deliveryId}`,
 });
-const SET_STATUS_KEYS =
-  'byStatus = :byStatus, byChannelStatus = :byChannelStatus, byTypeStatus = :byTypeStatus, statusSk = :statusSk';
+const SET_STATUS_KEYS = 'byStatus = :byStatus, byChannelStatus = :byChannelStatus, statusSk = :statusSk';
+/** The dead letters by event type: only dead deliveries are in that index. */
+const deadByTypeKey = (eventType: string) => `${eventType}#dead`;
+/** Keys per `BatchGetItem` request (the service's limit). */
+const BATCH_GET_KEYS = 100;
 
 /** A dead delivery as the dead-letter views list it. */
 export interface DeadLetterQuery {
@@ -303,9 +312,33 @@ export class StateRepository {
         ...(query.startKey === undefined ? {} : { ExclusiveStartKey: query.startKey }),
       }),
     );
-    return result.LastEvaluatedKey === undefined
-      ? { items: result.Items ?? [] }
-      : { items: result.Items ?? [], lastKey: result.LastEvaluatedKey };
+    const items = await this.records(result.Items ?? []);
+    return result.LastEvaluatedKey === undefined ? { items } : { items, lastKey: result.LastEvaluatedKey };
+  }
+
+  /**
+   * The records an index page names, in its order (the indexes hold keys, not records), with the
+   * index's own keys (the sort key the page was read in). One that expired in between is left out.
+   */
+  private async records(entries: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const found = new Map<string, Record<string, unknown>>();
+    for (let start = 0; start < entries.length; start += BATCH_GET_KEYS) {
+      let keys: Record<string, unknown>[] = entries
+        .slice(start, start + BATCH_GET_KEYS)
+        .map((entry) => ({ pk: entry.pk, sk: entry.sk }));
+      for (let round = 0; keys.length > 0; round += 1) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** round, 1000)));
+        const result = await this.db.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) found.set(String(item.pk), item);
+        keys = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return entries.flatMap((entry): Record<string, unknown>[] => {
+      const record = found.get(String(entry.pk));
+      return record === undefined ? [] : [{ ...record, ...entry }];
+    });
   }
 
   /**
@@ -321,7 +354,7 @@ export class StateRepository {
       channelId !== undefined
         ? [DELIVERY_INDEXES.channelStatus, 'byChannelStatus', `${channelId}#dead`]
         : eventType !== undefined
-          ? [DELIVERY_INDEXES.typeStatus, 'byTypeStatus', `${eventType}#dead`]
+          ? [DELIVERY_INDEXES.typeStatus, 'byTypeStatus', deadByTypeKey(eventType)]
           : [DELIVERY_INDEXES.status, 'byStatus', 'status#dead'];
     const range =
       query.since !== undefined && query.before !== undefined
@@ -355,7 +388,8 @@ export class StateRepository {
       items.push(...(result.Items ?? []));
       startKey = result.LastEvaluatedKey;
     } while (startKey !== undefined && items.length < query.limit);
-    return startKey === undefined ? { items } : { items, lastKey: startKey };
+    const records = await this.records(items);
+    return startKey === undefined ? { items: records } : { items: records, lastKey: startKey };
   }
 
   /**
@@ -454,7 +488,7 @@ export class StateRepository {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: `${STATE_PREFIXES.delivery}${delivery.deliveryId}`, sk: 'delivery' },
-          UpdateExpression: `SET #status = :pending, ${SET_STATUS_KEYS}, attempts = :zero, updatedAt = :now REMOVE reason, notBefore, leaseUntil, rateSlot`,
+          UpdateExpression: `SET #status = :pending, ${SET_STATUS_KEYS}, attempts = :zero, updatedAt = :now REMOVE reason, notBefore, leaseUntil, rateSlot, byTypeStatus`,
           ConditionExpression: anyUndelivered
             ? 'attribute_not_exists(#status) OR #status <> :delivered'
             : '#status = :dead',
@@ -493,7 +527,7 @@ export class StateRepository {
           TableName: this.tableName,
           Key: key,
           UpdateExpression:
-            'ADD attempts :one, seq :one SET eventId = :eventId, channelId = :channelId, eventType = :eventType, #status = if_not_exists(#status, :pending), byStatus = if_not_exists(byStatus, :byStatus), byChannel = :byChannel, byChannelStatus = if_not_exists(byChannelStatus, :byChannelStatus), byTypeStatus = if_not_exists(byTypeStatus, :byTypeStatus), statusSk = if_not_exists(statusSk, :statusSk), createdAt = if_not_exists(createdAt, :now), gsi1pk = :gsi1pk, gsi1sk = if_not_exists(gsi1sk, :gsi1sk), updatedAt = :now, expiresAt = :expires, leaseUntil = :leaseUntil REMOVE rateSlot',
+            'ADD attempts :one, seq :one SET eventId = :eventId, channelId = :channelId, eventType = :eventType, #status = if_not_exists(#status, :pending), byChannel = if_not_exists(byChannel, :byChannel), createdAt = if_not_exists(createdAt, :now), gsi1pk = if_not_exists(gsi1pk, :gsi1pk), gsi1sk = if_not_exists(gsi1sk, :gsi1sk), updatedAt = :now, expiresAt = :expires, leaseUntil = :leaseUntil REMOVE rateSlot',
           ConditionExpression:
             '(attribute_not_exists(#status) OR (#status <> :delivered AND #status <> :dead)) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :nowEpoch) AND (attribute_not_exists(notBefore) OR notBefore <= :nowEpoch)',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -512,7 +546,6 @@ export class StateRepository {
             ':gsi1pk': 'delivery',
             ':gsi1sk': `${now.toISOString()}#${deliveryId}`,
             ':byChannel': `channel#${refs.channelId}`,
-            ...statusKeys({ deliveryId, ...refs }, 'pending', now),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -673,7 +706,6 @@ export class StateRepository {
           byStatus: 'status#suppressed',
           byChannel: `channel#${delivery.channelId}`,
           byChannelStatus: `${delivery.channelId}#suppressed`,
-          byTypeStatus: `${delivery.eventType}#suppressed`,
           statusSk: `${now.toISOString()}#${delivery.deliveryId}`,
           expiresAt: epoch(now) + this.retentionSeconds,
         },
@@ -683,15 +715,17 @@ export class StateRepository {
 
   /**
    * Gives up the delivery's lease after an attempt that will be retried, and sets when the next one is
-   * due: no copy of the job attempts it earlier.
+   * due: no copy of the job attempts it earlier. The delivery is listed as `pending` from its first
+   * retry on (from when it began waiting).
    */
-  async scheduleNext(deliveryId: string, notBefore: Date): Promise<void> {
+  async scheduleNext(ref: DeliveryRef, notBefore: Date, now: Date): Promise<void> {
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `${STATE_PREFIXES.delivery}${deliveryId}`, sk: 'delivery' },
-        UpdateExpression: 'SET notBefore = :notBefore REMOVE leaseUntil',
-        ExpressionAttributeValues: { ':notBefore': epoch(notBefore) },
+        Key: { pk: `${STATE_PREFIXES.delivery}${ref.deliveryId}`, sk: 'delivery' },
+        UpdateExpression:
+          'SET notBefore = :notBefore, byStatus = if_not_exists(byStatus, :byStatus), byChannelStatus = if_not_exists(byChannelStatus, :byChannelStatus), statusSk = if_not_exists(statusSk, :statusSk) REMOVE leaseUntil',
+        ExpressionAttributeValues: { ':notBefore': epoch(notBefore), ...statusKeys(ref, 'pending', now) },
       }),
     );
   }
@@ -825,13 +859,14 @@ export class StateRepository {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: `${STATE_PREFIXES.delivery}${ref.deliveryId}`, sk: 'delivery' },
-          UpdateExpression: `SET #status = :status, ${SET_STATUS_KEYS}, channelId = :channelId, eventType = :eventType, updatedAt = :now${reason === undefined ? '' : ', reason = :reason'}${attempt === undefined ? '' : ', deliveredAttempt = :attempt'} REMOVE leaseUntil`,
+          UpdateExpression: `SET #status = :status, ${SET_STATUS_KEYS}, channelId = if_not_exists(channelId, :channelId), eventType = if_not_exists(eventType, :eventType), updatedAt = :now${status === 'dead' ? ', byTypeStatus = :byTypeStatus' : ''}${reason === undefined ? '' : ', reason = :reason'}${attempt === undefined ? '' : ', deliveredAttempt = :attempt'} REMOVE leaseUntil${status === 'dead' ? '' : ', byTypeStatus'}`,
           // A job that never started an attempt (its function kept crashing) can still be marked dead.
           ConditionExpression: 'attribute_not_exists(#status) OR #status <> :delivered',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':status': status,
             ...statusKeys(ref, status, now),
+            ...(status === 'dead' ? { ':byTypeStatus': deadByTypeKey(ref.eventType) } : {}),
             ':channelId': ref.channelId,
             ':eventType': ref.eventType,
             ':delivered': 'delivered',

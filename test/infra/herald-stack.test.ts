@@ -192,18 +192,24 @@ describe('HeraldStack', () => {
   it('lists deliveries newest first through an index for all of them and one per filter', () => {
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       GlobalSecondaryIndexes: [
-        ['byTime', 'gsi1pk', 'gsi1sk'],
-        ['byChannel', 'byChannel', 'gsi1sk'],
-        ['byStatus', 'byStatus', 'statusSk'],
-        ['byChannelStatus', 'byChannelStatus', 'statusSk'],
-        ['byTypeStatus', 'byTypeStatus', 'statusSk'],
-      ].map(([indexName, partitionKey, sortKey]) =>
+        ['byTime', 'gsi1pk', 'gsi1sk', 'KEYS_ONLY'],
+        ['byChannel', 'byChannel', 'gsi1sk', 'KEYS_ONLY'],
+        ['byStatus', 'byStatus', 'statusSk', 'INCLUDE'],
+        ['byChannelStatus', 'byChannelStatus', 'statusSk', 'INCLUDE'],
+        ['byTypeStatus', 'byTypeStatus', 'statusSk', 'KEYS_ONLY'],
+      ].map(([indexName, partitionKey, sortKey, projection]) =>
         Match.objectLike({
           IndexName: indexName,
           KeySchema: [
             { AttributeName: partitionKey, KeyType: 'HASH' },
             { AttributeName: sortKey, KeyType: 'RANGE' },
           ],
+          // Keys, not records (a record's updates then write no index entry); the status indexes also
+          // hold the channel and type that the dead-letter counts and filters read.
+          Projection:
+            projection === 'INCLUDE'
+              ? { ProjectionType: 'INCLUDE', NonKeyAttributes: ['channelId', 'eventType'] }
+              : { ProjectionType: 'KEYS_ONLY' },
         }),
       ),
     });
