@@ -18,6 +18,8 @@ import { HeraldStack } from './herald-stack.ts';
  * - `redriveForegroundSeconds`: how long a redrive runs in its admin request before the background
  * - `faultInjection`: `true` on the test stack only (the chaos suite's crash points)
  * - `countRequests`: `true` on the bench stack only (functions log the AWS requests they make)
+ * - `routerTimeoutSeconds`, `deliverTimeoutSeconds`: the router's and the deliver function's timeouts,
+ *   which their queues' visibility timeouts (6 ×) follow; the test stack keeps the deliver one short
  */
 const app = new App();
 const context = (key: string): string | undefined => {
@@ -41,6 +43,8 @@ const smtpTrustedCaFile = context('smtpTrustedCaFile');
 const dnsServers = list('dnsServers');
 const autoDisableAfter = context('autoDisableAfter');
 const redriveForegroundSeconds = context('redriveForegroundSeconds');
+const routerTimeoutSeconds = context('routerTimeoutSeconds');
+const deliverTimeoutSeconds = context('deliverTimeoutSeconds');
 
 new HeraldStack(app, context('stackName') ?? 'Herald', {
   description: 'Herald: serverless notification router',
@@ -61,5 +65,9 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
       : {}),
     ...(context('faultInjection') === 'true' ? { faultInjection: true } : {}),
     ...(context('countRequests') === 'true' ? { countRequests: true } : {}),
+    timeout: {
+      ...(routerTimeoutSeconds ? { router: Duration.seconds(Number(routerTimeoutSeconds)) } : {}),
+      ...(deliverTimeoutSeconds ? { deliver: Duration.seconds(Number(deliverTimeoutSeconds)) } : {}),
+    },
   },
 });

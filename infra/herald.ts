@@ -1,12 +1,12 @@
-import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ENV } from '../shared/runtime/env-names.ts';
 import { Admin } from './constructs/admin.ts';
 import { Delivery } from './constructs/delivery.ts';
-import type { ChannelDestinations } from './constructs/herald-function.ts';
+import type { ChannelDestinations, PerFunction, SecretRefs } from './constructs/herald-function.ts';
 import { type ForwardRule, Ingest } from './constructs/ingest.ts';
 import { Observability } from './constructs/observability.ts';
-import { Routing } from './constructs/routing.ts';
+import { DEFAULT_ROUTER_TIMEOUT, Routing } from './constructs/routing.ts';
 import { Storage } from './constructs/storage.ts';
 
 export interface HeraldProps {
@@ -49,6 +49,16 @@ export interface HeraldProps {
    * @default none
    */
   readonly secretRefArns?: readonly string[];
+  /**
+   * ARNs of the customer-managed KMS keys that the secrets in `secretRefArns` are encrypted with (key
+   * ARNs, `arn:aws:kms:<region>:<account>:key/<key id>`, not aliases). The functions that read
+   * referenced secrets (admin, deliver) may `kms:Decrypt` with these keys only, only through Secrets
+   * Manager (`kms:ViaService`) and only for those secrets (encryption context). The key policy must let
+   * the account's IAM policies grant use of the key (a default key policy does). Secrets under
+   * Secrets Manager's own key (`aws/secretsmanager`) need nothing here.
+   * @default none
+   */
+  readonly secretKmsKeyArns?: readonly string[];
   /**
    * SNS topics `sns` channels may publish to: topic ARNs, or ARN patterns with `*` (e.g.
    * `arn:aws:sns:eu-west-1:123456789012:alerts-*`). The deliver role may publish to these only, and a
@@ -133,6 +143,22 @@ export interface HeraldProps {
    * @default Duration.minutes(15)
    */
   readonly deliveryBacklogAlarmAge?: Duration;
+  /**
+   * Memory in MB per function (128 to 10,240), e.g. `{ deliver: 512 }`: Lambda allots CPU in proportion,
+   * so more memory makes a CPU-bound function faster (rendering, signing, TLS), at a higher price per
+   * millisecond. Functions: `ingest`, `authorizer`, `router`, `deliver`, `admin`, `redrive`.
+   * @default 256 for each
+   */
+  readonly memorySize?: PerFunction<number>;
+  /**
+   * Timeouts of the functions SQS feeds batches to. Each queue's visibility timeout is 6 × its
+   * function's timeout (AWS's advice for SQS event sources), which is also how long a batch whose
+   * invocation crashed or timed out waits before it comes back. The deliver timeout must be from 21 s
+   * to 119 s (within the 2-minute lease an attempt holds on its delivery, and 6 × it beyond that lease)
+   * and should stay above a channel's longest attempt (`timeoutMs` up to 30 s).
+   * @default { router: Duration.seconds(30), deliver: Duration.seconds(60) } (visibility 3 min and 6 min)
+   */
+  readonly timeout?: { readonly router?: Duration; readonly deliver?: Duration };
   /** What happens to the tables when the stack is deleted. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -157,7 +183,12 @@ export class Herald extends Construct {
     const configCacheTtl = props.configCacheTtl ?? Duration.seconds(30);
     const retentionDays = (props.retention ?? Duration.days(30)).toDays();
     this.secretPrefix = props.secretPrefix ?? `${Stack.of(this).stackName}/channels/`;
-    const secretRefArns = props.secretRefArns ?? [];
+    const secretRefs: SecretRefs = {
+      secretArns: props.secretRefArns ?? [],
+      kmsKeyArns: checkKmsKeyArns(this, props.secretKmsKeyArns ?? [], props.secretRefArns ?? []),
+    };
+    const memorySize = props.memorySize ?? {};
+    const routerTimeout = props.timeout?.router ?? DEFAULT_ROUTER_TIMEOUT;
     const allowPrivateTargets = props.allowPrivateTargets ?? false;
     const destinations: ChannelDestinations = {
       allowPrivateTargets,
@@ -180,13 +211,15 @@ export class Herald extends Construct {
       ...(props.eventBusName ? { eventBusName: props.eventBusName } : {}),
       ...(props.forward ? { forward: props.forward } : {}),
       ...(props.apiThrottle ? { throttle: props.apiThrottle } : {}),
+      routerTimeout,
+      memorySize,
     });
     this.delivery = new Delivery(this, 'Delivery', {
       ingestQueue: this.ingest.queue.queue,
       configTable: this.storage.configTable,
       stateTable: this.storage.stateTable,
       secretPrefix: this.secretPrefix,
-      secretRefArns,
+      secretRefs,
       destinations,
       configCacheTtl,
       secretCacheTtl: props.secretCacheTtl ?? Duration.minutes(5),
@@ -199,15 +232,18 @@ export class Herald extends Construct {
       ...(props.maxConcurrency?.deliver === undefined
         ? {}
         : { maxConcurrency: props.maxConcurrency.deliver }),
+      ...(props.timeout?.deliver === undefined ? {} : { timeout: props.timeout.deliver }),
+      memorySize: memorySize.deliver,
     });
     this.routing = new Routing(this, 'Routing', {
-      ingestQueue: this.ingest.queue.queue,
-      ingestDeadLetterQueue: this.ingest.queue.deadLetterQueue,
+      ingestQueue: this.ingest.queue,
       deliveryQueue: this.delivery.queue.queue,
       configTable: this.storage.configTable,
       stateTable: this.storage.stateTable,
       retentionDays,
       ...(props.maxConcurrency?.router === undefined ? {} : { maxConcurrency: props.maxConcurrency.router }),
+      timeout: routerTimeout,
+      memorySize: memorySize.router,
     });
     this.admin = new Admin(this, 'Admin', {
       api: this.ingest.api,
@@ -216,10 +252,11 @@ export class Herald extends Construct {
       deliveryQueue: this.delivery.queue.queue,
       deliveryDeadLetterQueue: this.delivery.queue.deadLetterQueue,
       secretPrefix: this.secretPrefix,
-      secretRefArns,
+      secretRefs,
       destinations,
       retentionDays,
       redriveForeground: props.redriveForeground ?? Duration.seconds(5),
+      memorySize,
     });
     this.observability = new Observability(this, 'Observability', {
       api: this.ingest.api,
@@ -259,3 +296,30 @@ export class Herald extends Construct {
     }
   }
 }
+
+/**
+ * The `secretKmsKeyArns` as given, once each is a key ARN: IAM authorizes `kms:Decrypt` on the key, so
+ * a grant on an alias ARN would never match. Keys given without `secretRefArns` grant nothing: a warning.
+ */
+const checkKmsKeyArns = (
+  scope: Construct,
+  keyArns: readonly string[],
+  secretRefArns: readonly string[],
+): readonly string[] => {
+  for (const arn of keyArns) {
+    if (!Token.isUnresolved(arn) && !/^arn:[\w-]+:kms:[\w*-]*:(\d{12}|\*):key\/.+$/.test(arn)) {
+      throw new Error(
+        `secretKmsKeyArns: ${arn} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>); ` +
+          'IAM grants use of a key on its key ARN, not on an alias',
+      );
+    }
+  }
+  if (keyArns.length > 0 && secretRefArns.length === 0) {
+    Annotations.of(scope).addWarningV2(
+      'herald:secretKmsKeyArnsUnused',
+      'secretKmsKeyArns is set but secretRefArns is empty: no function reads a referenced secret, so ' +
+        'no key is granted.',
+    );
+  }
+  return keyArns;
+};

@@ -1,17 +1,16 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { type HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ADMIN_ROUTE_KEYS } from '../../shared/admin/routes.ts';
 import { STATE_PREFIXES } from '../../shared/aws/partitions.ts';
 import { ENV } from '../../shared/runtime/env-names.ts';
 import { functionEntry } from '../paths.ts';
-import { type ChannelDestinations, HeraldFunction } from './herald-function.ts';
-import { QueueWithDlq, SQS_EVENT_SOURCE_FAILURES } from './queues.ts';
+import { type ChannelDestinations, HeraldFunction, type SecretRefs } from './herald-function.ts';
+import { QueueWithDlq } from './queues.ts';
 
 export interface AdminProps {
   readonly api: HttpApi;
@@ -20,13 +19,15 @@ export interface AdminProps {
   readonly deliveryQueue: IQueue;
   readonly deliveryDeadLetterQueue: IQueue;
   readonly secretPrefix: string;
-  /** ARNs (patterns allowed) of existing secrets that channels may reference with `secretRef`. */
-  readonly secretRefArns: readonly string[];
+  /** Existing secrets that channels may reference with `secretRef`, and their KMS keys. */
+  readonly secretRefs: SecretRefs;
   /** Where channels may send: checked when a channel is saved, used by test-sends. */
   readonly destinations: ChannelDestinations;
   readonly retentionDays: number;
   /** How long a redrive runs within its admin request before going on in the background. */
   readonly redriveForeground: Duration;
+  /** Memory in MB of the admin and redrive functions. @default 256 each */
+  readonly memorySize?: { readonly admin?: number; readonly redrive?: number };
 }
 
 /**
@@ -40,16 +41,18 @@ export class Admin extends Construct {
 
   constructor(scope: Construct, id: string, props: AdminProps) {
     super(scope, id);
+    // One message per running redrive; each invocation redrives for 40 s (the handler's
+    // RUN_MILLISECONDS, which this timeout leaves room for), then queues the next.
     const redriveTimeout = Duration.seconds(60);
-    // One message per running redrive; each invocation redrives for 40 s, then queues the next.
     this.redriveQueue = new QueueWithDlq(this, 'RedriveQueue', {
-      visibilityTimeout: Duration.seconds(redriveTimeout.toSeconds() * 3),
+      consumerTimeout: redriveTimeout,
       maxReceiveCount: 5,
     });
     this.redriveFunction = new HeraldFunction(this, 'RedriveFunction', {
       entry: functionEntry('redrive'),
       description: 'Herald redrive: sends dead deliveries back through delivery, page by page',
       timeout: redriveTimeout,
+      memorySize: props.memorySize?.redrive,
       environment: { [ENV.retentionDays]: String(props.retentionDays) },
     })
       // Redrive tasks, and the dead deliveries they reset; the dead-letter index.
@@ -59,14 +62,12 @@ export class Admin extends Construct {
       })
       .bindQueueSender(ENV.deliveryQueueUrl, props.deliveryQueue)
       .bindQueueSender(ENV.redriveQueueUrl, this.redriveQueue.queue);
-    this.redriveFunction.fn.addEventSource(
-      new SqsEventSource(this.redriveQueue.queue, { batchSize: 1, reportBatchItemFailures: true }),
-    );
-    Validations.of(this.redriveFunction).acknowledge(SQS_EVENT_SOURCE_FAILURES);
+    this.redriveQueue.feed(this.redriveFunction, { batchSize: 1 });
     this.function = new HeraldFunction(this, 'AdminFunction', {
       entry: functionEntry('admin'),
       description: 'Herald admin API: channels, policies, API keys, deliveries, dead letters',
       timeout: Duration.seconds(29),
+      memorySize: props.memorySize?.admin,
       environment: {
         [ENV.retentionDays]: String(props.retentionDays),
         [ENV.redriveForegroundMs]: String(props.redriveForeground.toMilliseconds()),
@@ -77,7 +78,7 @@ export class Admin extends Construct {
       .bindQueueSender(ENV.deliveryQueueUrl, props.deliveryQueue)
       .bindQueueSender(ENV.redriveQueueUrl, this.redriveQueue.queue)
       .bindQueueConsumer(ENV.deliveryDlqUrl, props.deliveryDeadLetterQueue);
-    this.function.bindSecrets(props.secretPrefix, 'manage', props.secretRefArns);
+    this.function.bindSecrets(props.secretPrefix, 'manage', props.secretRefs);
     this.function.bindDestinations(props.destinations);
 
     const integration = new HttpLambdaIntegration('AdminIntegration', this.function.fn);

@@ -1,16 +1,30 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { ArnPrincipal, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONFIG_KINDS, STATE_PREFIXES } from '../../shared/aws/partitions.ts';
-import { CHANNEL_TAG } from '../../shared/channels/record.ts';
+import { CHANNEL_TAG, MAX_TIMEOUT_MS } from '../../shared/channels/record.ts';
 import { DELIVERY_MAX_RECEIVES, DELIVERY_QUEUE_RETENTION_SECONDS } from '../../shared/domain/retry.ts';
 import { ENV } from '../../shared/runtime/env-names.ts';
 import { functionEntry } from '../paths.ts';
-import { type ChannelDestinations, HeraldFunction, wildcardResourceFinding } from './herald-function.ts';
-import { QueueWithDlq, SQS_EVENT_SOURCE_FAILURES } from './queues.ts';
+import {
+  type ChannelDestinations,
+  HeraldFunction,
+  type SecretRefs,
+  wildcardResourceFinding,
+} from './herald-function.ts';
+import { QueueWithDlq, VISIBILITY_TIMEOUT_FACTOR } from './queues.ts';
+
+/** The default for {@link DeliveryProps.timeout}. */
+export const DEFAULT_DELIVER_TIMEOUT = Duration.seconds(60);
+
+/**
+ * How long one attempt holds its delivery against a second copy of its job: `ATTEMPT_LEASE_SECONDS` in
+ * `shared/aws/state-repository.ts`, which infra does not import (it loads the AWS SDK); an infra test
+ * checks that the two agree.
+ */
+export const ATTEMPT_LEASE = Duration.seconds(120);
 
 export interface DeliveryProps {
   /** Where operational events go: through Herald's own pipeline. */
@@ -19,8 +33,8 @@ export interface DeliveryProps {
   readonly stateTable: ITableV2;
   /** Channel secrets live under this Secrets Manager name prefix. */
   readonly secretPrefix: string;
-  /** ARNs (patterns allowed) of existing secrets that channels may reference with `secretRef`. */
-  readonly secretRefArns: readonly string[];
+  /** Existing secrets that channels may reference with `secretRef`, and their KMS keys. */
+  readonly secretRefs: SecretRefs;
   /** Default retry schedule; entry n is the delay before attempt n + 1. */
   readonly retrySchedule?: readonly Duration[];
   /** Where channels may send: private targets, SNS topics, SES identities, extra SMTP CAs. */
@@ -32,6 +46,14 @@ export interface DeliveryProps {
   readonly autoDisable: { readonly deadLetters: number; readonly within: Duration };
   /** Most concurrent batches taken from the delivery queue. @default no ceiling */
   readonly maxConcurrency?: number;
+  /**
+   * The deliver function's timeout, which the delivery queue's visibility timeout derives from: shorter
+   * than the attempt lease (2 min), and more than a sixth of it.
+   * @default DEFAULT_DELIVER_TIMEOUT (60 s)
+   */
+  readonly timeout?: Duration;
+  /** The deliver function's memory in MB. @default 256 */
+  readonly memorySize?: number;
 }
 
 /** Delivery: the delivery queue (retries ride on its visibility), its dead-letter queue and the deliver function. */
@@ -43,9 +65,10 @@ export class Delivery extends Construct {
 
   constructor(scope: Construct, id: string, props: DeliveryProps) {
     super(scope, id);
-    const timeout = Duration.seconds(60);
+    const timeout = props.timeout ?? DEFAULT_DELIVER_TIMEOUT;
+    this.checkTimeout(timeout);
     this.queue = new QueueWithDlq(this, 'DeliveryQueue', {
-      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 3),
+      consumerTimeout: timeout,
       // Herald, not SQS, decides when a delivery is dead (see DELIVERY_MAX_RECEIVES).
       maxReceiveCount: DELIVERY_MAX_RECEIVES,
       // A channel's whole retry schedule must fit in 13 days (checked when it is saved): SQS's longest.
@@ -56,6 +79,7 @@ export class Delivery extends Construct {
       entry: functionEntry('deliver'),
       description: 'Herald deliver: sends one event to one channel, with retries',
       timeout,
+      memorySize: props.memorySize,
       environment: {
         [ENV.configCacheSeconds]: String(props.configCacheTtl.toSeconds()),
         [ENV.secretCacheSeconds]: String(props.secretCacheTtl.toSeconds()),
@@ -81,7 +105,7 @@ export class Delivery extends Construct {
       .bindQueueSender(ENV.ingestQueueUrl, props.ingestQueue)
       .env(ENV.deliveryQueueUrl, this.queue.queue.queueUrl);
 
-    this.function.bindSecrets(props.secretPrefix, 'refs-only', props.secretRefArns);
+    this.function.bindSecrets(props.secretPrefix, 'refs-only', props.secretRefs);
     // A channel's own secret is read through this role, assumed per channel with the session tag
     // `herald-channel = <id>`: it may read only secrets carrying the same tag, so a delivery to one
     // channel cannot read another channel's secret, whatever the code asks for.
@@ -118,13 +142,34 @@ export class Delivery extends Construct {
     );
     this.function.env(ENV.channelSecretsRoleArn, this.channelSecretsRole.roleArn);
     this.function.bindDestinations(props.destinations);
-    this.function.fn.addEventSource(
-      new SqsEventSource(this.queue.queue, {
-        batchSize: 10,
-        reportBatchItemFailures: true,
-        ...(props.maxConcurrency === undefined ? {} : { maxConcurrency: props.maxConcurrency }),
-      }),
-    );
-    Validations.of(this.function).acknowledge(SQS_EVENT_SOURCE_FAILURES);
+    this.queue.feed(this.function, {
+      batchSize: 10,
+      ...(props.maxConcurrency === undefined ? {} : { maxConcurrency: props.maxConcurrency }),
+    });
+  }
+
+  /**
+   * The deliver timeout must end an attempt before its lease does (or a second copy of the job could
+   * send beside it), and the visibility timeout derived from it must outlast the lease (or a job whose
+   * attempt crashed comes back while the lease still holds it, and spends a receive waiting).
+   */
+  private checkTimeout(timeout: Duration): void {
+    const seconds = timeout.toSeconds();
+    const lease = ATTEMPT_LEASE.toSeconds();
+    if (seconds >= lease || seconds * VISIBILITY_TIMEOUT_FACTOR <= lease) {
+      throw new Error(
+        `${this.node.path}: the deliver timeout (${timeout.toHumanString()}) must be shorter than the ` +
+          `attempt lease (${lease} s) and more than a sixth of it: from ${Math.floor(lease / VISIBILITY_TIMEOUT_FACTOR) + 1} ` +
+          `to ${lease - 1} s`,
+      );
+    }
+    if (seconds * 1000 <= MAX_TIMEOUT_MS) {
+      Annotations.of(this).addWarningV2(
+        'herald:deliverTimeout',
+        `The deliver timeout (${timeout.toHumanString()}) is not longer than a channel's longest ` +
+          `attempt (timeoutMs up to ${MAX_TIMEOUT_MS / 1000} s): an attempt that waits that long can ` +
+          'time the function out, and its batch then comes back only after the visibility timeout.',
+      );
+    }
   }
 }

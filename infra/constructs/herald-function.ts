@@ -1,12 +1,22 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type CfnRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, type EnvName } from '../../shared/runtime/env-names.ts';
+import { bundlingRoot } from '../paths.ts';
+
+/** Herald's functions, by the name of their folder under `functions/`. */
+export type HeraldFunctionName = 'ingest' | 'authorizer' | 'router' | 'deliver' | 'admin' | 'redrive';
+
+/** A setting per function, e.g. `{ deliver: 512 }`; a function left out keeps the default. */
+export type PerFunction<T> = { readonly [name in HeraldFunctionName]?: T };
+
+/** Lambda's range of memory sizes, in MB. */
+const MEMORY_MB = { min: 128, max: 10_240 } as const;
 
 export interface HeraldFunctionProps {
   /** Path of the handler file (`functions/<name>/handler.ts`). */
@@ -14,7 +24,7 @@ export interface HeraldFunctionProps {
   readonly description: string;
   /** @default Duration.seconds(30) */
   readonly timeout?: Duration;
-  /** @default 256 */
+  /** Memory in MB (128 to 10,240); CPU is allotted in proportion. @default 256 */
   readonly memorySize?: number;
   /** Environment variables beside the ones every function gets (see {@link ENV}). */
   readonly environment?: Readonly<Partial<Record<EnvName, string>>>;
@@ -23,6 +33,16 @@ export interface HeraldFunctionProps {
   /** @default RemovalPolicy.DESTROY (log groups only) */
   readonly logRemovalPolicy?: RemovalPolicy;
 }
+
+/** Existing secrets channels may reference with `secretRef`, and the KMS keys they are encrypted with. */
+export interface SecretRefs {
+  /** Secret ARNs or ARN patterns with `*` (`secretRefArns`). */
+  readonly secretArns: readonly string[];
+  /** ARNs of the customer-managed KMS keys those secrets are encrypted with (`secretKmsKeyArns`). */
+  readonly kmsKeyArns: readonly string[];
+}
+
+const NO_SECRET_REFS: SecretRefs = { secretArns: [], kmsKeyArns: [] };
 
 /** Where channels may send, as the stack allows it (see {@link HeraldProps}). */
 export interface ChannelDestinations {
@@ -68,6 +88,15 @@ export class HeraldFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: HeraldFunctionProps) {
     super(scope, id);
+    const memorySize = props.memorySize ?? 256;
+    if (
+      !Token.isUnresolved(memorySize) &&
+      !(Number.isInteger(memorySize) && memorySize >= MEMORY_MB.min && memorySize <= MEMORY_MB.max)
+    ) {
+      throw new Error(
+        `${this.node.path}: memorySize ${memorySize} is not a whole number of MB from ${MEMORY_MB.min} to ${MEMORY_MB.max}`,
+      );
+    }
     const logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
@@ -78,7 +107,7 @@ export class HeraldFunction extends Construct {
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      memorySize: props.memorySize ?? 256,
+      memorySize,
       timeout: props.timeout ?? Duration.seconds(30),
       logGroup,
       environment: {
@@ -95,14 +124,17 @@ export class HeraldFunction extends Construct {
         mainFields: ['module', 'main'],
         externalModules: [],
       },
+      ...bundlingRoot(),
     });
+    // The function writes to its own log group only: CreateLogStream and PutLogEvents on that group,
+    // instead of the AWSLambdaBasicExecutionRole managed policy Lambda's construct attaches (which
+    // allows CreateLogGroup and writes to every log group of the account). The role's L1 property is
+    // set because the construct offers no way to leave the managed policy out.
+    const role = this.fn.role?.node.defaultChild as CfnRole | undefined;
+    if (role === undefined) throw new Error(`${this.node.path} has no role of its own`);
+    role.managedPolicyArns = undefined;
+    logGroup.grantWrite(this.fn);
     Validations.of(this).acknowledge(
-      {
-        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason:
-          'AWS-maintained basic execution policy: CloudWatch Logs writes only (CreateLogGroup, ' +
-          'CreateLogStream, PutLogEvents); the function writes to its own log group, created here.',
-      },
       {
         id: 'Serverless::Serverless-LambdaDLQ',
         reason:
@@ -200,9 +232,9 @@ export class HeraldFunction extends Construct {
    * Grants access to Herald's channel secrets (names under `prefix`): `manage` for the admin API,
    * `refs-only` for the deliver function (which reads a channel's own secret only through a session
    * tagged with that channel: see `Delivery`). `refs` are existing secrets channels may reference; they
-   * are only ever read.
+   * are only ever read, and decrypted with their KMS keys only through Secrets Manager.
    */
-  bindSecrets(prefix: string, access: 'refs-only' | 'manage', refs: readonly string[] = []): this {
+  bindSecrets(prefix: string, access: 'refs-only' | 'manage', refs: SecretRefs = NO_SECRET_REFS): this {
     const own = Stack.of(this).formatArn({
       service: 'secretsmanager',
       resource: 'secret',
@@ -231,14 +263,34 @@ export class HeraldFunction extends Construct {
           "secret's ARN ends in a random suffix: the prefix pattern is the narrowest ARN that names them.",
       });
     }
-    if (refs.length > 0) {
+    const { secretArns, kmsKeyArns } = refs;
+    if (secretArns.length > 0) {
       this.fn.addToRolePolicy(
-        new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...refs] }),
+        new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...secretArns] }),
       );
       this.acknowledgeWildcards(
-        refs,
+        secretArns,
         "A pattern the deployer gave in `secretRefArns` (a secret ARN's random suffix calls for one): " +
           'existing secrets that channels may reference, read only.',
+      );
+    }
+    if (secretArns.length > 0 && kmsKeyArns.length > 0) {
+      const stack = Stack.of(this);
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [...kmsKeyArns],
+          conditions: {
+            // Only when Secrets Manager decrypts for the function, and only a referenced secret.
+            StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
+            StringLike: { 'kms:EncryptionContext:SecretARN': [...secretArns] },
+          },
+        }),
+      );
+      this.acknowledgeWildcards(
+        kmsKeyArns,
+        'A key pattern the deployer gave in `secretKmsKeyArns`: Decrypt only, only through Secrets ' +
+          'Manager (kms:ViaService) and only for the secrets in `secretRefArns` (encryption context).',
       );
     }
     return this.env(ENV.secretPrefix, prefix);

@@ -37,6 +37,10 @@ export interface IngestProps {
   readonly retentionDays: number;
   /** Throttling of the API's stage (every route). @default the account's API Gateway limits */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** The timeout of the router, which the ingest queue feeds: its visibility timeout derives from it. */
+  readonly routerTimeout: Duration;
+  /** Memory in MB of the ingest and authorizer functions. @default 256 each */
+  readonly memorySize?: { readonly ingest?: number; readonly authorizer?: number };
 }
 
 /**
@@ -54,7 +58,7 @@ export class Ingest extends Construct {
   constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
     this.queue = new QueueWithDlq(this, 'IngestQueue', {
-      visibilityTimeout: Duration.minutes(3),
+      consumerTimeout: props.routerTimeout,
       maxReceiveCount: 5,
     });
 
@@ -62,6 +66,7 @@ export class Ingest extends Construct {
       entry: functionEntry('ingest'),
       description: 'Herald ingest: validates events and queues them',
       timeout: Duration.seconds(15),
+      memorySize: props.memorySize?.ingest,
       environment: { [ENV.retentionDays]: String(props.retentionDays) },
     })
       .bindQueueSender(ENV.ingestQueueUrl, this.queue.queue)
@@ -72,6 +77,7 @@ export class Ingest extends Construct {
       entry: functionEntry('authorizer'),
       description: 'Herald API key authorizer for the ingest route',
       timeout: Duration.seconds(5),
+      memorySize: props.memorySize?.authorizer,
     }).env(ENV.configTable, props.configTable.tableName);
     // Only what the authorizer does: read a key's hash item, stamp the key's last use.
     this.authorizerFunction.fn.addToRolePolicy(

@@ -1,23 +1,32 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONFIG_KINDS, STATE_PREFIXES } from '../../shared/aws/partitions.ts';
 import { ENV } from '../../shared/runtime/env-names.ts';
 import { functionEntry } from '../paths.ts';
 import { HeraldFunction } from './herald-function.ts';
-import { SQS_EVENT_SOURCE_FAILURES } from './queues.ts';
+import type { QueueWithDlq } from './queues.ts';
+
+/** The default for {@link RoutingProps.timeout}. */
+export const DEFAULT_ROUTER_TIMEOUT = Duration.seconds(30);
 
 export interface RoutingProps {
-  readonly ingestQueue: IQueue;
-  readonly ingestDeadLetterQueue: IQueue;
+  /** The ingest queue, which feeds the router, and its dead-letter queue, where invalid events go. */
+  readonly ingestQueue: QueueWithDlq;
   readonly deliveryQueue: IQueue;
   readonly configTable: ITableV2;
   readonly stateTable: ITableV2;
   readonly retentionDays: number;
   /** Most concurrent batches taken from the ingest queue. @default no ceiling */
   readonly maxConcurrency?: number;
+  /**
+   * The router's timeout: the ingest queue's visibility timeout was derived from it (see
+   * {@link QueueWithDlq.feed}). @default DEFAULT_ROUTER_TIMEOUT (30 s)
+   */
+  readonly timeout?: Duration;
+  /** The router's memory in MB. @default 256 */
+  readonly memorySize?: number;
 }
 
 /** The router: one event in, one delivery job out per matching channel. */
@@ -29,7 +38,8 @@ export class Routing extends Construct {
     this.function = new HeraldFunction(this, 'RouterFunction', {
       entry: functionEntry('router'),
       description: 'Herald router: matches events to policies and queues delivery jobs',
-      timeout: Duration.seconds(30),
+      timeout: props.timeout ?? DEFAULT_ROUTER_TIMEOUT,
+      memorySize: props.memorySize,
       environment: {
         [ENV.retentionDays]: String(props.retentionDays),
       },
@@ -43,14 +53,10 @@ export class Routing extends Construct {
         write: [`${STATE_PREFIXES.event}*`, `${STATE_PREFIXES.dedup}*`, `${STATE_PREFIXES.delivery}*`],
       })
       .bindQueueSender(ENV.deliveryQueueUrl, props.deliveryQueue)
-      .bindQueueSender(ENV.ingestDlqUrl, props.ingestDeadLetterQueue);
-    this.function.fn.addEventSource(
-      new SqsEventSource(props.ingestQueue, {
-        batchSize: 10,
-        reportBatchItemFailures: true,
-        ...(props.maxConcurrency === undefined ? {} : { maxConcurrency: props.maxConcurrency }),
-      }),
-    );
-    Validations.of(this.function).acknowledge(SQS_EVENT_SOURCE_FAILURES);
+      .bindQueueSender(ENV.ingestDlqUrl, props.ingestQueue.deadLetterQueue);
+    props.ingestQueue.feed(this.function, {
+      batchSize: 10,
+      ...(props.maxConcurrency === undefined ? {} : { maxConcurrency: props.maxConcurrency }),
+    });
   }
 }

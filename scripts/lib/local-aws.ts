@@ -222,6 +222,11 @@ export interface LocalDeployOptions {
   readonly countRequests?: boolean;
   /** Deliveries to loopback and private addresses (the local receivers). @default true */
   readonly allowPrivateTargets?: boolean;
+  /**
+   * The router's and the deliver function's timeouts in seconds: their queues' visibility timeouts are
+   * 6 × these, so they set how long a crashed batch takes to come back. @default the stack's (30, 60)
+   */
+  readonly timeoutSeconds?: { readonly router?: number; readonly deliver?: number };
 }
 
 export type StackOutputs = Record<string, string>;
@@ -261,6 +266,12 @@ export const deployStack = async (
       : [`redriveForegroundSeconds=${options.redriveForegroundSeconds}`]),
     ...(options.faultInjection ? ['faultInjection=true'] : []),
     ...(options.countRequests ? ['countRequests=true'] : []),
+    ...(options.timeoutSeconds?.router === undefined
+      ? []
+      : [`routerTimeoutSeconds=${options.timeoutSeconds.router}`]),
+    ...(options.timeoutSeconds?.deliver === undefined
+      ? []
+      : [`deliverTimeoutSeconds=${options.timeoutSeconds.deliver}`]),
   ].flatMap((entry) => ['-c', entry]);
   const deployed = run(
     cdk,

@@ -241,10 +241,14 @@ describe('HeraldStack', () => {
 });
 
 describe('API key authorizer', () => {
-  it('may only read key hashes and stamp key use in the config table', () => {
+  it('may only read key hashes and stamp key use in the config table (besides writing its own logs)', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
+          Match.objectLike({
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: { 'Fn::GetAtt': [logicalIdOf('AWS::Logs::LogGroup', 'AuthorizerFunctionLogs'), 'Arn'] },
+          }),
           Match.objectLike({
             Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
             Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['apikeyhash', 'apikey'] } },

@@ -83,6 +83,48 @@ describe('Observability', () => {
     },
   );
 
+  it.each([
+    ['default', {}],
+    [
+      'forwarding from another bus',
+      { forward: { eventBusName: 'default', eventPattern: { source: ['aws.guardduty'] } } },
+    ],
+  ] satisfies [string, HeraldStackProps['herald']][])(
+    'alarms on every dead-letter queue in the template, of queues and of EventBridge targets alike (%s)',
+    (_name, herald) => {
+      // Prepare: every queue named as a dead-letter queue, by a queue's redrive policy or a rule's target.
+      const withRules = synth(herald);
+      const arnOf = (reference: unknown) => JSON.stringify(reference);
+      const deadLetterQueues = new Set([
+        ...Object.values(withRules.findResources('AWS::SQS::Queue')).flatMap((queue) =>
+          queue.Properties.RedrivePolicy ? [arnOf(queue.Properties.RedrivePolicy.deadLetterTargetArn)] : [],
+        ),
+        ...Object.values(withRules.findResources('AWS::Events::Rule')).flatMap((rule) =>
+          (rule.Properties.Targets as { DeadLetterConfig?: { Arn: unknown } }[]).flatMap((target) =>
+            target.DeadLetterConfig ? [arnOf(target.DeadLetterConfig.Arn)] : [],
+          ),
+        ),
+      ]);
+
+      // Act: the queues whose visible messages an alarm fires on at more than 0.
+      const alarmed = new Set(
+        alarmsOf(withRules)
+          .filter(
+            ({ Properties: alarm }) =>
+              alarm?.MetricName === 'ApproximateNumberOfMessagesVisible' && alarm.Threshold === 0,
+          )
+          .map(({ Properties: alarm }) => {
+            const dimensions = alarm?.Dimensions as { Value: { 'Fn::GetAtt': [string, string] } }[];
+            return arnOf({ 'Fn::GetAtt': [dimensions[0]?.Value['Fn::GetAtt'][0], 'Arn'] });
+          }),
+      );
+
+      // Assess
+      expect(deadLetterQueues.size).toBe(3);
+      expect(alarmed).toEqual(deadLetterQueues);
+    },
+  );
+
   it('alarms when the oldest delivery job is older than 15 minutes', () => {
     const deliveryQueue = logicalIdOf(template, 'AWS::SQS::Queue', 'DeliveryDeliveryQueue');
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {

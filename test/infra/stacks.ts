@@ -12,6 +12,7 @@ export const STACKS: Record<string, HeraldStackProps> = {
     herald: {
       forward: { eventBusName: 'default', eventPattern: { source: ['aws.guardduty'] } },
       secretRefArns: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:shared/*'],
+      secretKmsKeyArns: ['arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
       snsTopicArns: ['arn:aws:sns:eu-west-1:123456789012:alerts-*'],
       sesIdentities: ['example.com'],
       dnsServers: ['10.0.0.2'],
@@ -19,6 +20,8 @@ export const STACKS: Record<string, HeraldStackProps> = {
       maxConcurrency: { router: 5, deliver: 50 },
       apiThrottle: { rateLimit: 200, burstLimit: 400 },
       retrySchedule: [Duration.seconds(0), Duration.minutes(1)],
+      memorySize: { deliver: 512, router: 1024 },
+      timeout: { router: Duration.seconds(20), deliver: Duration.seconds(45) },
     },
   },
 };

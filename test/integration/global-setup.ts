@@ -23,7 +23,9 @@ declare module 'vitest' {
  * self-signed certificate trusted; a channel disabled after 150 dead letters in a row (above the 100 per
  * channel of the dead-letter chaos test); every redrive
  * by filter handed to the background redrive function at once (so the tests always exercise it); the
- * chaos suite's crash points on.
+ * chaos suite's crash points on. The router and deliver timeouts are 30 s, so the ingest and delivery
+ * queues' visibility timeouts (6 ×) are 3 min: the chaos suite's crash test waits that long for SQS
+ * to bring back the batches its crashes left (the deliver function's production 60 s would make it 6 min).
  */
 export const TEST_STACK = {
   stackName: 'HeraldTest',
@@ -37,6 +39,7 @@ export const TEST_STACK = {
   autoDisableAfter: 150,
   redriveForegroundSeconds: 0,
   faultInjection: true,
+  timeoutSeconds: { router: 30, deliver: 30 },
 } as const;
 
 const log = (message: string) => console.log(`[integration] ${message}`);
