@@ -11,6 +11,7 @@ import { processBatch, Queue } from '#shared/aws/queue.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
 import { intEnv, requireEnv } from '#shared/runtime/env.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
+import { lazySchema } from '#shared/runtime/lazy-schema.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
 
 /** How long one invocation redrives before it hands the rest to the next (the timeout is 60 s). */
@@ -23,7 +24,7 @@ const state = new StateRepository(db, requireEnv(ENV.stateTable), intEnv(ENV.ret
 const redriveQueue = new Queue(sqs, requireEnv(ENV.redriveQueueUrl));
 const redriver = new Redriver({ state, deliveryQueue: new Queue(sqs, requireEnv(ENV.deliveryQueueUrl)) });
 
-const Continuation = z.object({ redriveId: z.string().min(1) });
+const Continuation = lazySchema(() => z.object({ redriveId: z.string().min(1) }));
 
 /** Goes on with a redrive that outlasted its admin request, and hands on what is left. */
 const continueRedrive = async (record: SQSRecord): Promise<void> => {

@@ -3,6 +3,7 @@ import { decodePageToken, deliveriesKey, encodePageToken } from '../aws/page-tok
 import { deliveryIdOf, type StateRepository, statusTimeOf } from '../aws/state-repository.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { toFieldIssues } from '../domain/issues.ts';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 import type { AdminRequest } from './request.ts';
 import { notFound, pageParams } from './request.ts';
 
@@ -28,13 +29,15 @@ const toDeliveryView = (item: Record<string, unknown>) => ({
   ...(item.reason === undefined ? {} : { reason: item.reason }),
 });
 
-export const DeliveryQuery = z.strictObject({
-  status: z.enum(['pending', 'delivered', 'dead', 'suppressed', 'failed']).optional(),
-  channel: z.string().min(1).max(63).optional(),
-  since: z.iso.datetime({ offset: true, message: 'since must be an RFC 3339 date-time' }).optional(),
-  limit: z.string().optional(),
-  nextToken: z.string().optional(),
-});
+export const DeliveryQuery = lazySchema(() =>
+  z.strictObject({
+    status: z.enum(['pending', 'delivered', 'dead', 'suppressed', 'failed']).optional(),
+    channel: z.string().min(1).max(63).optional(),
+    since: z.iso.datetime({ offset: true, message: 'since must be an RFC 3339 date-time' }).optional(),
+    limit: z.string().optional(),
+    nextToken: z.string().optional(),
+  }),
+);
 
 /** Read-only views of what Herald did: an event with its deliveries, recent deliveries. */
 export class ActivityAdmin {

@@ -4,6 +4,7 @@ import { hashApiKey } from '../aws/api-key-hashes.ts';
 import type { ConfigRepository } from '../aws/config-repository.ts';
 import { newEventId } from '../domain/ids.ts';
 import { KeyScope } from '../ingest/key-scope.ts';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 import { type AdminRequest, notFound, parseBody } from './request.ts';
 
 /** The prefix that makes a Herald API key recognisable (and greppable in leaked-secret scans). */
@@ -13,18 +14,22 @@ export const API_KEY_PREFIX = 'hk_';
 export const newApiKey = (): string => `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
 
 /** An API key as the config table keeps it (`kind = apikey`). */
-export const ApiKeyRecord = z.object({
-  id: z.string(),
-  name: z.string(),
-  hash: z.string(),
-  /** Events sent with the key must fall inside this (absent: any event). */
-  scope: KeyScope.optional(),
-  createdAt: z.string(),
-  lastUsedAt: z.string().optional(),
-});
+export const ApiKeyRecord = lazySchema(() =>
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    hash: z.string(),
+    /** Events sent with the key must fall inside this (absent: any event). */
+    scope: KeyScope.optional(),
+    createdAt: z.string(),
+    lastUsedAt: z.string().optional(),
+  }),
+);
 export type ApiKeyRecord = z.infer<typeof ApiKeyRecord>;
 
-export const CreateApiKey = z.strictObject({ name: z.string().min(1).max(128), scope: KeyScope.optional() });
+export const CreateApiKey = lazySchema(() =>
+  z.strictObject({ name: z.string().min(1).max(128), scope: KeyScope.optional() }),
+);
 
 const toView = (record: ApiKeyRecord) => ({
   id: record.id,

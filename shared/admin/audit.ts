@@ -15,6 +15,7 @@ import { decodePageToken, encodePageToken } from '../aws/page-token.ts';
 import { HttpError, ValidationError } from '../domain/errors.ts';
 import { newEventId } from '../domain/ids.ts';
 import { toFieldIssues } from '../domain/issues.ts';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 import type { LogAttributes } from '../runtime/log.ts';
 import { type AdminRequest, type AdminResponse, isDryRun, pageParams } from './request.ts';
 import { ADMIN_ROUTE_KEYS } from './routes.ts';
@@ -28,14 +29,16 @@ const AUDITED_READS: ReadonlySet<string> = new Set(['GET /v1/channels/{id}/signi
 /** Longest identity or resource id an entry keeps (they come from API Gateway and the path). */
 const MAX_TEXT = 2048;
 
-const Identity = z.string().min(1).max(MAX_TEXT).optional().catch(undefined);
+const Identity = lazySchema(() => z.string().min(1).max(MAX_TEXT).optional().catch(undefined));
 
 /** The IAM authorizer's part of an HTTP API (payload 2.0) request context. */
-const IamRequestContext = z.object({
-  authorizer: z.object({
-    iam: z.object({ userArn: Identity, userId: Identity, accountId: Identity, callerId: Identity }),
+const IamRequestContext = lazySchema(() =>
+  z.object({
+    authorizer: z.object({
+      iam: z.object({ userArn: Identity, userId: Identity, accountId: Identity, callerId: Identity }),
+    }),
   }),
-});
+);
 
 /**
  * The caller's IAM principal from an HTTP API request context (`authorizer.iam`, which API Gateway
@@ -69,11 +72,13 @@ export const isAudited = (request: AdminRequest): boolean => {
 /** The HTTP status a failed request is answered with (as `httpErrors` maps it). */
 const statusOf = (error: unknown): number => (error instanceof HttpError ? error.status : 500);
 
-export const AuditListQuery = z.strictObject({
-  since: z.iso.datetime({ offset: true, message: 'since must be an RFC 3339 date-time' }).optional(),
-  limit: z.string().optional(),
-  nextToken: z.string().optional(),
-});
+export const AuditListQuery = lazySchema(() =>
+  z.strictObject({
+    since: z.iso.datetime({ offset: true, message: 'since must be an RFC 3339 date-time' }).optional(),
+    limit: z.string().optional(),
+    nextToken: z.string().optional(),
+  }),
+);
 
 export interface AuditLogDeps {
   readonly repository: Pick<AuditRepository, 'put' | 'list'>;

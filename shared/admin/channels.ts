@@ -15,6 +15,7 @@ import { attemptDelivery } from '../deliver/deliver.ts';
 import { HttpError, ValidationError } from '../domain/errors.ts';
 import type { HeraldEvent } from '../domain/event.ts';
 import { newEventId } from '../domain/ids.ts';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 import {
   type AdminRequest,
   assertBodyId,
@@ -115,7 +116,9 @@ const SIGNING_TYPES: readonly string[] = CHANNEL_TYPE_NAMES.filter((name) =>
 );
 
 /** A signing secret as stored: the current one, and those replaced that still sign for a while. */
-const SigningSecrets = WebhookSecret.pick({ signingSecret: true, previousSigningSecrets: true });
+const SigningSecrets = lazySchema(() =>
+  WebhookSecret.pick({ signingSecret: true, previousSigningSecrets: true }),
+);
 
 /** `GET /v1/channels/{id}/signing-secret`. */
 export interface SigningSecretView {

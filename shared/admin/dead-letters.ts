@@ -11,6 +11,7 @@ import {
 import { ValidationError } from '../domain/errors.ts';
 import { newEventId } from '../domain/ids.ts';
 import { toFieldIssues } from '../domain/issues.ts';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 import type { DeadLetterQueueAdmin } from './dead-letter-queue.ts';
 import type { Redriver } from './redrive.ts';
 import { type AdminRequest, notFound, pageParams } from './request.ts';
@@ -18,52 +19,56 @@ import { type AdminRequest, notFound, pageParams } from './request.ts';
 /** Deliveries one redrive by id may name. */
 const MAX_DELIVERY_IDS = 100;
 
-const ChannelFilter = z.string().min(1).max(63);
-const TypeFilter = z.string().min(1).max(256);
+const ChannelFilter = lazySchema(() => z.string().min(1).max(63));
+const TypeFilter = lazySchema(() => z.string().min(1).max(256));
 
 /**
  * Body of `POST /v1/dead-letters/redrive`: by delivery ids, by event, or every dead letter (of one
  * channel and/or event type); `source: "queue"` replays the SQS dead-letter queue instead (the
  * backstop for jobs that died without a record).
  */
-export const RedriveRequest = z
-  .strictObject({
+export const RedriveRequest = lazySchema(() =>
+  z
+    .strictObject({
+      channel: ChannelFilter.optional(),
+      type: TypeFilter.optional(),
+      eventId: z.string().min(1).max(128).optional(),
+      deliveryIds: z.array(z.string().min(1).max(128)).min(1).max(MAX_DELIVERY_IDS).optional(),
+      source: z.enum(['records', 'queue']).default('records'),
+    })
+    .check((context) => {
+      const { value } = context;
+      const given = [value.eventId, value.deliveryIds].filter((item) => item !== undefined).length;
+      const filtered = value.channel !== undefined || value.type !== undefined;
+      if (given > 1 || (given === 1 && filtered)) {
+        context.issues.push({
+          code: 'custom',
+          input: value,
+          path: [value.deliveryIds === undefined ? 'eventId' : 'deliveryIds'],
+          message: 'give one of deliveryIds, eventId, or channel/type filters',
+        });
+      }
+      if (value.source === 'queue' && (given > 0 || value.type !== undefined)) {
+        context.issues.push({
+          code: 'custom',
+          input: value,
+          path: ['source'],
+          message: 'the dead-letter queue is replayed whole or by channel only',
+        });
+      }
+    }),
+);
+
+export const DeadLetterQuery = lazySchema(() =>
+  z.strictObject({
     channel: ChannelFilter.optional(),
     type: TypeFilter.optional(),
-    eventId: z.string().min(1).max(128).optional(),
-    deliveryIds: z.array(z.string().min(1).max(128)).min(1).max(MAX_DELIVERY_IDS).optional(),
+    since: z.iso.datetime({ offset: true, message: 'since must be an RFC 3339 date-time' }).optional(),
     source: z.enum(['records', 'queue']).default('records'),
-  })
-  .check((context) => {
-    const { value } = context;
-    const given = [value.eventId, value.deliveryIds].filter((item) => item !== undefined).length;
-    const filtered = value.channel !== undefined || value.type !== undefined;
-    if (given > 1 || (given === 1 && filtered)) {
-      context.issues.push({
-        code: 'custom',
-        input: value,
-        path: [value.deliveryIds === undefined ? 'eventId' : 'deliveryIds'],
-        message: 'give one of deliveryIds, eventId, or channel/type filters',
-      });
-    }
-    if (value.source === 'queue' && (given > 0 || value.type !== undefined)) {
-      context.issues.push({
-        code: 'custom',
-        input: value,
-        path: ['source'],
-        message: 'the dead-letter queue is replayed whole or by channel only',
-      });
-    }
-  });
-
-export const DeadLetterQuery = z.strictObject({
-  channel: ChannelFilter.optional(),
-  type: TypeFilter.optional(),
-  since: z.iso.datetime({ offset: true, message: 'since must be an RFC 3339 date-time' }).optional(),
-  source: z.enum(['records', 'queue']).default('records'),
-  limit: z.string().optional(),
-  nextToken: z.string().optional(),
-});
+    limit: z.string().optional(),
+    nextToken: z.string().optional(),
+  }),
+);
 
 export interface DeadLetterDeps {
   readonly state: Pick<

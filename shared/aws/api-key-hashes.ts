@@ -8,6 +8,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { KeyScope } from '../ingest/key-scope.ts';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 import { CONFIG_KINDS } from './partitions.ts';
 
 /** The stored form of a key: SHA-256, hex. Keys are random, so a plain hash is enough. */
@@ -20,7 +21,9 @@ export const bearerKey = (authorization: string | undefined): string | undefined
 };
 
 /** The lookup item from a key's hash to its id (`kind = apikeyhash`, `id` = the hash). */
-export const ApiKeyHashRecord = z.object({ id: z.string(), keyId: z.string(), scope: KeyScope.optional() });
+export const ApiKeyHashRecord = lazySchema(() =>
+  z.object({ id: z.string(), keyId: z.string(), scope: KeyScope.optional() }),
+);
 export type ApiKeyHashRecord = z.infer<typeof ApiKeyHashRecord>;
 
 export class ApiKeyHashes {

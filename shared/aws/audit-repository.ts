@@ -11,36 +11,41 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 import { AUDIT_PARTITION } from './partitions.ts';
 
 export { AUDIT_PARTITION };
 
 /** Who made a request, as API Gateway's IAM authorizer reported it. */
-export const AuditPrincipal = z.object({
-  /** The caller's IAM ARN (`userArn`), or `unknown` when the request carried no IAM identity. */
-  arn: z.string(),
-  userId: z.string().optional(),
-  accountId: z.string().optional(),
-  callerId: z.string().optional(),
-});
+export const AuditPrincipal = lazySchema(() =>
+  z.object({
+    /** The caller's IAM ARN (`userArn`), or `unknown` when the request carried no IAM identity. */
+    arn: z.string(),
+    userId: z.string().optional(),
+    accountId: z.string().optional(),
+    callerId: z.string().optional(),
+  }),
+);
 export type AuditPrincipal = z.infer<typeof AuditPrincipal>;
 
 /** One audited request. Field names only: an entry never holds a value the request carried. */
-export const AuditEntry = z.object({
-  /** A ULID: unique, and sortable by time. */
-  id: z.string(),
-  /** When the request arrived (ISO 8601, milliseconds). */
-  at: z.string(),
-  principal: AuditPrincipal,
-  /** The route key, e.g. `PUT /v1/channels/{id}`. */
-  route: z.string(),
-  /** The path `id`, the created API key, or the redrive; null when there is none. */
-  resourceId: z.string().nullable(),
-  /** The answer's HTTP status; null while the request runs, or when its outcome could not be recorded. */
-  status: z.number().int().nullable(),
-  /** Names of the fields the request changed (for a create, those given), never their values. */
-  fields: z.array(z.string()),
-});
+export const AuditEntry = lazySchema(() =>
+  z.object({
+    /** A ULID: unique, and sortable by time. */
+    id: z.string(),
+    /** When the request arrived (ISO 8601, milliseconds). */
+    at: z.string(),
+    principal: AuditPrincipal,
+    /** The route key, e.g. `PUT /v1/channels/{id}`. */
+    route: z.string(),
+    /** The path `id`, the created API key, or the redrive; null when there is none. */
+    resourceId: z.string().nullable(),
+    /** The answer's HTTP status; null while the request runs, or when its outcome could not be recorded. */
+    status: z.number().int().nullable(),
+    /** Names of the fields the request changed (for a create, those given), never their values. */
+    fields: z.array(z.string()),
+  }),
+);
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
 /** `<ISO time with milliseconds>#<ULID>`: what `Date.prototype.toISOString` and `ulid()` write. */

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { HeraldEvent } from '../domain/event.ts';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 import { STATE_PREFIXES } from './partitions.ts';
 
 /** The state table's index of deliveries by creation time (`gsi1pk` = `delivery`, `gsi1sk` = time#id). */
@@ -91,18 +92,20 @@ export const REDRIVE_RETENTION_SECONDS = 7 * 24 * 60 * 60;
  * outlasts the admin request): the dead letters older than `before`, the most recently dead first;
  * `cursor` is where the next page starts (exclusive).
  */
-export const RedriveTask = z.object({
-  id: z.string(),
-  channelId: z.string().optional(),
-  eventType: z.string().optional(),
-  before: z.string(),
-  cursor: z.string().optional(),
-  status: z.enum(['running', 'done']),
-  redriven: z.number(),
-  skipped: z.number(),
-  startedAt: z.string(),
-  updatedAt: z.string(),
-});
+export const RedriveTask = lazySchema(() =>
+  z.object({
+    id: z.string(),
+    channelId: z.string().optional(),
+    eventType: z.string().optional(),
+    before: z.string(),
+    cursor: z.string().optional(),
+    status: z.enum(['running', 'done']),
+    redriven: z.number(),
+    skipped: z.number(),
+    startedAt: z.string(),
+    updatedAt: z.string(),
+  }),
+);
 export type RedriveTask = z.infer<typeof RedriveTask>;
 
 /** Dead letters counted per channel read at most this many records (the rest is reported as truncated). */

@@ -7,13 +7,14 @@ import * as z from 'zod';
 import { ResourceId } from '../domain/policy.ts';
 import { RateLimit } from '../domain/rate-limit.ts';
 import { RetryOverride } from '../domain/retry.ts';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 import { SecretRef } from './record.ts';
 import { CHANNEL_TYPE_NAMES, CHANNEL_TYPES } from './registry.ts';
 import { ChannelTemplate } from './template.ts';
 import type { ChannelType } from './types.ts';
 
-/** The fields every channel input has besides `type` and `config`. */
-const envelopeInputShape = {
+/** The fields every channel input has besides `type` and `config`, built with {@link ChannelInput}. */
+const envelopeInputShape = () => ({
   id: ResourceId.optional(),
   enabled: z.boolean().default(true),
   description: z.string().max(1024).optional(),
@@ -21,7 +22,7 @@ const envelopeInputShape = {
   retry: RetryOverride.optional(),
   rateLimit: RateLimit.optional(),
   template: ChannelTemplate.optional(),
-};
+});
 
 /**
  * A type's `config` as users write it: its settings, and each secret field inline or as a
@@ -44,7 +45,7 @@ const configInput = (type: ChannelType) =>
 /** One type's channel input: the envelope, `type`, `config`, and the checks across them. */
 const channelInputOf = (type: ChannelType) =>
   z
-    .strictObject({ ...envelopeInputShape, type: z.literal(type.type), config: configInput(type) })
+    .strictObject({ ...envelopeInputShape(), type: z.literal(type.type), config: configInput(type) })
     .superRefine((input, ctx) => {
       for (const part of ['subject', 'text', 'body'] as const) {
         if (input.template?.[part] !== undefined && !type.templateParts.includes(part)) {
@@ -76,12 +77,14 @@ export const pickSettings = (type: ChannelType, config: Readonly<Record<string, 
   Object.fromEntries(Object.entries(config).filter(([field]) => !Object.hasOwn(type.secretFields, field)));
 
 /** A channel as users write it (admin API body, `herald apply` file). `id` comes from the path. */
-export const ChannelInput = z.discriminatedUnion(
-  'type',
-  Object.values(CHANNEL_TYPES).map(channelInputOf) as [
-    ReturnType<typeof channelInputOf>,
-    ...ReturnType<typeof channelInputOf>[],
-  ],
-  { error: `type must be one of: ${CHANNEL_TYPE_NAMES.join(', ')}` },
+export const ChannelInput = lazySchema(() =>
+  z.discriminatedUnion(
+    'type',
+    Object.values(CHANNEL_TYPES).map(channelInputOf) as [
+      ReturnType<typeof channelInputOf>,
+      ...ReturnType<typeof channelInputOf>[],
+    ],
+    { error: `type must be one of: ${CHANNEL_TYPE_NAMES.join(', ')}` },
+  ),
 );
 export type ChannelInput = z.infer<typeof ChannelInput>;

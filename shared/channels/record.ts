@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { ResourceId } from '../domain/policy.ts';
 import { RateLimit } from '../domain/rate-limit.ts';
 import { RetryOverride } from '../domain/retry.ts';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 
 /** A channel's `retry`: kept with the retry schedule (`domain/retry.ts`), re-exported for its importers. */
 export { RetryOverride } from '../domain/retry.ts';
@@ -15,54 +16,62 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 export const MAX_TIMEOUT_MS = 30_000;
 
 /** A per-attempt timeout in milliseconds, as every type that sends over a network accepts it. */
-export const TimeoutMs = z.number().int().min(100).max(MAX_TIMEOUT_MS).default(DEFAULT_TIMEOUT_MS);
+export const TimeoutMs = lazySchema(() =>
+  z.number().int().min(100).max(MAX_TIMEOUT_MS).default(DEFAULT_TIMEOUT_MS),
+);
 
 /** A secret field's value kept in an existing Secrets Manager secret: `{secretRef, key}` (SPEC §3). */
-export const SecretRef = z.strictObject({
-  secretRef: z.string().min(1).max(2048),
-  key: z.string().min(1).max(256),
-});
+export const SecretRef = lazySchema(() =>
+  z.strictObject({
+    secretRef: z.string().min(1).max(2048),
+    key: z.string().min(1).max(256),
+  }),
+);
 export type SecretRef = z.infer<typeof SecretRef>;
 
 export const isSecretRef = (value: unknown): value is SecretRef => SecretRef.safeParse(value).success;
 
 /** A template as stored: checked when it was saved (`template.ts`), so read as plain strings here. */
-export const StoredTemplate = z.object({
-  subject: z.string().optional(),
-  text: z.string().optional(),
-  body: z.string().optional(),
-});
+export const StoredTemplate = lazySchema(() =>
+  z.object({
+    subject: z.string().optional(),
+    text: z.string().optional(),
+    body: z.string().optional(),
+  }),
+);
 
 /** A channel as the config table keeps it: the envelope, the type's settings, where each secret lives. */
-export const ChannelRecord = z.object({
-  id: ResourceId,
-  type: z.string(),
-  enabled: z.boolean(),
-  description: z.string().optional(),
-  /** The type's public settings, as its settings schema wrote them. */
-  settings: z.record(z.string(), z.unknown()),
-  /** A short description of where the channel sends (host, topic, recipients): never a secret. */
-  target: z.string().optional(),
-  /**
-   * Where the channel sends (hosts, topics, identities), sorted: a PUT that changes it must give the
-   * type's target-bound secrets again. Absent on records written before it existed.
-   */
-  destinations: z.array(z.string()).optional(),
-  /** Herald's own secret for this channel (holds the inline secret fields). */
-  secretArn: z.string().optional(),
-  /** Secret fields whose value is in Herald's own secret. */
-  inlineSecrets: z.array(z.string()).default([]),
-  /** Secret fields whose value is in a secret the user owns. */
-  secretRefs: z.record(z.string(), SecretRef).default({}),
-  events: z.array(z.string()).min(1).optional(),
-  retry: RetryOverride.optional(),
-  rateLimit: RateLimit.optional(),
-  template: StoredTemplate.optional(),
-  disabledReason: z.string().optional(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  version: z.number().int().min(1),
-});
+export const ChannelRecord = lazySchema(() =>
+  z.object({
+    id: ResourceId,
+    type: z.string(),
+    enabled: z.boolean(),
+    description: z.string().optional(),
+    /** The type's public settings, as its settings schema wrote them. */
+    settings: z.record(z.string(), z.unknown()),
+    /** A short description of where the channel sends (host, topic, recipients): never a secret. */
+    target: z.string().optional(),
+    /**
+     * Where the channel sends (hosts, topics, identities), sorted: a PUT that changes it must give the
+     * type's target-bound secrets again. Absent on records written before it existed.
+     */
+    destinations: z.array(z.string()).optional(),
+    /** Herald's own secret for this channel (holds the inline secret fields). */
+    secretArn: z.string().optional(),
+    /** Secret fields whose value is in Herald's own secret. */
+    inlineSecrets: z.array(z.string()).default([]),
+    /** Secret fields whose value is in a secret the user owns. */
+    secretRefs: z.record(z.string(), SecretRef).default({}),
+    events: z.array(z.string()).min(1).optional(),
+    retry: RetryOverride.optional(),
+    rateLimit: RateLimit.optional(),
+    template: StoredTemplate.optional(),
+    disabledReason: z.string().optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    version: z.number().int().min(1),
+  }),
+);
 export type ChannelRecord = z.infer<typeof ChannelRecord>;
 export type StoredTemplate = z.infer<typeof StoredTemplate>;
 

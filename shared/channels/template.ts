@@ -9,6 +9,7 @@
 import Mustache from 'mustache';
 import * as z from 'zod';
 import type { HeraldEvent } from '../domain/event.ts';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 import { truncate } from './text.ts';
 
 /** The names a template may use: the envelope, and the delivery fields webhook bodies carry. */
@@ -101,26 +102,28 @@ const TemplateText = (max: number) =>
     });
 
 /** A channel's `template` (SPEC §3). Whether `body` is allowed is the channel type's call. */
-export const ChannelTemplate = z
-  .strictObject({
-    subject: TemplateText(1024).optional(),
-    text: TemplateText(8192).optional(),
-    body: TemplateText(65_536)
-      .superRefine((template, ctx) => {
-        if (checkTemplate(template).length > 0) return;
-        const rendered = renderTemplate(template, SAMPLE_EVENT, SAMPLE_HERALD, 'json');
-        try {
-          JSON.parse(rendered);
-        } catch (error) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `does not render valid JSON for a sample event: ${error instanceof Error ? error.message : String(error)}`,
-          });
-        }
-      })
-      .optional(),
-  })
-  .refine((template) => Object.keys(template).length > 0, 'give at least one of subject, text, body');
+export const ChannelTemplate = lazySchema(() =>
+  z
+    .strictObject({
+      subject: TemplateText(1024).optional(),
+      text: TemplateText(8192).optional(),
+      body: TemplateText(65_536)
+        .superRefine((template, ctx) => {
+          if (checkTemplate(template).length > 0) return;
+          const rendered = renderTemplate(template, SAMPLE_EVENT, SAMPLE_HERALD, 'json');
+          try {
+            JSON.parse(rendered);
+          } catch (error) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `does not render valid JSON for a sample event: ${error instanceof Error ? error.message : String(error)}`,
+            });
+          }
+        })
+        .optional(),
+    })
+    .refine((template) => Object.keys(template).length > 0, 'give at least one of subject, text, body'),
+);
 export type ChannelTemplate = z.infer<typeof ChannelTemplate>;
 
 /** The delivery fields a template can name under `herald`. */

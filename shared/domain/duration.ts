@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 
 const UNIT_SECONDS = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 } as const;
 const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
@@ -12,11 +13,13 @@ export const parseDurationSeconds = (value: string | number): number | undefined
 };
 
 /** A duration given as `10s`/`5m`/`2h` or a number of seconds, read as seconds. */
-export const DurationSeconds = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const seconds = parseDurationSeconds(value);
-  if (seconds === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'expected a duration such as "30s", "5m", "2h" or seconds' });
-    return z.NEVER;
-  }
-  return seconds;
-});
+export const DurationSeconds = lazySchema(() =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const seconds = parseDurationSeconds(value);
+    if (seconds === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected a duration such as "30s", "5m", "2h" or seconds' });
+      return z.NEVER;
+    }
+    return seconds;
+  }),
+);

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 
 /** Largest serialized event accepted (SPEC §1). */
 export const MAX_EVENT_BYTES = 256 * 1024;
@@ -13,7 +14,7 @@ const ATTRIBUTE_KEY_PATTERN = /^[a-zA-Z0-9_.-]{1,64}$/;
 export const EVENT_ID_PATTERN = /^[A-Za-z0-9_:-]{1,128}$/;
 
 export const SEVERITIES = ['info', 'warning', 'error', 'critical'] as const;
-export const Severity = z.enum(SEVERITIES);
+export const Severity = lazySchema(() => z.enum(SEVERITIES));
 export type Severity = z.infer<typeof Severity>;
 
 /** Orders severities so that `minSeverity` can be compared. */
@@ -22,16 +23,20 @@ export const severityRank = (severity: Severity): number => SEVERITIES.indexOf(s
 const name = (what: string) =>
   z.string().regex(NAME_PATTERN, `${what} must match [a-z0-9][a-z0-9._:-]{0,127}`);
 
-export const EventId = z.string().regex(EVENT_ID_PATTERN, 'id must match [A-Za-z0-9_:-]{1,128}');
+export const EventId = lazySchema(() =>
+  z.string().regex(EVENT_ID_PATTERN, 'id must match [A-Za-z0-9_:-]{1,128}'),
+);
 
-export const Attributes = z
-  .record(
-    z.string().regex(ATTRIBUTE_KEY_PATTERN, 'attribute keys must match [a-zA-Z0-9_.-]{1,64}'),
-    z.string().max(256, 'attribute values are at most 256 characters'),
-  )
-  .refine((attributes) => Object.keys(attributes).length <= MAX_ATTRIBUTES, {
-    message: `at most ${MAX_ATTRIBUTES} attributes`,
-  });
+export const Attributes = lazySchema(() =>
+  z
+    .record(
+      z.string().regex(ATTRIBUTE_KEY_PATTERN, 'attribute keys must match [a-zA-Z0-9_.-]{1,64}'),
+      z.string().max(256, 'attribute values are at most 256 characters'),
+    )
+    .refine((attributes) => Object.keys(attributes).length <= MAX_ATTRIBUTES, {
+      message: `at most ${MAX_ATTRIBUTES} attributes`,
+    }),
+);
 
 /**
  * Whether a value nests arrays and objects more than `limit` deep (`{}` and `[]` are depth 1). Walks
@@ -52,45 +57,51 @@ export const nestsDeeperThan = (value: unknown, limit: number): boolean => {
  * Any JSON nested at most {@link MAX_DATA_DEPTH} deep. The depth is checked first, so a deeper value
  * gets an issue instead of reaching `z.json()` (recursive) or the recursive code after validation.
  */
-const JsonData = z
-  .unknown()
-  .refine((value) => !nestsDeeperThan(value, MAX_DATA_DEPTH), {
-    message: `data must not nest more than ${MAX_DATA_DEPTH} levels deep`,
-  })
-  .pipe(z.json());
+const JsonData = lazySchema(() =>
+  z
+    .unknown()
+    .refine((value) => !nestsDeeperThan(value, MAX_DATA_DEPTH), {
+      message: `data must not nest more than ${MAX_DATA_DEPTH} levels deep`,
+    })
+    .pipe(z.json()),
+);
 
 /** The event envelope as producers send it (SPEC §1). Unknown fields are rejected. */
-export const EventInput = z.strictObject({
-  id: EventId.optional(),
-  type: name('type'),
-  source: name('source').refine(
-    (source) => source !== 'herald',
-    "source herald is reserved for Herald's own operational events",
-  ),
-  time: z.iso.datetime({ offset: true, message: 'time must be an RFC 3339 date-time' }).optional(),
-  subject: z
-    .string()
-    .min(1)
-    .max(256, 'subject is at most 256 characters')
-    .refine((subject) => !/[\r\n]/.test(subject), 'subject must be a single line')
-    .optional(),
-  severity: Severity.optional(),
-  attributes: Attributes.optional(),
-  data: JsonData.optional(),
-});
+export const EventInput = lazySchema(() =>
+  z.strictObject({
+    id: EventId.optional(),
+    type: name('type'),
+    source: name('source').refine(
+      (source) => source !== 'herald',
+      "source herald is reserved for Herald's own operational events",
+    ),
+    time: z.iso.datetime({ offset: true, message: 'time must be an RFC 3339 date-time' }).optional(),
+    subject: z
+      .string()
+      .min(1)
+      .max(256, 'subject is at most 256 characters')
+      .refine((subject) => !/[\r\n]/.test(subject), 'subject must be a single line')
+      .optional(),
+    severity: Severity.optional(),
+    attributes: Attributes.optional(),
+    data: JsonData.optional(),
+  }),
+);
 export type EventInput = z.infer<typeof EventInput>;
 
 /** An accepted event with every default applied: what flows through the pipeline. */
-export const HeraldEvent = z.object({
-  id: EventId,
-  type: name('type'),
-  source: name('source'),
-  time: z.string(),
-  subject: z.string(),
-  severity: Severity,
-  attributes: z.record(z.string(), z.string()),
-  data: JsonData.optional(),
-});
+export const HeraldEvent = lazySchema(() =>
+  z.object({
+    id: EventId,
+    type: name('type'),
+    source: name('source'),
+    time: z.string(),
+    subject: z.string(),
+    severity: Severity,
+    attributes: z.record(z.string(), z.string()),
+    data: JsonData.optional(),
+  }),
+);
 export type HeraldEvent = z.infer<typeof HeraldEvent>;
 
 /** Applies SPEC §1 defaults to a validated envelope. */

@@ -1,22 +1,27 @@
 import * as z from 'zod';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 import { HeraldEvent } from './event.ts';
 
 /** A message on the ingest queue written by the ingest function (EventBridge messages differ). */
-export const IngestMessage = z.object({
-  kind: z.literal('herald.event'),
-  event: HeraldEvent,
-  /** When the ingest function's claim accepted the event: the router need not read the claim again. */
-  acceptedAt: z.string().optional(),
-});
+export const IngestMessage = lazySchema(() =>
+  z.object({
+    kind: z.literal('herald.event'),
+    event: HeraldEvent,
+    /** When the ingest function's claim accepted the event: the router need not read the claim again. */
+    acceptedAt: z.string().optional(),
+  }),
+);
 export type IngestMessage = z.infer<typeof IngestMessage>;
 
 /** One delivery job: one event to one channel. */
-export const DeliveryJob = z.object({
-  deliveryId: z.string().min(1),
-  channelId: z.string().min(1),
-  policyIds: z.array(z.string()),
-  event: HeraldEvent,
-});
+export const DeliveryJob = lazySchema(() =>
+  z.object({
+    deliveryId: z.string().min(1),
+    channelId: z.string().min(1),
+    policyIds: z.array(z.string()),
+    event: HeraldEvent,
+  }),
+);
 export type DeliveryJob = z.infer<typeof DeliveryJob>;
 
 /** SQS message attribute carrying why a message was dead-lettered. */

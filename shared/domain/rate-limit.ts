@@ -1,25 +1,28 @@
 import * as z from 'zod';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 
 /**
  * A channel's `rateLimit` (SPEC §3): `{"perSecond": n}` or `{"perMinute": n}`. Deliveries to the channel
  * are spread out to stay under it across every deliver instance; none is dropped.
  */
-export const RateLimit = z
-  .strictObject({
-    perSecond: z.number().int().min(1).max(100).optional(),
-    perMinute: z.number().int().min(1).max(6000).optional(),
-  })
-  .check((context) => {
-    const given = [context.value.perSecond, context.value.perMinute].filter((n) => n !== undefined);
-    if (given.length !== 1) {
-      context.issues.push({
-        code: 'custom',
-        input: context.value,
-        path: [],
-        message: 'give one of perSecond or perMinute',
-      });
-    }
-  });
+export const RateLimit = lazySchema(() =>
+  z
+    .strictObject({
+      perSecond: z.number().int().min(1).max(100).optional(),
+      perMinute: z.number().int().min(1).max(6000).optional(),
+    })
+    .check((context) => {
+      const given = [context.value.perSecond, context.value.perMinute].filter((n) => n !== undefined);
+      if (given.length !== 1) {
+        context.issues.push({
+          code: 'custom',
+          input: context.value,
+          path: [],
+          message: 'give one of perSecond or perMinute',
+        });
+      }
+    }),
+);
 export type RateLimit = z.infer<typeof RateLimit>;
 
 /**

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { EnvName } from '../runtime/env-names.ts';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 import { DurationSeconds, parseDurationSeconds } from './duration.ts';
 import { ConfigurationError } from './errors.ts';
 
@@ -159,22 +160,28 @@ export const totalScheduleSeconds = (schedule: RetrySchedule, jitterUpperBound =
 };
 
 /** One retry step as a channel writes it: a duration of at most {@link MAX_RETRY_STEP_SECONDS}. */
-const RetryStepSeconds = DurationSeconds.pipe(
-  z.number().max(MAX_RETRY_STEP_SECONDS, `a retry step is at most ${formatDuration(MAX_RETRY_STEP_SECONDS)}`),
+const RetryStepSeconds = lazySchema(() =>
+  DurationSeconds.pipe(
+    z
+      .number()
+      .max(MAX_RETRY_STEP_SECONDS, `a retry step is at most ${formatDuration(MAX_RETRY_STEP_SECONDS)}`),
+  ),
 );
 
 /** A channel's `retry.backoff`: `{initial, factor?, max}` (SPEC §5). */
-export const BackoffOverride = z
-  .strictObject({
-    initial: RetryStepSeconds,
-    factor: z.number().min(1).max(10).default(DEFAULT_BACKOFF_FACTOR),
-    max: RetryStepSeconds,
-  })
-  .superRefine((backoff, ctx) => {
-    if (backoff.max < backoff.initial) {
-      ctx.addIssue({ code: 'custom', path: ['max'], message: 'must be at least initial' });
-    }
-  });
+export const BackoffOverride = lazySchema(() =>
+  z
+    .strictObject({
+      initial: RetryStepSeconds,
+      factor: z.number().min(1).max(10).default(DEFAULT_BACKOFF_FACTOR),
+      max: RetryStepSeconds,
+    })
+    .superRefine((backoff, ctx) => {
+      if (backoff.max < backoff.initial) {
+        ctx.addIssue({ code: 'custom', path: ['max'], message: 'must be at least initial' });
+      }
+    }),
+);
 
 /**
  * A channel's `retry` (SPEC §5): `maxAttempts` with either a `schedule` of delays or a `backoff`; only
@@ -182,39 +189,41 @@ export const BackoffOverride = z
  * must fit in {@link MAX_SCHEDULE_SECONDS}; the check assumes the default schedule
  * ({@link DEFAULT_RETRY_SCHEDULE_SECONDS}) when the channel gives no delays.
  */
-export const RetryOverride = z
-  .strictObject({
-    maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).optional(),
-    schedule: z.array(RetryStepSeconds).min(1).max(MAX_ATTEMPTS_LIMIT).optional(),
-    backoff: BackoffOverride.optional(),
-  })
-  .superRefine((override, ctx) => {
-    if (override.schedule !== undefined && override.backoff !== undefined) {
+export const RetryOverride = lazySchema(() =>
+  z
+    .strictObject({
+      maxAttempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).optional(),
+      schedule: z.array(RetryStepSeconds).min(1).max(MAX_ATTEMPTS_LIMIT).optional(),
+      backoff: BackoffOverride.optional(),
+    })
+    .superRefine((override, ctx) => {
+      if (override.schedule !== undefined && override.backoff !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['backoff'],
+          message: 'give either schedule or backoff, not both',
+        });
+        return;
+      }
+      if (override.backoff !== undefined && override.maxAttempts === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['maxAttempts'], message: 'required with backoff' });
+        return;
+      }
+      const total = totalScheduleSeconds(RetrySchedule.from(override, new RetrySchedule()));
+      if (total <= MAX_SCHEDULE_SECONDS) return;
+      const delaysTooLong =
+        override.schedule !== undefined &&
+        totalScheduleSeconds(new RetrySchedule(override.schedule)) > MAX_SCHEDULE_SECONDS;
+      const path = override.backoff !== undefined ? 'backoff' : delaysTooLong ? 'schedule' : 'maxAttempts';
       ctx.addIssue({
         code: 'custom',
-        path: ['backoff'],
-        message: 'give either schedule or backoff, not both',
+        path: [path],
+        message:
+          `the retries take up to ${formatDuration(total)} (every delay at its +20 % jitter), more than the ` +
+          `${formatDuration(MAX_SCHEDULE_SECONDS)} a delivery may wait in its queue`,
       });
-      return;
-    }
-    if (override.backoff !== undefined && override.maxAttempts === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['maxAttempts'], message: 'required with backoff' });
-      return;
-    }
-    const total = totalScheduleSeconds(RetrySchedule.from(override, new RetrySchedule()));
-    if (total <= MAX_SCHEDULE_SECONDS) return;
-    const delaysTooLong =
-      override.schedule !== undefined &&
-      totalScheduleSeconds(new RetrySchedule(override.schedule)) > MAX_SCHEDULE_SECONDS;
-    const path = override.backoff !== undefined ? 'backoff' : delaysTooLong ? 'schedule' : 'maxAttempts';
-    ctx.addIssue({
-      code: 'custom',
-      path: [path],
-      message:
-        `the retries take up to ${formatDuration(total)} (every delay at its +20 % jitter), more than the ` +
-        `${formatDuration(MAX_SCHEDULE_SECONDS)} a delivery may wait in its queue`,
-    });
-  });
+    }),
+);
 export type RetryOverride = z.infer<typeof RetryOverride>;
 
 /** Reads a retry schedule from an environment variable at cold start, naming it when it is invalid. */

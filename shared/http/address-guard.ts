@@ -1,14 +1,22 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
-/** Global unicast (2000::/3): the only IPv6 space routed on the internet. */
-const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3');
+/** IPv6 ranges ipaddr.js does not name. */
+const parseRanges = () => ({
+  /** Global unicast (2000::/3): the only IPv6 space routed on the internet. */
+  globalUnicast: ipaddr.IPv6.parseCIDR('2000::/3'),
+  /** IPv4-compatible (`::a.b.c.d`, deprecated), which ipaddr.js has no range for. */
+  ipv4Compatible: ipaddr.IPv6.parseCIDR('::/96'),
+  /** NAT64 local-use prefix (RFC 8215): its operator chooses where the IPv4 sits, so it cannot be read. */
+  localUseNat64: ipaddr.IPv6.parseCIDR('64:ff9b:1::/48'),
+});
 
-/** IPv4-compatible (`::a.b.c.d`, deprecated), which ipaddr.js has no range for. */
-const IPV4_COMPATIBLE = ipaddr.IPv6.parseCIDR('::/96');
-
-/** NAT64 local-use prefix (RFC 8215): its operator chooses where the IPv4 sits, so it cannot be read. */
-const LOCAL_USE_NAT64 = ipaddr.IPv6.parseCIDR('64:ff9b:1::/48');
+/** Parsed on first use, not at every cold start (the parse compiles ipaddr.js's parser). */
+let ranges: ReturnType<typeof parseRanges> | undefined;
+const ipv6Ranges = (): ReturnType<typeof parseRanges> => {
+  ranges ??= parseRanges();
+  return ranges;
+};
 
 const ipv4FromGroups = (high: number, low: number): ipaddr.IPv4 =>
   new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
@@ -30,7 +38,7 @@ const embeddedIPv4 = (address: ipaddr.IPv6): ipaddr.IPv4 | undefined => {
       return ipv4FromGroups(group6 ^ 0xffff, group7 ^ 0xffff);
     default:
       // ipaddr.js reads `::8.8.8.8` as mapped but `::808:808` as unicast: decode both the same way.
-      return address.match(IPV4_COMPATIBLE) ? ipv4FromGroups(group6, group7) : undefined;
+      return address.match(ipv6Ranges().ipv4Compatible) ? ipv4FromGroups(group6, group7) : undefined;
   }
 };
 
@@ -43,8 +51,8 @@ const isPublic = (address: ipaddr.IPv4 | ipaddr.IPv6): boolean => {
   if (address instanceof ipaddr.IPv4) return address.range() === 'unicast';
   if (address.zoneId !== undefined) return false;
   const embedded = embeddedIPv4(address);
-  if (embedded !== undefined) return !address.match(LOCAL_USE_NAT64) && isPublic(embedded);
-  return address.range() === 'unicast' && address.match(GLOBAL_UNICAST);
+  if (embedded !== undefined) return !address.match(ipv6Ranges().localUseNat64) && isPublic(embedded);
+  return address.range() === 'unicast' && address.match(ipv6Ranges().globalUnicast);
 };
 
 /**

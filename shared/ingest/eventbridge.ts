@@ -1,17 +1,20 @@
 import * as z from 'zod';
 import { type EventInput, Severity } from '../domain/event.ts';
+import { lazySchema } from '../runtime/lazy-schema.ts';
 
 /** The EventBridge event as an SQS target receives it. */
-export const EventBridgeEvent = z.looseObject({
-  version: z.string(),
-  id: z.string(),
-  'detail-type': z.string(),
-  source: z.string(),
-  account: z.string(),
-  time: z.string(),
-  region: z.string(),
-  detail: z.unknown(),
-});
+export const EventBridgeEvent = lazySchema(() =>
+  z.looseObject({
+    version: z.string(),
+    id: z.string(),
+    'detail-type': z.string(),
+    source: z.string(),
+    account: z.string(),
+    time: z.string(),
+    region: z.string(),
+    detail: z.unknown(),
+  }),
+);
 export type EventBridgeEvent = z.infer<typeof EventBridgeEvent>;
 
 const ENVELOPE_FIELDS = ['attributes', 'subject', 'severity', 'data'] as const;

@@ -11,6 +11,7 @@ import * as z from 'zod';
 import { type HeraldEvent, type Severity, Severity as SeveritySchema } from '../../domain/event.ts';
 import type { AttemptOutcome } from '../../domain/outcome.ts';
 import type { SafeResponse } from '../../http/safe-request.ts';
+import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { HttpsUrl, jsonPost, secretUrlTarget, sendHttp, urlHost, withBodyDetail } from '../http.ts';
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate } from '../template.ts';
@@ -49,34 +50,40 @@ const ERROR_DETAIL_CHARS = 200;
 const UNKNOWN_WEBHOOK = 10015;
 
 /** A Discord user or role id. */
-const Snowflake = z.string().regex(/^\d{17,20}$/, 'a Discord id is 17 to 20 digits');
+const Snowflake = lazySchema(() => z.string().regex(/^\d{17,20}$/, 'a Discord id is 17 to 20 digits'));
 
 /** Who one severity pings. */
-const SeverityMentions = z.strictObject({
-  users: z.array(Snowflake).max(MAX_MENTIONS_PER_KIND).default([]),
-  roles: z.array(Snowflake).max(MAX_MENTIONS_PER_KIND).default([]),
-});
+const SeverityMentions = lazySchema(() =>
+  z.strictObject({
+    users: z.array(Snowflake).max(MAX_MENTIONS_PER_KIND).default([]),
+    roles: z.array(Snowflake).max(MAX_MENTIONS_PER_KIND).default([]),
+  }),
+);
 
 /** A webhook display name Discord accepts: 1–80 characters, no control characters, no "discord"/"clyde". */
-const WebhookName = z
-  .string()
-  .min(1)
-  .max(80)
-  .regex(/^[^\p{Cc}]*$/u, 'username cannot contain control characters')
-  .regex(/^(?![\s\S]*(?:discord|clyde))/i, 'Discord refuses webhook names containing "discord" or "clyde"');
+const WebhookName = lazySchema(() =>
+  z
+    .string()
+    .min(1)
+    .max(80)
+    .regex(/^[^\p{Cc}]*$/u, 'username cannot contain control characters')
+    .regex(/^(?![\s\S]*(?:discord|clyde))/i, 'Discord refuses webhook names containing "discord" or "clyde"'),
+);
 
 /** Non-secret part of a Discord channel, kept in the config table. */
-export const DiscordSettings = z.strictObject({
-  /** Users and roles to ping, by severity: `{"critical": {"users": ["…"], "roles": ["…"]}}`. */
-  mentions: z.partialRecord(SeveritySchema, SeverityMentions).default({}),
-  /** Overrides the webhook's display name. @default the name set on the webhook in Discord */
-  username: WebhookName.optional(),
-  timeoutMs: TimeoutMs,
-});
+export const DiscordSettings = lazySchema(() =>
+  z.strictObject({
+    /** Users and roles to ping, by severity: `{"critical": {"users": ["…"], "roles": ["…"]}}`. */
+    mentions: z.partialRecord(SeveritySchema, SeverityMentions).default({}),
+    /** Overrides the webhook's display name. @default the name set on the webhook in Discord */
+    username: WebhookName.optional(),
+    timeoutMs: TimeoutMs,
+  }),
+);
 export type DiscordSettings = z.infer<typeof DiscordSettings>;
 
 /** The secret part of a Discord channel: the webhook URL carries its token. */
-export const DiscordSecret = z.object({ webhookUrl: HttpsUrl('webhookUrl') });
+export const DiscordSecret = lazySchema(() => z.object({ webhookUrl: HttpsUrl('webhookUrl') }));
 export type DiscordSecret = z.infer<typeof DiscordSecret>;
 
 /** What goes out for one attempt: where (token included, `wait=true` set) and the Execute Webhook body. */
@@ -258,13 +265,15 @@ export const renderDiscord = (input: RenderInput<DiscordSettings, DiscordSecret>
 };
 
 /** Discord's JSON error body: `{code, message, errors?, retry_after?, global?}`. */
-const DiscordErrorBody = z.object({
-  code: z.number().optional(),
-  message: z.string().optional(),
-  errors: z.unknown().optional(),
-  retry_after: z.number().nonnegative().optional(),
-  global: z.boolean().optional(),
-});
+const DiscordErrorBody = lazySchema(() =>
+  z.object({
+    code: z.number().optional(),
+    message: z.string().optional(),
+    errors: z.unknown().optional(),
+    retry_after: z.number().nonnegative().optional(),
+    global: z.boolean().optional(),
+  }),
+);
 type DiscordErrorBody = z.infer<typeof DiscordErrorBody>;
 
 /** Discord's error, read from the start of the body; undefined when it is not Discord's JSON. */
@@ -365,7 +374,7 @@ export const sendDiscord = (
 export const discord = defineChannelType({
   type: 'discord',
   settings: DiscordSettings,
-  secretFields: { webhookUrl: HttpsUrl('webhookUrl') },
+  secretFields: { webhookUrl: lazySchema(() => HttpsUrl('webhookUrl')) },
   secrets: DiscordSecret,
   templateParts: ['subject', 'text'],
   example: {

@@ -4,6 +4,7 @@
  * character, so nothing a user configures can add a header line.
  */
 import * as z from 'zod';
+import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { TimeoutMs } from '../record.ts';
 
 /** Most recipients (to, cc and bcc together) in one message: SES's per-message limit. */
@@ -27,9 +28,9 @@ const ADDRESS_PATTERN =
 const UNSAFE_TEXT = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]/u;
 
 /** An e-mail address (addr-spec), e.g. `ops@example.com`. */
-export const EmailAddress = z
-  .email({ pattern: ADDRESS_PATTERN, message: 'not a valid e-mail address' })
-  .max(MAX_ADDRESS_CHARS);
+export const EmailAddress = lazySchema(() =>
+  z.email({ pattern: ADDRESS_PATTERN, message: 'not a valid e-mail address' }).max(MAX_ADDRESS_CHARS),
+);
 
 /** A mailbox split into its display name (possibly empty) and address. */
 export interface Mailbox {
@@ -67,18 +68,20 @@ const mailboxProblem = (text: string): string | undefined => {
 };
 
 /** The sender: an address, optionally with a display name (`Herald <alerts@example.com>`). */
-export const FromMailbox = z
-  .string()
-  .min(3)
-  .max(MAX_ADDRESS_CHARS + MAX_DISPLAY_NAME_CHARS + 8)
-  .superRefine((text, ctx) => {
-    const problem = mailboxProblem(text);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-  });
+export const FromMailbox = lazySchema(() =>
+  z
+    .string()
+    .min(3)
+    .max(MAX_ADDRESS_CHARS + MAX_DISPLAY_NAME_CHARS + 8)
+    .superRefine((text, ctx) => {
+      const problem = mailboxProblem(text);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+);
 
-const Recipients = z.array(EmailAddress).max(MAX_RECIPIENTS).default([]);
+const Recipients = lazySchema(() => z.array(EmailAddress).max(MAX_RECIPIENTS).default([]));
 
-export const Priority = z.enum(['high', 'normal', 'low']);
+export const Priority = lazySchema(() => z.enum(['high', 'normal', 'low']));
 export type Priority = z.infer<typeof Priority>;
 
 /** The priority each severity gets unless the channel says otherwise. */
@@ -90,72 +93,80 @@ export const DEFAULT_PRIORITIES = {
 } as const satisfies Record<string, Priority>;
 
 /** A hostname or an IP address (IPv6 bare or in brackets). */
-const Host = z.union([z.hostname().max(253), z.ipv6(), z.string().regex(/^\[[0-9A-Fa-f:.]+\]$/)], {
-  error: 'host must be a hostname or an IP address',
-});
+const Host = lazySchema(() =>
+  z.union([z.hostname().max(253), z.ipv6(), z.string().regex(/^\[[0-9A-Fa-f:.]+\]$/)], {
+    error: 'host must be a hostname or an IP address',
+  }),
+);
 
 /** Public settings of an e-mail channel, kept in the config table. Cross-field rules are in {@link checkEmailSettings}. */
-export const EmailSettings = z.strictObject({
-  transport: z.enum(['smtp', 'ses']),
-  /** SMTP server (smtp only). */
-  host: Host.optional(),
-  /** @default 587 with `starttls`, 465 with `implicit` (see {@link smtpPort}) */
-  port: z.number().int().min(1).max(65_535).optional(),
-  /** `starttls`: STARTTLS is required, never skipped; `implicit`: TLS from the first byte. @default starttls */
-  tls: z.enum(['starttls', 'implicit']).optional(),
-  /** SES configuration set (ses only). */
-  configurationSet: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'configurationSet must be 1-64 letters, digits, _ or -')
-    .optional(),
-  from: FromMailbox,
-  to: Recipients,
-  cc: Recipients,
-  bcc: Recipients,
-  /** Put in brackets before every subject: `[prefix] subject`. */
-  subjectPrefix: z
-    .string()
-    .min(1)
-    .max(MAX_PREFIX_CHARS)
-    .refine(
-      (prefix) => !UNSAFE_TEXT.test(prefix),
-      'subjectPrefix cannot contain control or line-break characters',
-    )
-    .optional(),
-  /** The priority (`X-Priority`, `Importance`) by severity. */
-  priority: z
-    .strictObject({
-      info: Priority.default(DEFAULT_PRIORITIES.info),
-      warning: Priority.default(DEFAULT_PRIORITIES.warning),
-      error: Priority.default(DEFAULT_PRIORITIES.error),
-      critical: Priority.default(DEFAULT_PRIORITIES.critical),
-    })
-    .prefault({}),
-  timeoutMs: TimeoutMs,
-});
+export const EmailSettings = lazySchema(() =>
+  z.strictObject({
+    transport: z.enum(['smtp', 'ses']),
+    /** SMTP server (smtp only). */
+    host: Host.optional(),
+    /** @default 587 with `starttls`, 465 with `implicit` (see {@link smtpPort}) */
+    port: z.number().int().min(1).max(65_535).optional(),
+    /** `starttls`: STARTTLS is required, never skipped; `implicit`: TLS from the first byte. @default starttls */
+    tls: z.enum(['starttls', 'implicit']).optional(),
+    /** SES configuration set (ses only). */
+    configurationSet: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'configurationSet must be 1-64 letters, digits, _ or -')
+      .optional(),
+    from: FromMailbox,
+    to: Recipients,
+    cc: Recipients,
+    bcc: Recipients,
+    /** Put in brackets before every subject: `[prefix] subject`. */
+    subjectPrefix: z
+      .string()
+      .min(1)
+      .max(MAX_PREFIX_CHARS)
+      .refine(
+        (prefix) => !UNSAFE_TEXT.test(prefix),
+        'subjectPrefix cannot contain control or line-break characters',
+      )
+      .optional(),
+    /** The priority (`X-Priority`, `Importance`) by severity. */
+    priority: z
+      .strictObject({
+        info: Priority.default(DEFAULT_PRIORITIES.info),
+        warning: Priority.default(DEFAULT_PRIORITIES.warning),
+        error: Priority.default(DEFAULT_PRIORITIES.error),
+        critical: Priority.default(DEFAULT_PRIORITIES.critical),
+      })
+      .prefault({}),
+    timeoutMs: TimeoutMs,
+  }),
+);
 export type EmailSettings = z.infer<typeof EmailSettings>;
 
 /** SMTP user name: printable, one line. */
-const Username = z
-  .string()
-  .min(1)
-  .max(256)
-  .refine((name) => !UNSAFE_TEXT.test(name), 'username cannot contain control characters');
-const Password = z.string().min(1).max(1024);
+const Username = lazySchema(() =>
+  z
+    .string()
+    .min(1)
+    .max(256)
+    .refine((name) => !UNSAFE_TEXT.test(name), 'username cannot contain control characters'),
+);
+const Password = lazySchema(() => z.string().min(1).max(1024));
 
 /** Secret fields as users write them (each may also be a `{secretRef, key}` reference). */
 export const EMAIL_SECRET_FIELDS = {
-  username: Username.optional(),
-  password: Password.optional(),
+  username: lazySchema(() => Username.optional()),
+  password: lazySchema(() => Password.optional()),
 } as const;
 
 /** The resolved secrets, checked before every send. */
-export const EmailSecrets = z
-  .object({ username: Username.optional(), password: Password.optional() })
-  .refine((secrets) => secrets.password === undefined || secrets.username !== undefined, {
-    path: ['username'],
-    message: 'a password needs a username',
-  });
+export const EmailSecrets = lazySchema(() =>
+  z
+    .object({ username: Username.optional(), password: Password.optional() })
+    .refine((secrets) => secrets.password === undefined || secrets.username !== undefined, {
+      path: ['username'],
+      message: 'a password needs a username',
+    }),
+);
 export type EmailSecrets = z.infer<typeof EmailSecrets>;
 
 /** The TLS mode of an SMTP channel. */

@@ -10,6 +10,7 @@ import * as z from 'zod';
 import type { HeraldEvent } from '../../domain/event.ts';
 import { globMatches } from '../../domain/glob.ts';
 import type { SafeResponse } from '../../http/safe-request.ts';
+import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { HttpsUrl, jsonPost, type RefineOutcome, sendHttp, urlHost } from '../http.ts';
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate } from '../template.ts';
@@ -34,90 +35,96 @@ export const MAX_REQUEST_BYTES = 512_000;
 const DETAIL_CHARS = 200;
 
 /** PagerDuty's own severities. */
-export const PagerDutySeverity = z.enum(['critical', 'error', 'warning', 'info']);
+export const PagerDutySeverity = lazySchema(() => z.enum(['critical', 'error', 'warning', 'info']));
 export type PagerDutySeverity = z.infer<typeof PagerDutySeverity>;
 
 const ATTRIBUTE_PREFIX = 'attributes.';
 /** `attributes.<name>`: the value of one event attribute. */
-const AttributeRef = z
-  .string()
-  .regex(/^attributes\.[a-zA-Z0-9_.-]{1,64}$/, 'must be attributes.<name> with an attribute key');
+const AttributeRef = lazySchema(() =>
+  z.string().regex(/^attributes\.[a-zA-Z0-9_.-]{1,64}$/, 'must be attributes.<name> with an attribute key'),
+);
 /** A literal value, or `attributes.<name>` to take it from the event. */
-const FieldValue = z.string().min(1).max(MAX_FIELD_CHARS);
+const FieldValue = lazySchema(() => z.string().min(1).max(MAX_FIELD_CHARS));
 
-const RoutingKey = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9]{32}$/,
-    'routingKey must be the 32-character Integration Key of an Events API v2 integration',
-  );
+const RoutingKey = lazySchema(() =>
+  z
+    .string()
+    .regex(
+      /^[A-Za-z0-9]{32}$/,
+      'routingKey must be the 32-character Integration Key of an Events API v2 integration',
+    ),
+);
 
-const CustomDetailKey = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,63}$/,
-    'customDetails keys are 1 to 64 letters, digits, spaces, _ . : -, starting with a letter or digit',
-  )
-  .refine((key) => key !== 'herald', 'herald is where Herald puts its own fields');
+const CustomDetailKey = lazySchema(() =>
+  z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,63}$/,
+      'customDetails keys are 1 to 64 letters, digits, spaces, _ . : -, starting with a letter or digit',
+    )
+    .refine((key) => key !== 'herald', 'herald is where Herald puts its own fields'),
+);
 const MAX_CUSTOM_DETAILS = 32;
 
 /** Public settings of a PagerDuty channel (SPEC §3). */
-export const PagerDutySettings = z.strictObject({
-  /**
-   * PagerDuty severity per Herald severity; unlisted ones keep their name.
-   * @default {} (info → info, warning → warning, error → error, critical → critical)
-   */
-  severity: z
-    .strictObject({
-      info: PagerDutySeverity.optional(),
-      warning: PagerDutySeverity.optional(),
-      error: PagerDutySeverity.optional(),
-      critical: PagerDutySeverity.optional(),
-    })
-    .default({}),
-  /**
-   * What keys the PagerDuty alert: the event `id`, or an attribute the triggering and resolving
-   * events share (`attributes.<name>`).
-   * @default 'id'
-   */
-  dedupKey: z.union([z.literal('id'), AttributeRef]).default('id'),
-  /**
-   * Event type globs (`*`, `?`) whose events resolve the alert instead of triggering one.
-   * @default []
-   */
-  resolveOn: z.array(z.string().min(1).max(256)).max(100).default([]),
-  /**
-   * Fixed entries added to `payload.custom_details` (after the attributes and `data`).
-   * @default {}
-   */
-  customDetails: z
-    .record(CustomDetailKey, z.string().max(1024))
-    .refine((details) => Object.keys(details).length <= MAX_CUSTOM_DETAILS, {
-      message: `at most ${MAX_CUSTOM_DETAILS} customDetails`,
-    })
-    .default({}),
-  /**
-   * `payload.component`: a literal, or `attributes.<name>` (left out when the event lacks it).
-   */
-  component: FieldValue.optional(),
-  /** `payload.group`: a literal, or `attributes.<name>` (left out when the event lacks it). */
-  group: FieldValue.optional(),
-  /**
-   * `payload.class`: a literal, or `attributes.<name>`.
-   * @default the event type
-   */
-  class: FieldValue.optional(),
-  /**
-   * Where events are sent. Not a secret: the routing key travels in the body.
-   * @default 'https://events.pagerduty.com/v2/enqueue'
-   */
-  endpoint: HttpsUrl('endpoint').default(PAGERDUTY_EVENTS_URL),
-  timeoutMs: TimeoutMs,
-});
+export const PagerDutySettings = lazySchema(() =>
+  z.strictObject({
+    /**
+     * PagerDuty severity per Herald severity; unlisted ones keep their name.
+     * @default {} (info → info, warning → warning, error → error, critical → critical)
+     */
+    severity: z
+      .strictObject({
+        info: PagerDutySeverity.optional(),
+        warning: PagerDutySeverity.optional(),
+        error: PagerDutySeverity.optional(),
+        critical: PagerDutySeverity.optional(),
+      })
+      .default({}),
+    /**
+     * What keys the PagerDuty alert: the event `id`, or an attribute the triggering and resolving
+     * events share (`attributes.<name>`).
+     * @default 'id'
+     */
+    dedupKey: z.union([z.literal('id'), AttributeRef]).default('id'),
+    /**
+     * Event type globs (`*`, `?`) whose events resolve the alert instead of triggering one.
+     * @default []
+     */
+    resolveOn: z.array(z.string().min(1).max(256)).max(100).default([]),
+    /**
+     * Fixed entries added to `payload.custom_details` (after the attributes and `data`).
+     * @default {}
+     */
+    customDetails: z
+      .record(CustomDetailKey, z.string().max(1024))
+      .refine((details) => Object.keys(details).length <= MAX_CUSTOM_DETAILS, {
+        message: `at most ${MAX_CUSTOM_DETAILS} customDetails`,
+      })
+      .default({}),
+    /**
+     * `payload.component`: a literal, or `attributes.<name>` (left out when the event lacks it).
+     */
+    component: FieldValue.optional(),
+    /** `payload.group`: a literal, or `attributes.<name>` (left out when the event lacks it). */
+    group: FieldValue.optional(),
+    /**
+     * `payload.class`: a literal, or `attributes.<name>`.
+     * @default the event type
+     */
+    class: FieldValue.optional(),
+    /**
+     * Where events are sent. Not a secret: the routing key travels in the body.
+     * @default 'https://events.pagerduty.com/v2/enqueue'
+     */
+    endpoint: HttpsUrl('endpoint').default(PAGERDUTY_EVENTS_URL),
+    timeoutMs: TimeoutMs,
+  }),
+);
 export type PagerDutySettings = z.infer<typeof PagerDutySettings>;
 
 /** The secret part of a PagerDuty channel: the integration's routing key. */
-export const PagerDutySecret = z.object({ routingKey: RoutingKey });
+export const PagerDutySecret = lazySchema(() => z.object({ routingKey: RoutingKey }));
 export type PagerDutySecret = z.infer<typeof PagerDutySecret>;
 
 /** A link shown on the alert. */
@@ -293,11 +300,13 @@ export const renderPagerDuty = (input: RenderInput<PagerDutySettings, PagerDutyS
 };
 
 /** PagerDuty's error body: `{"status": "invalid event", "message": "…", "errors": ["…"]}`. */
-const PagerDutyErrorBody = z.object({
-  status: z.string().optional(),
-  message: z.string().optional(),
-  errors: z.array(z.unknown()).optional(),
-});
+const PagerDutyErrorBody = lazySchema(() =>
+  z.object({
+    status: z.string().optional(),
+    message: z.string().optional(),
+    errors: z.array(z.unknown()).optional(),
+  }),
+);
 
 /** The body on one line, whole: cut only after the routing key is masked, so no part of it shows. */
 const flatBody = (response: SafeResponse): string => response.bodySnippet.replace(/\s+/g, ' ').trim();

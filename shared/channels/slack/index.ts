@@ -15,6 +15,7 @@ import * as z from 'zod';
 import { type HeraldEvent, Severity } from '../../domain/event.ts';
 import type { AttemptOutcome } from '../../domain/outcome.ts';
 import type { SafeResponse } from '../../http/safe-request.ts';
+import { lazySchema } from '../../runtime/lazy-schema.ts';
 import {
   bodyDetail,
   HttpsUrl,
@@ -64,30 +65,34 @@ const MAX_MENTIONS = 20;
  * A Slack mention token as the settings accept it: a user (`<@U…>`, `<@W…>` on Enterprise Grid), a user
  * group (`<!subteam^S…>`) or a special mention (`<!here>`, `<!channel>`, `<!everyone>`).
  */
-export const SlackMention = z
-  .string()
-  .regex(
-    /^<(?:@[UW][A-Z0-9]{2,30}|!subteam\^S[A-Z0-9]{2,30}|!here|!channel|!everyone)>$/,
-    'a mention is <@U…>, <!subteam^S…>, <!here>, <!channel> or <!everyone>',
-  );
+export const SlackMention = lazySchema(() =>
+  z
+    .string()
+    .regex(
+      /^<(?:@[UW][A-Z0-9]{2,30}|!subteam\^S[A-Z0-9]{2,30}|!here|!channel|!everyone)>$/,
+      'a mention is <@U…>, <!subteam^S…>, <!here>, <!channel> or <!everyone>',
+    ),
+);
 
 /** Public settings of a Slack channel, kept in the config table. */
-export const SlackSettings = z.strictObject({
-  /** Who to mention, by the event's severity: `{"critical": ["<!subteam^S1>", "<@U1>"]}`. @default {} */
-  mentions: z.partialRecord(Severity, z.array(SlackMention).min(1).max(MAX_MENTIONS)).default({}),
-  /** Put before the subject in the header and the notification, such as `[prod]`. */
-  prefix: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[^\r\n\u2028\u2029]*$/, 'prefix must be a single line')
-    .optional(),
-  timeoutMs: TimeoutMs,
-});
+export const SlackSettings = lazySchema(() =>
+  z.strictObject({
+    /** Who to mention, by the event's severity: `{"critical": ["<!subteam^S1>", "<@U1>"]}`. @default {} */
+    mentions: z.partialRecord(Severity, z.array(SlackMention).min(1).max(MAX_MENTIONS)).default({}),
+    /** Put before the subject in the header and the notification, such as `[prod]`. */
+    prefix: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[^\r\n\u2028\u2029]*$/, 'prefix must be a single line')
+      .optional(),
+    timeoutMs: TimeoutMs,
+  }),
+);
 export type SlackSettings = z.infer<typeof SlackSettings>;
 
 /** The secret part of a Slack channel: the incoming webhook URL (its path is the credential). */
-export const SlackSecrets = z.object({ webhookUrl: HttpsUrl('webhookUrl') });
+export const SlackSecrets = lazySchema(() => z.object({ webhookUrl: HttpsUrl('webhookUrl') }));
 export type SlackSecrets = z.infer<typeof SlackSecrets>;
 
 /** The attachment that carries the details and the severity colour bar. */
@@ -310,7 +315,7 @@ export const sendSlack = (
 export const slack = defineChannelType({
   type: 'slack',
   settings: SlackSettings,
-  secretFields: { webhookUrl: HttpsUrl('webhookUrl') },
+  secretFields: { webhookUrl: lazySchema(() => HttpsUrl('webhookUrl')) },
   secrets: SlackSecrets,
   templateParts: ['subject', 'text'],
   example: {

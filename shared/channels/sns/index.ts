@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { type HeraldEvent, jsonBytes } from '../../domain/event.ts';
+import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { classifyAwsError, SNS_ERRORS } from '../aws-errors.ts';
 import { timed } from '../http.ts';
 import { renderTemplate } from '../template.ts';
@@ -51,25 +52,27 @@ export const parseTopicArn = (arn: string): TopicArn | undefined => {
 };
 
 /** Non-secret settings of an SNS channel. It has no secrets: the stack's role publishes. */
-export const SnsSettings = z.strictObject({
-  topicArn: z
-    .string()
-    .regex(
-      TOPIC_ARN_PATTERN,
-      'topicArn must be arn:<partition>:sns:<region>:<12-digit account>:<topic name> (letters, digits, _ and -, up to 256, FIFO topics ending in .fifo)',
-    ),
-  /** Put before the subject as `[prefix] ` (printable ASCII: SNS subjects are ASCII). */
-  subjectPrefix: z
-    .string()
-    .min(1)
-    .max(40)
-    .regex(/^[\x20-\x7E]+$/, 'subjectPrefix must be printable ASCII (SNS subjects are ASCII)')
-    .optional(),
-});
+export const SnsSettings = lazySchema(() =>
+  z.strictObject({
+    topicArn: z
+      .string()
+      .regex(
+        TOPIC_ARN_PATTERN,
+        'topicArn must be arn:<partition>:sns:<region>:<12-digit account>:<topic name> (letters, digits, _ and -, up to 256, FIFO topics ending in .fifo)',
+      ),
+    /** Put before the subject as `[prefix] ` (printable ASCII: SNS subjects are ASCII). */
+    subjectPrefix: z
+      .string()
+      .min(1)
+      .max(40)
+      .regex(/^[\x20-\x7E]+$/, 'subjectPrefix must be printable ASCII (SNS subjects are ASCII)')
+      .optional(),
+  }),
+);
 export type SnsSettings = z.infer<typeof SnsSettings>;
 
 /** SNS channels keep no secrets. */
-export const SnsSecrets = z.object({});
+export const SnsSecrets = lazySchema(() => z.object({}));
 export type SnsSecrets = z.infer<typeof SnsSecrets>;
 
 /** The filterable message attributes every publish carries (String attributes, never empty). */

@@ -9,6 +9,7 @@
 import * as z from 'zod';
 import type { AttemptOutcome } from '../../domain/outcome.ts';
 import type { SafeResponse } from '../../http/safe-request.ts';
+import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { HttpsUrl, jsonPost, secretUrlTarget, sendHttp, urlHost } from '../http.ts';
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate } from '../template.ts';
@@ -27,16 +28,18 @@ export {
   type TeamsPayload,
 } from './card.ts';
 
-const WebhookUrl = HttpsUrl('webhookUrl');
+const WebhookUrl = lazySchema(() => HttpsUrl('webhookUrl'));
 
 /** Public settings of a Teams channel, kept in the config table. */
-export const TeamsSettings = z.strictObject({
-  timeoutMs: TimeoutMs,
-});
+export const TeamsSettings = lazySchema(() =>
+  z.strictObject({
+    timeoutMs: TimeoutMs,
+  }),
+);
 export type TeamsSettings = z.infer<typeof TeamsSettings>;
 
 /** The resolved secret: the Workflows or incoming webhook URL (its `sig` query is the credential). */
-export const TeamsSecrets = z.object({ webhookUrl: WebhookUrl });
+export const TeamsSecrets = lazySchema(() => z.object({ webhookUrl: WebhookUrl }));
 export type TeamsSecrets = z.infer<typeof TeamsSecrets>;
 
 /** What one attempt posts: the card message and where to. */

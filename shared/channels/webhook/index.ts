@@ -4,12 +4,15 @@ import { Webhook } from 'standardwebhooks';
 import * as z from 'zod';
 import type { HeraldEvent } from '../../domain/event.ts';
 import type { SafeRequest } from '../../http/safe-request.ts';
+import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { HttpsUrl, secretUrlTarget, sendHttp, USER_AGENT, urlHost } from '../http.ts';
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate, type TemplateDelivery } from '../template.ts';
 import { type DeliveryContext, defineChannelType, type RenderInput } from '../types.ts';
 
-const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'not a valid header name');
+const HeaderName = lazySchema(() =>
+  z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'not a valid header name'),
+);
 /** Headers Herald sets itself (or HTTP needs to be right): a channel cannot override them. */
 const RESERVED_HEADERS = new Set([
   'content-length',
@@ -19,47 +22,55 @@ const RESERVED_HEADERS = new Set([
   'connection',
   'user-agent',
 ]);
-const Headers = z.record(
-  HeaderName.refine(
-    (name) => !RESERVED_HEADERS.has(name.toLowerCase()) && !name.toLowerCase().startsWith('webhook-'),
-    'Herald sets this header itself',
-  ),
-  z
-    .string()
-    .max(4096)
-    .refine(
-      (value) => [...value].every((char) => char.charCodeAt(0) >= 0x20 && char.charCodeAt(0) !== 0x7f),
-      'header values cannot contain control characters',
+const Headers = lazySchema(() =>
+  z.record(
+    HeaderName.refine(
+      (name) => !RESERVED_HEADERS.has(name.toLowerCase()) && !name.toLowerCase().startsWith('webhook-'),
+      'Herald sets this header itself',
     ),
+    z
+      .string()
+      .max(4096)
+      .refine(
+        (value) => [...value].every((char) => char.charCodeAt(0) >= 0x20 && char.charCodeAt(0) !== 0x7f),
+        'header values cannot contain control characters',
+      ),
+  ),
 );
-const SigningSecret = z
-  .string()
-  .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'signingSecret must be whsec_ followed by base64');
+const SigningSecret = lazySchema(() =>
+  z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'signingSecret must be whsec_ followed by base64'),
+);
 
 /** How long a replaced signing secret keeps signing too, so receivers can switch over (SPEC §3). */
 export const SIGNING_SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
 
 /** Signing secrets that were replaced and still sign until `until`. */
-export const PreviousSigningSecrets = z
-  .array(z.strictObject({ secret: SigningSecret, until: z.string() }))
-  .max(10)
-  .default([]);
+export const PreviousSigningSecrets = lazySchema(() =>
+  z
+    .array(z.strictObject({ secret: SigningSecret, until: z.string() }))
+    .max(10)
+    .default([]),
+);
 export type PreviousSigningSecrets = z.infer<typeof PreviousSigningSecrets>;
 
 /** The secret part of a webhook channel once resolved: what the deliver function signs and sends with. */
-export const WebhookSecret = z.object({
-  url: HttpsUrl('url'),
-  headers: Headers.default({}),
-  signingSecret: SigningSecret,
-  previousSigningSecrets: PreviousSigningSecrets,
-});
+export const WebhookSecret = lazySchema(() =>
+  z.object({
+    url: HttpsUrl('url'),
+    headers: Headers.default({}),
+    signingSecret: SigningSecret,
+    previousSigningSecrets: PreviousSigningSecrets,
+  }),
+);
 export type WebhookSecret = z.infer<typeof WebhookSecret>;
 
 /** Non-secret part of a webhook channel, kept in the config table. */
-export const WebhookSettings = z.strictObject({
-  method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
-  timeoutMs: TimeoutMs,
-});
+export const WebhookSettings = lazySchema(() =>
+  z.strictObject({
+    method: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
+    timeoutMs: TimeoutMs,
+  }),
+);
 export type WebhookSettings = z.infer<typeof WebhookSettings>;
 
 /** A new Standard Webhooks signing secret: `whsec_` and 32 random bytes in base64. */
@@ -157,9 +168,9 @@ export const webhook = defineChannelType({
   type: 'webhook',
   settings: WebhookSettings,
   secretFields: {
-    url: HttpsUrl('url'),
-    headers: Headers.optional(),
-    signingSecret: SigningSecret.optional(),
+    url: lazySchema(() => HttpsUrl('url')),
+    headers: lazySchema(() => Headers.optional()),
+    signingSecret: lazySchema(() => SigningSecret.optional()),
   },
   secrets: WebhookSecret,
   // Custom headers carry the receiver's credentials; the signing secret only signs, so it is kept.
