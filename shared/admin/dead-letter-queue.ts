@@ -100,9 +100,10 @@ export interface IngestDeadLetterDeps {
  * The ingest dead-letter queue: events that could not be routed. Herald puts there, with the reason,
  * what it refused (not JSON, not an event, an EventBridge event whose detail is not a valid Herald
  * event); the queue's redrive policy moves there, without one, what the router kept failing on (it
- * crashed, or DynamoDB or SQS kept failing). Redriving sends the second kind back to be routed (an event
- * already routed is routed to the same deliveries and never delivered twice); the first kind would be
- * refused again, and stays, counted as skipped, until the queue's retention drops it.
+ * crashed, or DynamoDB or SQS kept failing); EventBridge puts there what it could not put on the ingest
+ * queue (with its error code). Redriving sends the last two kinds back to be routed (an event already
+ * routed is routed to the same deliveries and never delivered twice); the first would be refused
+ * again, and stays, counted as skipped, until the queue's retention drops it.
  */
 export class IngestDeadLetterAdmin {
   constructor(private readonly deps: IngestDeadLetterDeps) {}
@@ -119,7 +120,7 @@ export class IngestDeadLetterAdmin {
       items: held.slice(0, limit).map((message) => ({
         messageId: message.MessageId ?? null,
         ...describeIngested(jsonBody(message)),
-        reason: reasonOf(message) ?? MOVED_BY_THE_QUEUE,
+        reason: reasonOf(message) ?? undeliveredByEventBridge(message) ?? MOVED_BY_THE_QUEUE,
         ...(sentAtOf(message) === undefined ? {} : { deadLetteredAt: sentAtOf(message) }),
       })),
     };
@@ -151,6 +152,18 @@ export class IngestDeadLetterAdmin {
     return { redriven, skipped };
   }
 }
+
+/**
+ * Why EventBridge put an event here instead of on the ingest queue (the rule target's dead-letter
+ * queue is this one), when it did: its `ERROR_CODE` and `ERROR_MESSAGE` attributes.
+ */
+const undeliveredByEventBridge = (message: Message): string | undefined => {
+  const attributes = message.MessageAttributes ?? {};
+  const code = attributes.ERROR_CODE?.StringValue;
+  if (code === undefined) return undefined;
+  const detail = attributes.ERROR_MESSAGE?.StringValue;
+  return `EventBridge could not put it on the ingest queue: ${code}${detail === undefined ? '' : `: ${detail}`}`;
+};
 
 /** The event id, type and source an ingest message carries, as far as it says (null where not). */
 const describeIngested = (
