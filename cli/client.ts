@@ -149,11 +149,15 @@ export const DeliverySummary = z.looseObject({
 });
 export type DeliverySummary = z.infer<typeof DeliverySummary>;
 
+/** A dead letter: a delivery, or (from the ingest dead-letter queue) an event that was not routed. */
 export const DeadLetter = z.looseObject({
-  deliveryId: z.string().nullable(),
+  deliveryId: z.string().nullish(),
   eventId: z.string().nullable(),
-  channelId: z.string().nullable(),
+  channelId: z.string().nullish(),
   eventType: z.string().nullish(),
+  /** Ingest dead letters: the SQS message, and the event's source. */
+  messageId: z.string().nullish(),
+  source: z.string().nullish(),
   reason: z.string().nullish(),
   attemptCount: z.number().optional(),
   deadLetteredAt: z.string().nullish(),
@@ -168,6 +172,7 @@ export const DeadLetterPage = z.looseObject({
     .looseObject({ total: z.number(), byChannel: z.record(z.string(), z.number()), truncated: z.boolean() })
     .optional(),
   queue: z.looseObject({ approximateMessages: z.number() }).optional(),
+  ingest: z.looseObject({ approximateMessages: z.number() }).optional(),
 });
 export type DeadLetterPage = z.infer<typeof DeadLetterPage>;
 
@@ -175,8 +180,11 @@ export interface DeadLetterQuery extends ListQuery {
   readonly channel?: string | undefined;
   readonly type?: string | undefined;
   readonly since?: string | undefined;
-  /** `queue`: the SQS dead-letter queue (jobs that died without a record). */
-  readonly source?: 'records' | 'queue' | undefined;
+  /**
+   * `queue`: the SQS dead-letter queue (jobs that died without a record); `ingest`: the events that
+   * could not be routed.
+   */
+  readonly source?: 'records' | 'queue' | 'ingest' | undefined;
 }
 
 /** What to redrive: ids, an event, or every dead letter (of a channel and/or type). */
@@ -185,7 +193,7 @@ export interface RedriveQuery {
   readonly type?: string | undefined;
   readonly eventId?: string | undefined;
   readonly deliveryIds?: readonly string[] | undefined;
-  readonly source?: 'records' | 'queue' | undefined;
+  readonly source?: 'records' | 'queue' | 'ingest' | undefined;
 }
 
 /** A redrive's answer: counts, and for a redrive by filter its id and whether it goes on. */

@@ -251,6 +251,8 @@ export class Herald extends Construct {
       stateTable: this.storage.stateTable,
       deliveryQueue: this.delivery.queue.queue,
       deliveryDeadLetterQueue: this.delivery.queue.deadLetterQueue,
+      ingestQueue: this.ingest.queue.queue,
+      ingestDeadLetterQueue: this.ingest.queue.deadLetterQueue,
       secretPrefix: this.secretPrefix,
       secretRefs,
       destinations,

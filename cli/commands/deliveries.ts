@@ -2,7 +2,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { parseDurationSeconds } from '#shared/domain/duration.ts';
 import type { Page } from '../client.ts';
-import type { CliContext } from '../context.ts';
+import { type CliContext, UsageError } from '../context.ts';
 import type { Output } from '../output.ts';
 
 /** `--limit`: a positive integer. */
@@ -74,6 +74,7 @@ interface DlqListOptions {
   readonly type?: string;
   readonly since?: string;
   readonly queue?: boolean;
+  readonly ingest?: boolean;
   readonly limit?: number;
   readonly nextToken?: string;
 }
@@ -84,6 +85,7 @@ interface RedriveOptions {
   readonly event?: string;
   readonly delivery?: string[];
   readonly queue?: boolean;
+  readonly ingest?: boolean;
   readonly wait: boolean;
 }
 
@@ -101,16 +103,34 @@ export const registerDlq = (program: Command, context: CliContext): void => {
       parseSince(value),
     )
     .option('--queue', 'list the SQS dead-letter queue instead (jobs that died without a record)')
+    .option('--ingest', 'list the ingest dead-letter queue instead (events that could not be routed)')
     .option('--limit <n>', 'at most this many', parseLimit)
     .option('--next-token <token>', 'the next page, as printed by the previous call')
     .action(async (options: DlqListOptions, command: Command) => {
       const out = context.output(command);
       const client = await context.client(command);
-      const { queue, ...query } = options;
+      const { queue, ingest, ...query } = options;
+      if (queue && ingest) throw new UsageError('give --queue or --ingest, not both');
+      const source = queue ? 'queue' : ingest ? 'ingest' : undefined;
       const page = await out.progress('Reading dead letters', () =>
-        client.listDeadLetters({ ...query, ...(queue ? { source: 'queue' } : {}) }),
+        client.listDeadLetters({ ...query, ...(source === undefined ? {} : { source }) }),
       );
       if (out.json) return out.printJson(page);
+      if (ingest) {
+        out.table(
+          page.items,
+          [
+            { header: 'message', value: (item) => item.messageId },
+            { header: 'event', value: (item) => item.eventId },
+            { header: 'type', value: (item) => item.eventType },
+            { header: 'source', value: (item) => item.source },
+            { header: 'dead since', value: (item) => item.deadLetteredAt },
+            { header: 'reason', value: (item) => item.reason },
+          ],
+          '(the ingest dead-letter queue is empty)',
+        );
+        return;
+      }
       out.table(
         page.items,
         [
@@ -135,6 +155,11 @@ export const registerDlq = (program: Command, context: CliContext): void => {
           `The SQS dead-letter queue holds about ${page.queue.approximateMessages}: herald dlq list --queue`,
         );
       }
+      if (page.ingest !== undefined && page.ingest.approximateMessages > 0) {
+        out.note(
+          `The ingest dead-letter queue holds about ${page.ingest.approximateMessages} events that were not routed: herald dlq list --ingest`,
+        );
+      }
       hintNextPage(out, page);
     });
   dlq
@@ -145,10 +170,15 @@ export const registerDlq = (program: Command, context: CliContext): void => {
     .option('--event <id>', "only this event's dead deliveries")
     .option('--delivery <id...>', 'only these deliveries')
     .option('--queue', 'replay the SQS dead-letter queue instead (jobs that died without a record)')
+    .option(
+      '--ingest',
+      'send the events the router failed on back to be routed (those it refused stay, as skipped)',
+    )
     .option('--no-wait', 'do not wait for a redrive that goes on in the background')
     .action(async (options: RedriveOptions, command: Command) => {
       const out = context.output(command);
       const client = await context.client(command);
+      if (options.queue && options.ingest) throw new UsageError('give --queue or --ingest, not both');
       let result = await out.progress('Redriving', () =>
         client.redrive({
           channel: options.channel,
@@ -156,6 +186,7 @@ export const registerDlq = (program: Command, context: CliContext): void => {
           eventId: options.event,
           deliveryIds: options.delivery,
           ...(options.queue ? { source: 'queue' as const } : {}),
+          ...(options.ingest ? { source: 'ingest' as const } : {}),
         }),
       );
       const id = result.id;

@@ -11,13 +11,14 @@ import { adminRoutes, dispatch } from '#shared/admin/api.ts';
 import { ApiKeyAdmin } from '#shared/admin/api-keys.ts';
 import { AuditLog, principalOf } from '#shared/admin/audit.ts';
 import { ChannelAdmin } from '#shared/admin/channels.ts';
-import { DeadLetterQueueAdmin } from '#shared/admin/dead-letter-queue.ts';
+import { DeadLetterQueueAdmin, IngestDeadLetterAdmin } from '#shared/admin/dead-letter-queue.ts';
 import { DeadLetterAdmin } from '#shared/admin/dead-letters.ts';
 import { PolicyAdmin } from '#shared/admin/policies.ts';
 import { Redriver } from '#shared/admin/redrive.ts';
 import type { AdminRequest } from '#shared/admin/request.ts';
 import { AuditRepository } from '#shared/aws/audit-repository.ts';
 import { ConfigRepository } from '#shared/aws/config-repository.ts';
+import { HeldMessages } from '#shared/aws/held-messages.ts';
 import { Queue } from '#shared/aws/queue.ts';
 import { secretsManagerStore } from '#shared/aws/secret-store.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
@@ -73,11 +74,14 @@ const routes = adminRoutes({
     state,
     redriver: new Redriver({ state, deliveryQueue }),
     queue: new DeadLetterQueueAdmin({
-      sqs,
-      deadLetterQueueUrl: requireEnv(ENV.deliveryDlqUrl),
+      deadLetters: new HeldMessages(sqs, requireEnv(ENV.deliveryDlqUrl)),
       deliveryQueue,
       resetForRedrive: (delivery, now, anyUndelivered) =>
         state.resetForRedrive(delivery, now, anyUndelivered),
+    }),
+    ingest: new IngestDeadLetterAdmin({
+      deadLetters: new HeldMessages(sqs, requireEnv(ENV.ingestDlqUrl)),
+      ingestQueue: new Queue(sqs, requireEnv(ENV.ingestQueueUrl)),
     }),
     foregroundMilliseconds: intEnv(ENV.redriveForegroundMs, 5_000),
     continueRedrive: async (id) => {

@@ -18,6 +18,9 @@ export interface AdminProps {
   readonly stateTable: ITableV2;
   readonly deliveryQueue: IQueue;
   readonly deliveryDeadLetterQueue: IQueue;
+  /** Where events are routed from, and its dead-letter queue (events that could not be routed). */
+  readonly ingestQueue: IQueue;
+  readonly ingestDeadLetterQueue: IQueue;
   readonly secretPrefix: string;
   /** Existing secrets that channels may reference with `secretRef`, and their KMS keys. */
   readonly secretRefs: SecretRefs;
@@ -77,7 +80,9 @@ export class Admin extends Construct {
       .bindTable(ENV.stateTable, props.stateTable, 'rw')
       .bindQueueSender(ENV.deliveryQueueUrl, props.deliveryQueue)
       .bindQueueSender(ENV.redriveQueueUrl, this.redriveQueue.queue)
-      .bindQueueConsumer(ENV.deliveryDlqUrl, props.deliveryDeadLetterQueue);
+      .bindQueueConsumer(ENV.deliveryDlqUrl, props.deliveryDeadLetterQueue)
+      .bindQueueSender(ENV.ingestQueueUrl, props.ingestQueue)
+      .bindQueueConsumer(ENV.ingestDlqUrl, props.ingestDeadLetterQueue);
     this.function.bindSecrets(props.secretPrefix, 'manage', props.secretRefs);
     this.function.bindDestinations(props.destinations);
 

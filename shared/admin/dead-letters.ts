@@ -12,7 +12,7 @@ import { ValidationError } from '../domain/errors.ts';
 import { newEventId } from '../domain/ids.ts';
 import { toFieldIssues } from '../domain/issues.ts';
 import { lazySchema } from '../runtime/lazy-schema.ts';
-import type { DeadLetterQueueAdmin } from './dead-letter-queue.ts';
+import type { DeadLetterQueueAdmin, IngestDeadLetterAdmin } from './dead-letter-queue.ts';
 import type { Redriver } from './redrive.ts';
 import { type AdminRequest, notFound, pageParams } from './request.ts';
 
@@ -25,7 +25,7 @@ const TypeFilter = lazySchema(() => z.string().min(1).max(256));
 /**
  * Body of `POST /v1/dead-letters/redrive`: by delivery ids, by event, or every dead letter (of one
  * channel and/or event type); `source: "queue"` replays the SQS dead-letter queue instead (the
- * backstop for jobs that died without a record).
+ * backstop for jobs that died without a record), `source: "ingest"` the events that could not be routed.
  */
 export const RedriveRequest = lazySchema(() =>
   z
@@ -34,7 +34,7 @@ export const RedriveRequest = lazySchema(() =>
       type: TypeFilter.optional(),
       eventId: z.string().min(1).max(128).optional(),
       deliveryIds: z.array(z.string().min(1).max(128)).min(1).max(MAX_DELIVERY_IDS).optional(),
-      source: z.enum(['records', 'queue']).default('records'),
+      source: z.enum(['records', 'queue', 'ingest']).default('records'),
     })
     .check((context) => {
       const { value } = context;
@@ -56,6 +56,14 @@ export const RedriveRequest = lazySchema(() =>
           message: 'the dead-letter queue is replayed whole or by channel only',
         });
       }
+      if (value.source === 'ingest' && (given > 0 || filtered)) {
+        context.issues.push({
+          code: 'custom',
+          input: value,
+          path: ['source'],
+          message: 'the ingest dead-letter queue is replayed whole',
+        });
+      }
     }),
 );
 
@@ -64,7 +72,7 @@ export const DeadLetterQuery = lazySchema(() =>
     channel: ChannelFilter.optional(),
     type: TypeFilter.optional(),
     since: z.iso.datetime({ offset: true, message: 'since must be an RFC 3339 date-time' }).optional(),
-    source: z.enum(['records', 'queue']).default('records'),
+    source: z.enum(['records', 'queue', 'ingest']).default('records'),
     limit: z.string().optional(),
     nextToken: z.string().optional(),
   }),
@@ -77,6 +85,7 @@ export interface DeadLetterDeps {
   >;
   readonly redriver: Redriver;
   readonly queue: DeadLetterQueueAdmin;
+  readonly ingest: IngestDeadLetterAdmin;
   /** How long the admin request itself redrives before the rest goes on in the background. */
   readonly foregroundMilliseconds: number;
   /** Hands a redrive that outlasted the request to the background runner. */
@@ -121,6 +130,14 @@ export class DeadLetterAdmin {
     const { limit, nextToken } = pageParams(request);
     const { channel, type, since, source } = parsed.data;
     if (source === 'queue') return this.deps.queue.list(limit, channel);
+    if (source === 'ingest') {
+      if (channel !== undefined || type !== undefined || since !== undefined) {
+        throw new ValidationError('invalid_request', 'the query is not valid', [
+          { path: 'source', message: 'the ingest dead-letter queue is listed whole' },
+        ]);
+      }
+      return this.deps.ingest.list(limit);
+    }
     const filter = {
       ...(channel === undefined ? {} : { channelId: channel }),
       ...(type === undefined ? {} : { eventType: type }),
@@ -138,6 +155,7 @@ export class DeadLetterAdmin {
         ? {
             counts: await this.deps.state.countDeadLetters(),
             queue: { approximateMessages: await this.deps.queue.approximateCount() },
+            ingest: { approximateMessages: await this.deps.ingest.approximateCount() },
           }
         : {};
     return {
@@ -155,6 +173,7 @@ export class DeadLetterAdmin {
   async redrive(body: z.infer<typeof RedriveRequest>, now: Date) {
     if (body.source === 'queue')
       return { status: 200, body: await this.deps.queue.redrive(body.channel, now) };
+    if (body.source === 'ingest') return { status: 200, body: await this.deps.ingest.redrive() };
     if (body.deliveryIds !== undefined || body.eventId !== undefined) {
       const refs = await this.deadRefs(body.deliveryIds ?? (await this.deliveryIdsOf(body.eventId ?? '')));
       const counts = await this.deps.redriver.redriveAll(refs.dead, now);

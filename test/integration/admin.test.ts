@@ -8,6 +8,7 @@ import {
   deliveryRecords,
   postEvents,
   postWithKey,
+  putEvent,
   redriveAndWait,
   sendToQueue,
   sleep,
@@ -445,5 +446,75 @@ describe('admin API: events, deliveries and dead letters', () => {
     await sleep(2000);
     expect(receiver.deliveriesTo(path)).toHaveLength(1);
     await configPropagated();
+  });
+
+  it('lists the events that could not be routed with their reasons, and routes again those the router failed on', async () => {
+    // Prepare: an EventBridge event whose detail is no valid Herald event (the router refuses it, with
+    // the reason), and one the router kept failing on (the queue's redrive policy moved it: planted).
+    const type = unique('unrouted');
+    const path = `/${unique('unrouted')}`;
+    await webhookRoute(receiver, { eventType: type, path });
+    const refusedId = await putEvent({
+      source: 'tests',
+      detailType: type,
+      detail: { subject: 'x'.repeat(300) },
+    });
+    const failedOnId = unique('evb');
+    await sendToQueue(
+      'IngestDeadLetterQueueUrl',
+      JSON.stringify({
+        version: '0',
+        id: failedOnId,
+        'detail-type': type,
+        source: 'tests',
+        account: '000000000000',
+        time: new Date().toISOString(),
+        region: 'us-east-1',
+        resources: [],
+        detail: { subject: 'routed on the second go' },
+      }),
+    );
+    type IngestPage = { items: { eventId: string | null; eventType: string | null; reason: string }[] };
+    const listIngest = async () =>
+      ((await admin('GET', '/v1/dead-letters?source=ingest&limit=100')).json as IngestPage).items;
+    const deadline = Date.now() + DELIVERY_TIMEOUT_MS;
+    while (!(await listIngest()).some((item) => item.eventId === refusedId) && Date.now() < deadline)
+      await sleep(500);
+
+    // Act
+    const listed = await listIngest();
+    const badQuery = await admin('GET', '/v1/dead-letters?source=ingest&channel=anything');
+    const badRedrive = await admin('POST', '/v1/dead-letters/redrive', { source: 'ingest', type });
+    const replayed = (await admin('POST', '/v1/dead-letters/redrive', { source: 'ingest' })).json as {
+      redriven: number;
+      skipped: number;
+    };
+
+    // Assess: both listed with what they say; the one the router failed on is routed and delivered,
+    // the refused one stays where it is.
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          eventId: refusedId,
+          eventType: type,
+          reason: expect.stringMatching(new RegExp(`^invalid EventBridge event ${refusedId}: subject: `)),
+        }),
+        expect.objectContaining({
+          eventId: failedOnId,
+          eventType: type,
+          reason: 'moved by the queue redrive policy',
+        }),
+      ]),
+    );
+    expect(badQuery.status).toBe(400);
+    expect(badRedrive.status).toBe(400);
+    expect(badRedrive.json).toMatchObject({ details: [{ path: 'source' }] });
+    expect(replayed.redriven).toBeGreaterThanOrEqual(1);
+    expect(replayed.skipped).toBeGreaterThanOrEqual(1);
+    const [delivery] = await receiver.waitFor(path, 1, DELIVERY_TIMEOUT_MS);
+    expect(delivery?.payload).toMatchObject({ id: failedOnId, type, subject: 'routed on the second go' });
+    const after = await listIngest();
+    expect(after.some((item) => item.eventId === refusedId)).toBe(true);
+    expect(after.some((item) => item.eventId === failedOnId)).toBe(false);
   });
 });

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { ROOT } from '../../scripts/lib/local-aws.ts';
 import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
 import { newSigningSecret } from '../../shared/channels/webhook/index.ts';
-import { admin, configPropagated, output, unique } from './support.ts';
+import { admin, configPropagated, output, putEvent, sleep, unique } from './support.ts';
 
 const receiver = new WebhookReceiver();
 const dir = mkdtempSync(join(tmpdir(), 'herald-cli-'));
@@ -126,5 +126,37 @@ describe('herald CLI against the deployed stack', () => {
     expect(missing.status).not.toBe(0);
     expect(missing.stderr.trim()).toMatch(/^herald: 404 not_found: channel \S+ does not exist$/m);
     expect(output('ApiId')).not.toBe('');
+  });
+
+  it('lists the ingest dead-letter queue with reasons and redrives it, keeping what the router refused', async () => {
+    // Prepare: an EventBridge event whose detail is no valid Herald event.
+    const refusedId = await putEvent({
+      source: 'tests',
+      detailType: unique('cli.refused'),
+      detail: { subject: 'two\nlines' },
+    });
+    const listIngest = () => {
+      const listed = herald('dlq', 'list', '--ingest', '--limit', '100', '--json');
+      expect(listed.status, listed.stderr).toBe(0);
+      return (JSON.parse(listed.stdout) as { items: { eventId: string | null; reason: string }[] }).items;
+    };
+    const deadline = Date.now() + 30_000;
+    while (!listIngest().some((item) => item.eventId === refusedId) && Date.now() < deadline)
+      await sleep(500);
+
+    // Act
+    const table = herald('dlq', 'list', '--ingest', '--limit', '100');
+    const redriven = herald('dlq', 'redrive', '--ingest');
+    const both = herald('dlq', 'list', '--ingest', '--queue');
+
+    // Assess
+    expect(table.status, table.stderr).toBe(0);
+    expect(table.stdout).toContain(refusedId);
+    expect(table.stdout).toContain(`invalid EventBridge event ${refusedId}: subject:`);
+    expect(redriven.status, redriven.stderr).toBe(0);
+    expect(redriven.stdout.trim()).toMatch(/^Redriven: \d+, skipped: [1-9]\d*\.$/);
+    expect(listIngest().some((item) => item.eventId === refusedId)).toBe(true);
+    expect(both.status).not.toBe(0);
+    expect(both.stderr).toContain('give --queue or --ingest, not both');
   });
 });
