@@ -100,6 +100,8 @@ export const TestResult = z.looseObject({
   status: z.number().nullable(),
   latencyMs: z.number(),
   error: z.string().nullable(),
+  /** The id the service gave the message (SNS, SQS, EventBridge), when it answered one. */
+  messageId: z.string().nullish(),
 });
 export type TestResult = z.infer<typeof TestResult>;
 

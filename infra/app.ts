@@ -12,6 +12,8 @@ import { HeraldStack } from './herald-stack.ts';
  * - `apiKeyCacheSeconds`: how long the HTTP API caches an API key's verdict
  * - `destroyData`: `true` to delete tables with the stack (local and test stacks)
  * - `snsTopicArns`, `sesIdentities`: comma-separated allow-lists for `sns` and SES `email` channels
+ * - `sqsQueueArns`, `eventBusArns`, `assumableRoleArns`: comma-separated ARN allow-lists (`*` patterns)
+ *   for `sqs` and `eventbridge` channels and the roles they may send as
  * - `smtpTrustedCaFile`: a PEM file of extra CAs SMTP servers may chain to (test stacks only)
  * - `dnsServers`: comma-separated DNS servers (`host[:port]`) channel target names are resolved through
  * - `autoDisableAfter`: dead letters in a row (within a day) that disable a channel; `0` never
@@ -39,6 +41,9 @@ const list = (key: string) =>
     .filter((entry) => entry !== '');
 const snsTopicArns = list('snsTopicArns');
 const sesIdentities = list('sesIdentities');
+const sqsQueueArns = list('sqsQueueArns');
+const eventBusArns = list('eventBusArns');
+const assumableRoleArns = list('assumableRoleArns');
 const smtpTrustedCaFile = context('smtpTrustedCaFile');
 const dnsServers = list('dnsServers');
 const autoDisableAfter = context('autoDisableAfter');
@@ -57,6 +62,9 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
     ...(context('destroyData') === 'true' ? { removalPolicy: RemovalPolicy.DESTROY } : {}),
     ...(snsTopicArns ? { snsTopicArns } : {}),
     ...(sesIdentities ? { sesIdentities } : {}),
+    ...(sqsQueueArns ? { sqsQueueArns } : {}),
+    ...(eventBusArns ? { eventBusArns } : {}),
+    ...(assumableRoleArns ? { assumableRoleArns } : {}),
     ...(smtpTrustedCaFile ? { smtpTrustedCa: readFileSync(smtpTrustedCaFile, 'utf8') } : {}),
     ...(dnsServers ? { dnsServers } : {}),
     ...(autoDisableAfter ? { autoDisable: { deadLetters: Number(autoDisableAfter) } } : {}),

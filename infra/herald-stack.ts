@@ -26,6 +26,9 @@ export class HeraldStack extends Stack {
       StateTableName: storage.stateTable.tableName,
       SecretPrefix: this.herald.secretPrefix,
       AlarmTopicArn: this.herald.observability.alarmTopic.topicArn,
+      // What another account's trust policy (a channel's `roleArn`) or queue policy names.
+      DeliverRoleArn: delivery.function.fn.role?.roleArn ?? '',
+      AdminRoleArn: this.herald.admin.function.fn.role?.roleArn ?? '',
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

@@ -73,6 +73,31 @@ export interface HeraldProps {
    */
   readonly sesIdentities?: readonly string[];
   /**
+   * SQS queues `sqs` channels may send to: queue ARNs, or ARN patterns with `*` (e.g.
+   * `arn:aws:sqs:eu-west-1:210987654321:platform-*`). The deliver role may `sqs:SendMessage` to these
+   * only, and a channel whose `queueUrl` (read as its ARN) is outside them is refused when saved, also
+   * when it sends through a `roleArn`.
+   * @default none (no `sqs` channel can be saved)
+   */
+  readonly sqsQueueArns?: readonly string[];
+  /**
+   * EventBridge buses `eventbridge` channels may put events on: bus ARNs, or ARN patterns with `*`
+   * (e.g. `arn:aws:events:eu-west-1:210987654321:event-bus/platform-*`). The deliver role may
+   * `events:PutEvents` on these only (never on the buses Herald ingests from, which are refused when a
+   * channel is saved), and a channel naming another bus is refused when saved, also when it puts through
+   * a `roleArn`.
+   * @default none (no `eventbridge` channel can be saved)
+   */
+  readonly eventBusArns?: readonly string[];
+  /**
+   * IAM roles `sqs` and `eventbridge` channels may send as (`roleArn`, for queues and buses in other
+   * accounts): role ARNs, or ARN patterns with `*` (e.g. `arn:aws:iam::210987654321:role/herald-*`).
+   * The deliver role may `sts:AssumeRole` these only; each role's trust policy must also trust the
+   * deliver and admin functions' roles (the admin function sends test-sends).
+   * @default none (no channel can name a `roleArn`)
+   */
+  readonly assumableRoleArns?: readonly string[];
+  /**
    * Extra CA certificates (PEM) that SMTP servers' certificates may chain to, besides the public
    * ones. For test stacks whose mail server has its own CA; leave unset in production.
    * @default none
@@ -190,10 +215,14 @@ export class Herald extends Construct {
     const memorySize = props.memorySize ?? {};
     const routerTimeout = props.timeout?.router ?? DEFAULT_ROUTER_TIMEOUT;
     const allowPrivateTargets = props.allowPrivateTargets ?? false;
-    const destinations: ChannelDestinations = {
+    // The buses Herald ingests from join these once the ingest construct has made its own.
+    const destinations: Omit<ChannelDestinations, 'ingestBusArns'> = {
       allowPrivateTargets,
       snsTopicArns: props.snsTopicArns ?? [],
       sesIdentities: props.sesIdentities ?? [],
+      sqsQueueArns: props.sqsQueueArns ?? [],
+      eventBusArns: props.eventBusArns ?? [],
+      assumableRoleArns: props.assumableRoleArns ?? [],
       ...(props.smtpTrustedCa === undefined ? {} : { smtpTrustedCa: props.smtpTrustedCa }),
       dnsServers: props.dnsServers ?? [],
     };
@@ -214,13 +243,28 @@ export class Herald extends Construct {
       routerTimeout,
       memorySize,
     });
+    const channelDestinations: ChannelDestinations = {
+      ...destinations,
+      ingestBusArns: [
+        this.ingest.bus.eventBusArn,
+        ...(props.forward === undefined
+          ? []
+          : [
+              Stack.of(this).formatArn({
+                service: 'events',
+                resource: 'event-bus',
+                resourceName: props.forward.eventBusName,
+              }),
+            ]),
+      ],
+    };
     this.delivery = new Delivery(this, 'Delivery', {
       ingestQueue: this.ingest.queue.queue,
       configTable: this.storage.configTable,
       stateTable: this.storage.stateTable,
       secretPrefix: this.secretPrefix,
       secretRefs,
-      destinations,
+      destinations: channelDestinations,
       configCacheTtl,
       secretCacheTtl: props.secretCacheTtl ?? Duration.minutes(5),
       retentionDays,
@@ -255,7 +299,7 @@ export class Herald extends Construct {
       ingestDeadLetterQueue: this.ingest.queue.deadLetterQueue,
       secretPrefix: this.secretPrefix,
       secretRefs,
-      destinations,
+      destinations: channelDestinations,
       retentionDays,
       redriveForeground: props.redriveForeground ?? Duration.seconds(5),
       memorySize,

@@ -165,6 +165,10 @@ const ChannelTestResult = z.object({
   status: z.number().int().nullable().meta({ description: 'The HTTP status the target answered, if any.' }),
   latencyMs: z.number(),
   error: z.string().nullable(),
+  messageId: z.string().optional().meta({
+    description:
+      'The id the service gave the message, when it answered one: SNS and SQS `MessageId`, EventBridge `EventId`.',
+  }),
 });
 
 /** Mirrors `SigningSecretView` (`shared/admin/channels.ts`). */

@@ -34,7 +34,11 @@ export const channelFields = (channel: ChannelView): [string, unknown][] => [
 
 /** One line for a test-send's result. */
 const testLine = (id: string, result: TestResult): string => {
-  if (result.ok) return `✔ channel ${id}: delivered (${statusText(result.status)}, ${result.latencyMs} ms)`;
+  if (result.ok) {
+    // SNS, SQS and EventBridge answer with the message's id (`MessageId`, `EventId`).
+    const messageId = result.messageId == null ? '' : `, message id ${result.messageId}`;
+    return `✔ channel ${id}: delivered (${statusText(result.status)}, ${result.latencyMs} ms${messageId})`;
+  }
   const status = result.status === null ? 'no response' : statusText(result.status);
   return `✘ channel ${id}: failed (${status}, ${result.latencyMs} ms): ${result.error ?? 'unknown error'}`;
 };

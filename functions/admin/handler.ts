@@ -60,6 +60,12 @@ const routes = adminRoutes({
       lookup,
       snsTopicArns: listEnv(ENV.snsTopicArns),
       sesIdentities: listEnv(ENV.sesIdentities),
+      sqsQueueArns: listEnv(ENV.sqsQueueArns),
+      eventBusArns: listEnv(ENV.eventBusArns),
+      assumableRoleArns: listEnv(ENV.assumableRoleArns),
+      ingestBusArns: listEnv(ENV.ingestBusArns),
+      // Set by Lambda itself: an emulator's queue URL names no region, so its ARN takes this one.
+      region: process.env.AWS_REGION ?? 'us-east-1',
     },
     transports: createTransports({
       allowPrivateTargets,

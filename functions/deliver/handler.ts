@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -23,13 +24,19 @@ import {
 } from '#shared/domain/retry.ts';
 import { lookupFor } from '#shared/http/dns.ts';
 import { ConfigGeneration } from '#shared/runtime/config-generation.ts';
+import { EmfMetrics, publishMetrics } from '#shared/runtime/emf-metrics.ts';
 import { boolEnv, intEnv, listEnv, optionalEnv, requireEnv } from '#shared/runtime/env.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
+import { correlated } from '#shared/runtime/log.ts';
+import { METRIC, METRICS_NAMESPACE, UNKNOWN_CHANNEL_TYPE } from '#shared/runtime/metrics.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
 import { TtlCache } from '#shared/runtime/ttl-cache.ts';
 
 const logger = new Logger({ serviceName: 'herald-deliver' });
+const metrics = new EmfMetrics(
+  new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'herald-deliver', logger }),
+);
 const sqs = counted(new SQSClient({}));
 const db = DynamoDBDocumentClient.from(counted(new DynamoDBClient({})));
 const deliveryQueue = new Queue(sqs, requireEnv(ENV.deliveryQueueUrl));
@@ -117,11 +124,22 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
     await deadLetters.sendWithReason(record.body, 'invalid delivery job');
     return;
   }
+  const log = correlated(logger, job.deliveryId);
   // One receive before the queue's own redrive would move it without a record: Herald marks it dead.
   if (Number(record.attributes.ApproximateReceiveCount) >= DELIVERY_MAX_RECEIVES - 1) {
     const reason = `the delivery queue received this job ${record.attributes.ApproximateReceiveCount} times without finishing it`;
     await state.markDead(refOf(job), reason, JSON.stringify(job), new Date());
-    logger.warn('delivery dead-lettered', { deliveryId: job.deliveryId, channelId: job.channelId, reason });
+    const channelType = await channels.get(job.channelId).then(
+      (channel) => channel?.type ?? UNKNOWN_CHANNEL_TYPE,
+      () => UNKNOWN_CHANNEL_TYPE,
+    );
+    metrics.count(METRIC.deliveryDeadLettered, { channelType });
+    log.warn('delivery dead-lettered', {
+      deliveryId: job.deliveryId,
+      channelId: job.channelId,
+      eventId: job.event.id,
+      reason,
+    });
     return;
   }
   await generation.sync();
@@ -157,7 +175,8 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
         const failed = await ingestQueue.sendAll([{ key: operational.id, body: JSON.stringify(message) }]);
         if (failed.length > 0) throw new Error(`operational event ${operational.id} was not queued`);
       },
-      logger,
+      logger: log,
+      metrics,
     },
     settings,
   );
@@ -171,4 +190,7 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
 
 const handle = (event: SQSEvent) => processBatch(event, deliverRecord, logger);
 
-export const handler = middy(handle).use(injectLambdaContext(logger)).use(countRequests(logger));
+export const handler = middy(handle)
+  .use(injectLambdaContext(logger))
+  .use(publishMetrics(metrics))
+  .use(countRequests(logger));

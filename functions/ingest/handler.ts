@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -11,12 +12,17 @@ import { newEventId } from '#shared/domain/ids.ts';
 import { httpErrors, json, requestBody, requestHeader } from '#shared/http/api.ts';
 import { acceptEvents, parseIngestRequest } from '#shared/ingest/ingest.ts';
 import { assertInScope, readScopeContext } from '#shared/ingest/scope.ts';
+import { EmfMetrics, publishMetrics } from '#shared/runtime/emf-metrics.ts';
 import { boolEnv, intEnv, requireEnv } from '#shared/runtime/env.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
+import { METRIC, METRICS_NAMESPACE } from '#shared/runtime/metrics.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
 
 const logger = new Logger({ serviceName: 'herald-ingest' });
+const metrics = new EmfMetrics(
+  new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'herald-ingest', logger }),
+);
 const queue = new Queue(counted(new SQSClient({})), requireEnv(ENV.ingestQueueUrl));
 const state = new StateRepository(
   DynamoDBDocumentClient.from(counted(new DynamoDBClient({}))),
@@ -50,14 +56,20 @@ const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
     new Date(),
     newEventId,
   );
+  const duplicates = accepted.filter((item) => item.duplicate).length;
+  metrics.count(METRIC.eventsAccepted, { value: accepted.length - duplicates });
+  // One line per request: its events' ids (at most 100), and the one event's id as correlation id.
   logger.info('events accepted', {
+    ...(accepted.length === 1 ? { correlationId: accepted[0]?.id } : {}),
     count: accepted.length,
-    duplicates: accepted.filter((item) => item.duplicate).length,
+    duplicates,
+    eventIds: accepted.map((item) => item.id),
   });
   return json(202, { events: accepted });
 };
 
 export const handler = middy(handle)
   .use(injectLambdaContext(logger))
+  .use(publishMetrics(metrics))
   .use(httpErrors(logger))
   .use(countRequests(logger));

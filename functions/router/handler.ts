@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -10,14 +11,21 @@ import { CoalescingSender, processBatch, Queue } from '#shared/aws/queue.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
 import { newEventId } from '#shared/domain/ids.ts';
 import { PolicyIndex } from '#shared/domain/policy-index.ts';
+import { countRouting } from '#shared/route/route-metrics.ts';
 import { readIngestRecord, routeEvent, UnroutableMessageError } from '#shared/route/router.ts';
+import { EmfMetrics, publishMetrics } from '#shared/runtime/emf-metrics.ts';
 import { boolEnv, intEnv, requireEnv } from '#shared/runtime/env.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
 import { LiveConfig } from '#shared/runtime/live-config.ts';
+import { correlated } from '#shared/runtime/log.ts';
+import { METRICS_NAMESPACE, UNKNOWN_CHANNEL_TYPE } from '#shared/runtime/metrics.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
 
 const logger = new Logger({ serviceName: 'herald-router' });
+const metrics = new EmfMetrics(
+  new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'herald-router', logger }),
+);
 const sqs = counted(new SQSClient({}));
 const db = DynamoDBDocumentClient.from(counted(new DynamoDBClient({})));
 const deliveryQueue = new Queue(sqs, requireEnv(ENV.deliveryQueueUrl));
@@ -29,9 +37,13 @@ const configRepository = new ConfigRepository(db, requireEnv(ENV.configTable), l
 /**
  * Policies and channels, read whole on a cold start and indexed; after that the generation is read
  * once a second and only what an admin write changed is read again (SPEC §5: a new policy routes at
- * once), so a change costs a few small reads whatever the number of policies.
+ * once), so a change costs a few small reads whatever the number of policies. Each channel's type
+ * names the metrics of what was routed to it.
  */
-const config = new LiveConfig(configRepository, (policies, channels) => new PolicyIndex(policies, channels));
+const config = new LiveConfig(configRepository, (policies, channels) => ({
+  index: new PolicyIndex(policies, channels),
+  channelTypes: new Map(channels.map((channel) => [channel.id, channel.type])),
+}));
 
 const faultInjection = boolEnv(FAULT_ENV, false);
 
@@ -46,23 +58,38 @@ const routeRecord = async (record: SQSRecord): Promise<void> => {
     await ingestDeadLetters.sendWithReason(record.body, error.message);
     return;
   }
-  await routeEvent(
+  const log = correlated(logger, message.event.id);
+  /** The config the event was routed with, if it was (a duplicate reads none). */
+  let routedWith: Awaited<ReturnType<typeof config.get>> | undefined;
+  const result = await routeEvent(
     message.event,
     {
       claimEvent: (heraldEvent, at) => state.claimEvent(heraldEvent, at),
       markRouted: (eventId, deliveries) => state.markRouted(eventId, deliveries),
       claimDedup: (slot, at) => state.claimDedup(slot, at),
       recordSuppressed: (delivery, at) => state.recordSuppressed(delivery, at),
-      config: () => config.get(),
+      config: async () => {
+        routedWith = await config.get();
+        return routedWith.index;
+      },
       enqueue: (entries) => deliveryJobs.sendAll(entries),
       faults: faults(faultInjection, record.attributes.ApproximateReceiveCount === '1'),
-      logger,
+      logger: log,
     },
     now,
     message.acceptedAt,
+  );
+  countRouting(
+    metrics,
+    message,
+    result,
+    (channelId) => routedWith?.channelTypes.get(channelId) ?? UNKNOWN_CHANNEL_TYPE,
   );
 };
 
 const handle = (event: SQSEvent) => processBatch(event, routeRecord, logger);
 
-export const handler = middy(handle).use(injectLambdaContext(logger)).use(countRequests(logger));
+export const handler = middy(handle)
+  .use(injectLambdaContext(logger))
+  .use(publishMetrics(metrics))
+  .use(countRequests(logger));

@@ -1,7 +1,7 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { type CfnRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { type CfnRole, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -51,6 +51,14 @@ export interface ChannelDestinations {
   readonly snsTopicArns: readonly string[];
   /** SES identities: addresses or domains. */
   readonly sesIdentities: readonly string[];
+  /** SQS queue ARNs or ARN patterns with `*`. */
+  readonly sqsQueueArns: readonly string[];
+  /** EventBridge bus ARNs or ARN patterns with `*`. */
+  readonly eventBusArns: readonly string[];
+  /** IAM role ARNs or ARN patterns with `*` that channels may send as. */
+  readonly assumableRoleArns: readonly string[];
+  /** The buses Herald ingests from: never a channel's target (a loop). */
+  readonly ingestBusArns: readonly string[];
   /** Extra CA certificates (PEM) for SMTP servers. */
   readonly smtpTrustedCa?: string;
   /** DNS servers (`host` or `host:port`) target names are resolved through; empty means the system's. */
@@ -81,7 +89,8 @@ export const wildcardResourceFinding = (scope: Construct, resource: string): str
 
 /**
  * Herald's one opinion on Lambda: Node.js 24 on arm64, an esbuild bundle with everything it imports
- * (the AWS SDK included, so the pinned version runs), source maps, its own role and log group.
+ * (the AWS SDK included, so the pinned version runs), source maps, active X-Ray tracing, its own role
+ * and log group.
  */
 export class HeraldFunction extends Construct {
   readonly fn: NodejsFunction;
@@ -110,6 +119,10 @@ export class HeraldFunction extends Construct {
       memorySize,
       timeout: props.timeout ?? Duration.seconds(30),
       logGroup,
+      // Lambda records each sampled invocation's segments (initialization, invocation, overhead). The
+      // Powertools Tracer (SDK calls as subsegments) is left out: it loads the X-Ray SDK, which adds
+      // 6 to 18 ms to every cold start (docs/operations.md#metrics-logs-and-traces).
+      tracing: Tracing.ACTIVE,
       environment: {
         [ENV.nodeOptions]: '--enable-source-maps',
         [ENV.logLevel]: 'INFO',
@@ -143,10 +156,11 @@ export class HeraldFunction extends Construct {
           "queue's own dead-letter queue (a Lambda DLQ only catches asynchronous invocations).",
       },
       {
-        id: 'Serverless::Serverless-LambdaTracing',
+        id: wildcardResourceFinding(this, '*'),
         reason:
-          'Active X-Ray tracing comes with the Powertools Tracer (issue 11), together with the ' +
-          '`xray:Put*` statement it needs; until then the functions are not traced.',
+          'Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords on `*`: X-Ray has no ' +
+          'resource-level permissions for them (AWS documents `*` as their only resource), and they ' +
+          'only write trace data.',
       },
     );
   }
@@ -308,7 +322,9 @@ export class HeraldFunction extends Construct {
 
   /**
    * Lets the function send where channels may send: publish to the allowed SNS topics, send e-mail
-   * from the allowed SES identities, and tells it (environment) which targets it may use.
+   * from the allowed SES identities, send to the allowed SQS queues, put events on the allowed buses
+   * (never on the ones Herald ingests from), assume the allowed roles; and tells it (environment)
+   * which targets it may use.
    */
   bindDestinations(destinations: ChannelDestinations): this {
     const stack = Stack.of(this);
@@ -347,12 +363,64 @@ export class HeraldFunction extends Construct {
           'to the `sesIdentities` listed beside it.',
       );
     }
+    this.allowAwsDestinations(destinations);
     this.env(ENV.allowPrivateTargets, String(destinations.allowPrivateTargets));
     this.env(ENV.snsTopicArns, destinations.snsTopicArns.join(','));
     this.env(ENV.sesIdentities, destinations.sesIdentities.join(','));
+    this.env(ENV.sqsQueueArns, destinations.sqsQueueArns.join(','));
+    this.env(ENV.eventBusArns, destinations.eventBusArns.join(','));
+    this.env(ENV.assumableRoleArns, destinations.assumableRoleArns.join(','));
+    this.env(ENV.ingestBusArns, destinations.ingestBusArns.join(','));
     if (destinations.smtpTrustedCa !== undefined) this.env(ENV.smtpTrustedCa, destinations.smtpTrustedCa);
     if (destinations.dnsServers.length > 0) this.env(ENV.dnsServers, destinations.dnsServers.join(','));
     return this;
+  }
+
+  /**
+   * The `sqs` and `eventbridge` channels' grants: `sqs:SendMessage` on `sqsQueueArns`, `events:PutEvents`
+   * on `eventBusArns` (denied on the buses Herald ingests from, whatever the patterns match),
+   * `sts:AssumeRole` on `assumableRoleArns`. Nothing when the lists are empty.
+   */
+  private allowAwsDestinations(destinations: ChannelDestinations): void {
+    const grants = [
+      {
+        action: 'sqs:SendMessage',
+        resources: destinations.sqsQueueArns,
+        reason:
+          'A queue pattern the deployer gave in `sqsQueueArns`: SendMessage only, and a channel naming a ' +
+          'queue outside the patterns is refused when saved.',
+      },
+      {
+        action: 'events:PutEvents',
+        resources: destinations.eventBusArns,
+        reason:
+          'A bus pattern the deployer gave in `eventBusArns`: PutEvents only (denied on the buses Herald ' +
+          'ingests from), and a channel naming a bus outside the patterns is refused when saved.',
+      },
+      {
+        action: 'sts:AssumeRole',
+        resources: destinations.assumableRoleArns,
+        reason:
+          'A role pattern the deployer gave in `assumableRoleArns`: AssumeRole only, each role must also ' +
+          "trust this function's role in its own trust policy, and a channel naming a role outside the " +
+          'patterns is refused when saved.',
+      },
+    ];
+    for (const { action, resources, reason } of grants) {
+      if (resources.length === 0) continue;
+      this.fn.addToRolePolicy(new PolicyStatement({ actions: [action], resources: [...resources] }));
+      this.acknowledgeWildcards(resources, reason);
+    }
+    if (destinations.eventBusArns.length > 0 && destinations.ingestBusArns.length > 0) {
+      // A pattern may match Herald's own bus: putting there would feed deliveries back in (a loop).
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.DENY,
+          actions: ['events:PutEvents'],
+          resources: [...destinations.ingestBusArns],
+        }),
+      );
+    }
   }
 
   /** Acknowledges cdk-nag's wildcard finding (`AwsSolutions-IAM5`) for each of `resources` with a `*`. */

@@ -7,7 +7,9 @@ import {
   Dashboard,
   GraphWidget,
   type IMetric,
+  MathExpression,
   type Metric,
+  SearchExpression,
   Stats,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -17,6 +19,12 @@ import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  CHANNEL_TYPE_DIMENSION,
+  METRIC,
+  METRICS_NAMESPACE,
+  type MetricName,
+} from '../../shared/runtime/metrics.ts';
 import type { QueueWithDlq } from './queues.ts';
 
 /** Where the runbook explains each alarm: `docs/operations.md`, one section per kind of alarm. */
@@ -68,11 +76,32 @@ interface AlarmSpec {
     | 'api-errors';
 }
 
+/** The delivery outcomes graphed per outcome and channel type, with their labels. */
+const DELIVERY_OUTCOMES: readonly (readonly [MetricName, string])[] = [
+  [METRIC.deliverySucceeded, 'succeeded'],
+  [METRIC.deliveryRetried, 'retried'],
+  [METRIC.deliveryFailed, 'failed'],
+  [METRIC.deliveryDeadLettered, 'dead-lettered'],
+  [METRIC.deliverySuppressed, 'suppressed'],
+];
+
 /**
- * Herald's alarms and dashboard, from metrics AWS publishes by itself: a message in any dead-letter
- * queue, a delivery backlog, function errors and throttles, API 5xx; all to one SNS topic. Each alarm
- * watches one metric (no metric math), fires above its threshold in one period, and treats missing
- * data (an idle queue or function publishes none) as fine.
+ * A search for one of Herald's own metrics (`shared/runtime/metrics.ts`) over every value of
+ * `dimensions` beside `service`: a channel type is graphed as soon as a function writes a metric for
+ * it, with no list of types here.
+ */
+const searchOf = (metric: MetricName, dimensions: readonly string[], statistic: string): string =>
+  `SEARCH('{${[METRICS_NAMESPACE, ...dimensions, 'service'].join(',')}} MetricName="${metric}"', '${statistic}', 60)`;
+
+/** A graph label naming each series of a search by one of its dimensions (a CloudWatch dynamic label). */
+const dimensionLabel = (dimension: string): string => `\${PROP('Dim.${dimension}')}`;
+
+/**
+ * Herald's alarms and dashboard. The alarms watch metrics AWS publishes by itself: a message in any
+ * dead-letter queue, a delivery backlog, function errors and throttles, API 5xx; all to one SNS
+ * topic. Each alarm watches one metric (no metric math), fires above its threshold in one period, and
+ * treats missing data (an idle queue or function publishes none) as fine. The dashboard also graphs
+ * Herald's own metrics (events accepted, deliveries by outcome and channel type, delivery latency).
  */
 export class Observability extends Construct {
   /** The topic every alarm notifies (when it fires and when it recovers). */
@@ -229,6 +258,70 @@ export class Observability extends Construct {
         ...wide,
         title: 'Invocations (per minute)',
         left: byFunction((name, fn) => fn.metricInvocations({ ...perMinute, label: name })),
+      }),
+    );
+    const perChannelType = [CHANNEL_TYPE_DIMENSION];
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        ...wide,
+        title: 'Events accepted (per minute)',
+        left: [
+          new SearchExpression({
+            expression: searchOf(METRIC.eventsAccepted, [], 'Sum'),
+            label: dimensionLabel('service'),
+            ...minute,
+          }),
+          new MathExpression({
+            expression: `SUM(${searchOf(METRIC.eventsAccepted, [], 'Sum')})`,
+            label: 'all',
+            ...minute,
+          }),
+        ],
+      }),
+      new GraphWidget({
+        ...wide,
+        title: 'Deliveries by outcome (per minute)',
+        left: [
+          new MathExpression({
+            expression: `SUM(${searchOf(METRIC.notificationsMatched, perChannelType, 'Sum')})`,
+            label: 'matched',
+            ...minute,
+          }),
+          ...DELIVERY_OUTCOMES.map(
+            ([metric, label]) =>
+              new MathExpression({
+                expression: `SUM(${searchOf(metric, perChannelType, 'Sum')})`,
+                label,
+                ...minute,
+              }),
+          ),
+        ],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        ...wide,
+        title: 'Deliveries by outcome and channel type (per minute)',
+        left: DELIVERY_OUTCOMES.map(
+          ([metric, label]) =>
+            new SearchExpression({
+              expression: searchOf(metric, perChannelType, 'Sum'),
+              label: `${label} ${dimensionLabel(CHANNEL_TYPE_DIMENSION)}`,
+              ...minute,
+            }),
+        ),
+      }),
+      new GraphWidget({
+        ...wide,
+        title: 'Delivery latency by channel type, p50, p90 and p99 (ms)',
+        left: (['p50', 'p90', 'p99'] as const).map(
+          (percentile) =>
+            new SearchExpression({
+              expression: searchOf(METRIC.deliveryLatency, perChannelType, percentile),
+              label: `${percentile} ${dimensionLabel(CHANNEL_TYPE_DIMENSION)}`,
+              ...minute,
+            }),
+        ),
       }),
     );
     this.dashboard.addWidgets(

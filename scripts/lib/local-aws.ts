@@ -208,6 +208,12 @@ export interface LocalDeployOptions {
   readonly snsTopicArns?: readonly string[];
   /** SES identities SES e-mail channels may send from. */
   readonly sesIdentities?: readonly string[];
+  /** SQS queue ARNs (or `*` patterns) `sqs` channels may send to. */
+  readonly sqsQueueArns?: readonly string[];
+  /** EventBridge bus ARNs (or `*` patterns) `eventbridge` channels may put events on. */
+  readonly eventBusArns?: readonly string[];
+  /** IAM role ARNs (or `*` patterns) channels may send as (`roleArn`). */
+  readonly assumableRoleArns?: readonly string[];
   /** A PEM file of extra CAs the deliver function trusts for SMTP (a local mail catcher's). */
   readonly smtpTrustedCaFile?: string;
   /** DNS servers (`host[:port]`) target names are resolved through (the SSRF suite's DNS stub). */
@@ -258,6 +264,9 @@ export const deployStack = async (
     ...(options.apiKeyCacheSeconds === undefined ? [] : [`apiKeyCacheSeconds=${options.apiKeyCacheSeconds}`]),
     ...(options.snsTopicArns ? [`snsTopicArns=${options.snsTopicArns.join(',')}`] : []),
     ...(options.sesIdentities ? [`sesIdentities=${options.sesIdentities.join(',')}`] : []),
+    ...(options.sqsQueueArns ? [`sqsQueueArns=${options.sqsQueueArns.join(',')}`] : []),
+    ...(options.eventBusArns ? [`eventBusArns=${options.eventBusArns.join(',')}`] : []),
+    ...(options.assumableRoleArns ? [`assumableRoleArns=${options.assumableRoleArns.join(',')}`] : []),
     ...(options.smtpTrustedCaFile ? [`smtpTrustedCaFile=${options.smtpTrustedCaFile}`] : []),
     ...(options.dnsServers ? [`dnsServers=${options.dnsServers.join(',')}`] : []),
     ...(options.autoDisableAfter === undefined ? [] : [`autoDisableAfter=${options.autoDisableAfter}`]),

@@ -382,7 +382,8 @@ export class ChannelAdmin {
 
   /**
    * Sends a `herald.test` event through the same channel code the deliver function uses, records the
-   * attempt, and reports what happened. Never throws for a failed send.
+   * attempt, and reports what happened (with `messageId` when the service answered one: SNS and SQS
+   * `MessageId`, EventBridge `EventId`). Never throws for a failed send.
    */
   async test(id: string, now: Date) {
     const channel = await this.get(id);
@@ -421,6 +422,13 @@ export class ChannelAdmin {
     const ref = { deliveryId, channelId: id, eventType: event.type };
     if (error === null) await this.deps.state.markDelivered(ref, new Date(), record);
     else await this.deps.state.markFailed(ref, `test-send failed: ${error}`, new Date());
-    return { ok: error === null, status: outcome.status ?? null, latencyMs, error };
+    return {
+      ok: error === null,
+      status: outcome.status ?? null,
+      latencyMs,
+      error,
+      // The id the service gave the message (SNS, SQS, EventBridge), when it answered one.
+      ...(result.messageId === undefined ? {} : { messageId: result.messageId }),
+    };
   }
 }

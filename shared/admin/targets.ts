@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { parseQueueUrl, queueArn } from '../channels/sqs/index.ts';
 import type { Target } from '../channels/types.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { globMatches } from '../domain/glob.ts';
@@ -12,6 +13,16 @@ export interface TargetPolicy extends SafeRequestOptions {
   readonly snsTopicArns: readonly string[];
   /** SES identities (addresses or domains) the deliver function may send from. */
   readonly sesIdentities: readonly string[];
+  /** SQS queue ARNs (or ARN globs) the deliver function may send to. */
+  readonly sqsQueueArns: readonly string[];
+  /** EventBridge bus ARNs (or ARN globs) the deliver function may put events on. */
+  readonly eventBusArns: readonly string[];
+  /** IAM role ARNs (or ARN globs) channels may send as (`roleArn`). */
+  readonly assumableRoleArns: readonly string[];
+  /** The buses Herald ingests from: an `eventbridge` channel putting there would loop. */
+  readonly ingestBusArns: readonly string[];
+  /** The stack's region: an emulator's queue URL names none, so its ARN takes this one. */
+  readonly region: string;
 }
 
 /** SMTP submission ports a public mail server may be reached on. */
@@ -85,6 +96,38 @@ const identityAllowed = (from: string, identities: readonly string[]): boolean =
   });
 };
 
+/** Refuses `value` at `path` unless one of the stack's `patterns` (its prop `prop`) matches `arn`. */
+const assertAllowed = (
+  target: { readonly path: string; readonly value: string },
+  arn: string,
+  patterns: readonly string[],
+  prop: string,
+  what: string,
+): void => {
+  if (patterns.some((pattern) => globMatches(pattern, arn))) return;
+  throw refuse(
+    target.path,
+    patterns.length === 0
+      ? `this stack allows no ${what}: list them in the ${prop} prop`
+      : `${arn} is not among the ${what} this stack allows (${prop})`,
+  );
+};
+
+/**
+ * An SQS queue URL, checked as its ARN against `sqsQueueArns`. Only SQS endpoints are taken unless
+ * private targets are allowed (an emulator's `http://localhost:4566/<account>/<name>`, local stacks).
+ */
+const validateQueue = (target: { readonly path: string; readonly value: string }, policy: TargetPolicy) => {
+  const queue = parseQueueUrl(target.value);
+  if (queue === undefined || (!queue.aws && !policy.allowPrivateTargets)) {
+    throw refuse(
+      target.path,
+      'must be an SQS queue URL, https://sqs.<region>.amazonaws.com/<account>/<queue name>',
+    );
+  }
+  assertAllowed(target, queueArn(queue, policy.region), policy.sqsQueueArns, 'sqsQueueArns', 'SQS queues');
+};
+
 /** Checks every target of a channel against the stack's rules; throws a 400 naming the field. */
 export const validateTargets = async (targets: readonly Target[], policy: TargetPolicy): Promise<void> => {
   for (const target of targets) {
@@ -104,6 +147,21 @@ export const validateTargets = async (targets: readonly Target[], policy: Target
               : `${target.value} is not among the topics this stack may publish to (snsTopicArns)`,
           );
         }
+        break;
+      case 'sqs-queue':
+        validateQueue(target, policy);
+        break;
+      case 'event-bus':
+        if (policy.ingestBusArns.includes(target.value)) {
+          throw refuse(
+            target.path,
+            'this is a bus Herald ingests from: events put on it would come back to Herald (a loop)',
+          );
+        }
+        assertAllowed(target, target.value, policy.eventBusArns, 'eventBusArns', 'EventBridge buses');
+        break;
+      case 'iam-role':
+        assertAllowed(target, target.value, policy.assumableRoleArns, 'assumableRoleArns', 'roles to assume');
         break;
       case 'ses-identity':
         if (!identityAllowed(target.value, policy.sesIdentities)) {

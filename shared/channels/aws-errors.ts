@@ -1,6 +1,7 @@
 /**
- * What an AWS SDK v3 client threw, as a delivery outcome (SPEC §5). Written for SNS `Publish`; the SES
- * sender can reuse it with its own table (`classifyAwsError(error, 'SES', SES_ERRORS)`).
+ * What an AWS SDK v3 client threw, as a delivery outcome (SPEC §5). Written for SNS `Publish`; SQS
+ * `SendMessage`, EventBridge `PutEvents` and STS `AssumeRole` use it with their own tables, and the SES
+ * sender can too (`classifyAwsError(error, 'SES', SES_ERRORS)`).
  *
  * SDK v3 service errors carry the service's error name in `name` (the modelled exception, such as
  * `NotFoundException`, or the raw code, such as `Throttling`, when the model does not list it) and the
@@ -79,6 +80,101 @@ export const AWS_ERRORS: AwsErrorTable = {
 export const SNS_ERRORS: AwsErrorTable = {
   NotFound: 'gone',
   NotFoundException: 'gone',
+};
+
+/**
+ * SQS `SendMessage` (its JSON-protocol names, and the legacy query code the SDK may report): a queue
+ * that no longer exists disables the channel; a queue whose KMS key cannot be used fails, unless KMS
+ * only throttled; a message SQS refuses (characters outside its set, an attribute it rejects) fails.
+ */
+export const SQS_ERRORS: AwsErrorTable = {
+  QueueDoesNotExist: 'gone',
+  'AWS.SimpleQueueService.NonExistentQueue': 'gone',
+  KmsThrottled: 'retry',
+  OverLimit: 'retry',
+  KmsAccessDenied: 'failed',
+  KmsDisabled: 'failed',
+  KmsInvalidKeyUsage: 'failed',
+  KmsInvalidState: 'failed',
+  KmsNotFound: 'failed',
+  KmsOptInRequired: 'failed',
+  InvalidMessageContents: 'failed',
+  InvalidAddress: 'failed',
+  UnsupportedOperation: 'failed',
+};
+
+/**
+ * EventBridge `PutEvents`, for the call and for a failed entry (`ErrorCode`): a bus that does not exist
+ * disables the channel; a source or detail-type the bus's policy refuses, a detail it cannot read and
+ * an invalid argument fail. Entry codes not listed anywhere (`InternalFailure`, `ThrottlingException`,
+ * new ones) are retried: a partly failed `PutEvents` is worth another attempt.
+ */
+export const EVENTBRIDGE_ERRORS: AwsErrorTable = {
+  ResourceNotFoundException: 'gone',
+  InternalException: 'retry',
+  NotAuthorizedForSourceException: 'failed',
+  NotAuthorizedForDetailTypeException: 'failed',
+  MalformedDetail: 'failed',
+  InvalidArgument: 'failed',
+  InvalidAccountIdException: 'failed',
+  InvalidEventPatternException: 'failed',
+  OperationDisabledException: 'failed',
+};
+
+/**
+ * STS `AssumeRole` of a channel's `roleArn`: a role that does not trust Herald (or its `externalId`) is
+ * `AccessDenied` (failed, in {@link AWS_ERRORS}); STS switched off in the region, or a session policy
+ * it refuses, fail too.
+ */
+export const STS_ERRORS: AwsErrorTable = {
+  RegionDisabledException: 'failed',
+  MalformedPolicyDocument: 'failed',
+  MalformedPolicyDocumentException: 'failed',
+  PackedPolicyTooLarge: 'failed',
+  PackedPolicyTooLargeException: 'failed',
+};
+
+/**
+ * Assuming a channel's `roleArn` failed: the STS error is the `cause`. Senders classify the cause with
+ * {@link STS_ERRORS}, so the reason says that the role, not the queue or bus, refused.
+ */
+export class AssumeRoleError extends Error {
+  override readonly name = 'AssumeRoleError';
+
+  constructor(
+    readonly roleArn: string,
+    options: ErrorOptions,
+  ) {
+    super(`could not assume ${roleArn}`, options);
+  }
+}
+
+/** Classifies what a send through a channel's own role or the function's role threw. */
+export const classifySendError = (error: unknown, service: string, names: AwsErrorTable): AttemptOutcome =>
+  error instanceof AssumeRoleError
+    ? classifyAwsError(error.cause, `STS AssumeRole (${error.roleArn})`, STS_ERRORS)
+    : classifyAwsError(error, service, names);
+
+/**
+ * Classifies an error code a service answered inside a successful call (a failed `PutEvents` entry's
+ * `ErrorCode`): looked up in `names`, then in {@link AWS_ERRORS}; a code in neither is retried. The
+ * reason reads `<service> <code>: <message>`.
+ */
+export const classifyErrorCode = (
+  code: string,
+  message: string | undefined,
+  service: string,
+  names: AwsErrorTable = {},
+): AttemptOutcome => {
+  const kind: AwsErrorKind =
+    (Object.hasOwn(names, code) ? names[code] : undefined) ??
+    (Object.hasOwn(AWS_ERRORS, code) ? AWS_ERRORS[code] : undefined) ??
+    'retry';
+  const error = truncate(
+    `${service} ${code}: ${message ?? 'no message'}`.replace(/\s+/g, ' ').trim(),
+    AWS_ERROR_REASON_CHARS,
+  );
+  return { kind, error };
 };
 
 /** The parts of an SDK error this module reads. */

@@ -69,14 +69,30 @@ export const sendHttp = async (
   }
 };
 
-/** Runs a send that throws on failure, timing it and classifying what it threw. */
+/** What a send reports besides its outcome: the id the service gave the message. */
+export interface Sent {
+  readonly outcome: AttemptOutcome;
+  readonly messageId?: string;
+}
+
+/**
+ * Runs a send that throws on failure, timing it and classifying what it threw. The send returns its
+ * outcome, or the outcome with the id the service answered ({@link Sent}).
+ */
 export const timed = async (
-  send: () => Promise<AttemptOutcome>,
+  send: () => Promise<AttemptOutcome | Sent>,
   classify: (error: unknown) => AttemptOutcome,
 ): Promise<AttemptResult> => {
   const started = performance.now();
   try {
-    return { outcome: await send(), latencyMs: elapsed(started) };
+    const sent = await send();
+    if ('kind' in sent) return { outcome: sent, latencyMs: elapsed(started) };
+    const { outcome, messageId } = sent;
+    return {
+      outcome,
+      latencyMs: elapsed(started),
+      ...(messageId === undefined || messageId === '' ? {} : { messageId }),
+    };
   } catch (error) {
     return { outcome: classify(error), latencyMs: elapsed(started) };
   }

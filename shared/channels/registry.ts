@@ -4,15 +4,17 @@
  */
 import { discord } from './discord/index.ts';
 import { email } from './email/index.ts';
+import { eventbridge } from './eventbridge/index.ts';
 import { pagerduty } from './pagerduty/index.ts';
 import { slack } from './slack/index.ts';
 import { sns } from './sns/index.ts';
+import { sqs } from './sqs/index.ts';
 import { teams } from './teams/index.ts';
 import type { ChannelType } from './types.ts';
 import { webhook } from './webhook/index.ts';
 
 export const CHANNEL_TYPES: Readonly<Record<string, ChannelType>> = Object.fromEntries(
-  [webhook, slack, discord, teams, email, sns, pagerduty].map((type) => [type.type, type]),
+  [webhook, slack, discord, teams, email, sns, sqs, eventbridge, pagerduty].map((type) => [type.type, type]),
 );
 
 export const CHANNEL_TYPE_NAMES = Object.keys(CHANNEL_TYPES);

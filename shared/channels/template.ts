@@ -92,7 +92,8 @@ const SAMPLE_EVENT: HeraldEvent = {
 };
 const SAMPLE_HERALD = { deliveryId: 'msg_sample', attempt: 1, channel: 'sample', policy: 'sample' };
 
-const TemplateText = (max: number) =>
+/** A template of at most `max` characters, refused (with its problems) when it does not check. */
+export const TemplateText = (max: number) =>
   z
     .string()
     .min(1)

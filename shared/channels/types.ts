@@ -20,6 +20,18 @@ export interface DeliveryContext {
 export interface AttemptResult {
   readonly outcome: AttemptOutcome;
   readonly latencyMs: number;
+  /**
+   * The id the service gave what was sent, when it answered one (SNS and SQS `MessageId`, EventBridge
+   * `EventId`): test-sends report it.
+   */
+  readonly messageId?: string;
+}
+
+/** A role in another account (or this one) that a channel sends as, instead of the function's own. */
+export interface AssumedRole {
+  readonly roleArn: string;
+  /** Passed to `AssumeRole` as `ExternalId`, when the role's trust policy asks for one. */
+  readonly externalId?: string;
 }
 
 /** An e-mail as the e-mail channel renders it, whichever transport sends it. */
@@ -61,6 +73,33 @@ export interface Transports {
     readonly messageGroupId?: string;
     readonly deduplicationId?: string;
   }) => Promise<{ readonly messageId: string }>;
+  /** SQS `SendMessage`, with the function's role or, given `role`, with that role's credentials. */
+  readonly sqs: (message: {
+    readonly queueUrl: string;
+    /** The queue's region, when its URL names one (the client's own region otherwise). */
+    readonly region?: string;
+    readonly body: string;
+    readonly attributes: Readonly<Record<string, string>>;
+    /** FIFO queues: the message group, and the deduplication id (the delivery id). */
+    readonly messageGroupId?: string;
+    readonly deduplicationId?: string;
+    readonly role?: AssumedRole;
+  }) => Promise<{ readonly messageId: string }>;
+  /**
+   * EventBridge `PutEvents` of one entry, with the function's role or `role`. A failed entry is an
+   * answer, not a throw: `errorCode` and `errorMessage` say why.
+   */
+  readonly eventbridge: (entry: {
+    readonly eventBusArn: string;
+    readonly region: string;
+    readonly source: string;
+    readonly detailType: string;
+    readonly detail: string;
+    readonly time: Date;
+    readonly role?: AssumedRole;
+  }) => Promise<
+    { readonly eventId: string } | { readonly errorCode: string; readonly errorMessage: string | undefined }
+  >;
   readonly ses: (
     email: RenderedEmail & { readonly configurationSet?: string },
   ) => Promise<{ readonly messageId: string }>;
@@ -81,8 +120,15 @@ export interface RenderInput<Settings, Secrets> {
 export type Target =
   | { readonly kind: 'url'; readonly path: string; readonly url: string }
   | { readonly kind: 'host'; readonly path: string; readonly host: string; readonly port: number }
-  /** An AWS resource the stack must allow (`sns`: topic ARN; `ses`: the sender identity). */
-  | { readonly kind: 'sns-topic' | 'ses-identity'; readonly path: string; readonly value: string };
+  /**
+   * An AWS resource the stack must allow (`sns`: topic ARN; `ses`: the sender identity; `sqs`: the
+   * queue URL; `eventbridge`: the bus ARN; either's `roleArn`).
+   */
+  | {
+      readonly kind: 'sns-topic' | 'ses-identity' | 'sqs-queue' | 'event-bus' | 'iam-role';
+      readonly path: string;
+      readonly value: string;
+    };
 
 /**
  * A channel type. `Settings` are kept in the config table and returned by reads; `Secrets` are kept in

@@ -9,6 +9,7 @@ import { type RateSpacing, rateSpacing } from '../domain/rate-limit.ts';
 import { RetrySchedule } from '../domain/retry.ts';
 import type { Faults } from '../runtime/faults.ts';
 import type { Log } from '../runtime/log.ts';
+import { METRIC, type MetricsPort, UNKNOWN_CHANNEL_TYPE } from '../runtime/metrics.ts';
 
 /** What making and recording one attempt needs: deliver and test-send both provide it. */
 export interface AttemptPorts {
@@ -95,7 +96,13 @@ export interface DeliverPorts extends AttemptPorts {
   deadInARow(channelId: string, withinSeconds: number, limit: number, now: Date): Promise<number>;
   /** Sends one of Herald's operational events through its own pipeline (the ingest queue). */
   emit(event: HeraldEvent): Promise<void>;
+  /** The delivery's logger (its lines carry the delivery id as correlation id). */
   logger: Log;
+  /**
+   * Counts what each attempt came to (succeeded, retried, failed) and each dead letter, and records
+   * the attempt's latency, by channel type.
+   */
+  readonly metrics: MetricsPort;
 }
 
 export interface DeliverSettings {
@@ -137,6 +144,7 @@ export const deliverJob = async (
     (error: unknown) => ({ readError: error instanceof Error ? error.message : String(error) }),
   );
   const channel = 'channel' in loaded ? loaded.channel : undefined;
+  const channelType = channel?.type ?? UNKNOWN_CHANNEL_TYPE;
   // Under a rateLimit, a slot is found first: a far one hides the job until shortly before it, counting
   // no attempt; a near one is waited for after the attempt has begun, right before sending.
   const spacing =
@@ -192,6 +200,7 @@ export const deliverJob = async (
   // marking fails, the job comes back and tries again, never lost.
   const deadLetter = async (reason: string, checkHealth = true): Promise<DeliverResult> => {
     await ports.markDead(job, reason, now());
+    ports.metrics.count(METRIC.deliveryDeadLettered, { channelType });
     await emit(deliveryExhausted(job, reason, now()));
     const { autoDisable } = settings;
     if (checkHealth && autoDisable !== undefined && channel?.enabled && !isOperational(event)) {
@@ -244,6 +253,7 @@ export const deliverJob = async (
       ports,
       now,
     ));
+    ports.metrics.latency(result.latencyMs, channel.type);
   }
 
   const { outcome } = result;
@@ -260,19 +270,25 @@ export const deliverJob = async (
     case 'delivered':
       if (ports.faults?.armed('deliver-after-send', event)) ports.faults.crash();
       if (delivered !== undefined) await ports.markDelivered(deliveryId, now(), delivered);
+      ports.metrics.count(METRIC.deliverySucceeded, { channelType });
       return { kind: 'done', detail: 'delivered' };
     case 'gone':
+      ports.metrics.count(METRIC.deliveryFailed, { channelType });
       await disable(outcome.error);
       return deadLetter(`${outcome.error}; channel ${channelId} disabled`, false);
     case 'failed':
+      ports.metrics.count(METRIC.deliveryFailed, { channelType });
       return deadLetter(outcome.error);
     case 'retry': {
       const schedule =
         channel === undefined ? settings.defaultSchedule : scheduleFor(channel, settings.defaultSchedule);
-      if (!schedule.hasNext(attempt))
+      if (!schedule.hasNext(attempt)) {
+        ports.metrics.count(METRIC.deliveryFailed, { channelType });
         return deadLetter(`gave up after ${attempt} attempts: ${outcome.error}`);
+      }
       const delaySeconds = schedule.nextDelaySeconds(attempt, outcome.retryAfterSeconds);
       await ports.scheduleNext(deliveryId, new Date(now().getTime() + delaySeconds * 1000));
+      ports.metrics.count(METRIC.deliveryRetried, { channelType });
       return { kind: 'retry', attempt, delaySeconds };
     }
   }

@@ -49,6 +49,14 @@ export const ENV = {
   snsTopicArns: 'SNS_TOPIC_ARNS',
   /** Comma-separated SES identities `email` channels may send from: deliver, admin (which checks). */
   sesIdentities: 'SES_IDENTITIES',
+  /** Comma-separated SQS queue ARNs or patterns `sqs` channels may use: deliver, admin (which checks). */
+  sqsQueueArns: 'SQS_QUEUE_ARNS',
+  /** Comma-separated bus ARNs or patterns `eventbridge` channels may use: deliver, admin (which checks). */
+  eventBusArns: 'EVENT_BUS_ARNS',
+  /** Comma-separated role ARNs or patterns channels may send as (`roleArn`): deliver, admin (which checks). */
+  assumableRoleArns: 'ASSUMABLE_ROLE_ARNS',
+  /** Comma-separated ARNs of the buses Herald ingests from, refused as `eventbridge` targets: deliver, admin. */
+  ingestBusArns: 'INGEST_BUS_ARNS',
   /** Extra CA certificates (PEM) for SMTP servers (only when the stack sets them): deliver, admin. */
   smtpTrustedCa: 'SMTP_TRUSTED_CA',
   /** Comma-separated DNS servers target names are resolved through (only when set): deliver, admin. */

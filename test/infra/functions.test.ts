@@ -174,6 +174,52 @@ describe('log permissions', () => {
   });
 });
 
+describe('tracing and log level', () => {
+  it('traces every function actively and sets its Powertools log level', () => {
+    // Prepare
+    const fns = functionsOf(synth());
+
+    // Assess
+    expect(Object.keys(fns)).toHaveLength(6);
+    for (const [name, fn] of Object.entries(fns)) {
+      expect(fn.Properties.TracingConfig, name).toEqual({ Mode: 'Active' });
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables.POWERTOOLS_LOG_LEVEL, name).toBe('INFO');
+    }
+  });
+
+  it("grants each function X-Ray's two writes on `*`, its only statement on every resource", () => {
+    // Prepare: every option, so that each grant a prop can add is there.
+    const template = synth({
+      secretRefArns: [SECRETS],
+      secretKmsKeyArns: [KEY],
+      snsTopicArns: ['arn:aws:sns:eu-west-1:123456789012:alerts-*'],
+      sesIdentities: ['example.com'],
+    });
+
+    // Act
+    const everyResource = Object.fromEntries(
+      Object.entries(functionsOf(template)).map(([name, fn]) => [
+        name,
+        statementsOfRole(template, roleIdOf(fn)).filter((statement) =>
+          [statement.Resource].flat().includes('*'),
+        ),
+      ]),
+    );
+
+    // Assess
+    for (const [name, statements] of Object.entries(everyResource)) {
+      expect(statements, name).toEqual([
+        {
+          Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          Effect: 'Allow',
+          Resource: '*',
+        },
+      ]);
+    }
+  });
+});
+
 describe('secretKmsKeyArns', () => {
   /** The `kms:` statements of each function's role, by function name. */
   const kmsStatements = (template: Template): Record<string, Statement[]> =>

@@ -105,13 +105,16 @@ describe('HeraldStack', () => {
     }
   });
 
-  it('allows no wildcard action and no wildcard resource in any IAM policy', () => {
+  it("allows no wildcard action, and no wildcard resource but X-Ray's, in any IAM policy", () => {
     const statements = policyStatements();
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) {
       const actions = typeof statement.Action === 'string' ? [statement.Action] : statement.Action;
       for (const action of actions) expect(action).not.toMatch(/(^|:)\*$/);
-      expect(statement.Resource).not.toBe('*');
+      // The documented exception: active tracing's writes, which X-Ray authorizes on `*` only.
+      if (statement.Resource === '*') {
+        expect(actions).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+      }
     }
   });
 
@@ -241,10 +244,14 @@ describe('HeraldStack', () => {
 });
 
 describe('API key authorizer', () => {
-  it('may only read key hashes and stamp key use in the config table (besides writing its own logs)', () => {
+  it('may only read key hashes and stamp key use in the config table (besides writing its logs and traces)', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
+          Match.objectLike({
+            Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+            Resource: '*',
+          }),
           Match.objectLike({
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
             Resource: { 'Fn::GetAtt': [logicalIdOf('AWS::Logs::LogGroup', 'AuthorizerFunctionLogs'), 'Arn'] },

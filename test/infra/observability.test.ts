@@ -25,6 +25,26 @@ const logicalIdOf = (template: Template, type: string, name: string): string => 
 const alarmsOf = (template: Template): Resource[] =>
   Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
 
+interface Widget {
+  readonly type: string;
+  readonly properties: {
+    readonly title: string;
+    readonly metrics?: readonly (readonly unknown[])[];
+    readonly alarms?: readonly string[];
+  };
+}
+
+/** The dashboard's name and widgets (its body is JSON joined with references: each becomes `REF`). */
+const dashboardOf = (template: Template): { name: unknown; widgets: Widget[] } => {
+  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as Resource[];
+  const joined = dashboard?.Properties?.DashboardBody as { 'Fn::Join': [string, unknown[]] } | undefined;
+  const parts = joined?.['Fn::Join'][1] ?? [];
+  const body = JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'REF')).join('')) as {
+    widgets: Widget[];
+  };
+  return { name: dashboard?.Properties?.DashboardName, widgets: body.widgets };
+};
+
 let template: Template;
 let topic: { Ref: string };
 
@@ -213,16 +233,10 @@ describe('Observability', () => {
 
   it('builds a dashboard named after the stack with the API, function, queue and alarm widgets', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as Resource[];
-    expect(dashboard?.Properties?.DashboardName).toBe('Herald-herald');
-    // The body is a JSON string joined with references: put a placeholder for each, then read it.
-    const joined = dashboard?.Properties?.DashboardBody as { 'Fn::Join': [string, unknown[]] } | undefined;
-    const parts = joined?.['Fn::Join'][1] ?? [];
-    const body = JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'REF')).join('')) as {
-      widgets: { type: string; properties: { title: string; metrics?: unknown[][]; alarms?: string[] } }[];
-    };
+    const dashboard = dashboardOf(template);
+    expect(dashboard.name).toBe('Herald-herald');
     const graphs = Object.fromEntries(
-      body.widgets.map(({ properties }) => [
+      dashboard.widgets.map(({ properties }) => [
         properties.title,
         (properties.metrics ?? []).map((metric) => `${metric[0]} ${metric[1]}`),
       ]),
@@ -241,7 +255,50 @@ describe('Observability', () => {
     expect(graphs['Age of oldest message (s)']).toEqual(
       Array(5).fill('AWS/SQS ApproximateAgeOfOldestMessage'),
     );
-    const alarmWidget = body.widgets.find(({ type }) => type === 'alarm');
+    const alarmWidget = dashboard.widgets.find(({ type }) => type === 'alarm');
     expect(alarmWidget?.properties.alarms).toHaveLength(alarmsOf(template).length);
+  });
+
+  it("graphs Herald's own metrics: events accepted, deliveries by outcome and channel type, latency percentiles", () => {
+    // Act: each graph's searches, as `label: expression`.
+    const searches = Object.fromEntries(
+      dashboardOf(template).widgets.map(({ properties }) => [
+        properties.title,
+        (properties.metrics ?? []).flatMap((metric) => {
+          const expression = metric[0] as { expression?: string; label?: string };
+          return expression.expression === undefined ? [] : [`${expression.label}: ${expression.expression}`];
+        }),
+      ]),
+    );
+
+    // Assess: the namespace, names and dimensions the functions write (shared/runtime/metrics.ts).
+    const search = (metric: string, statistic = 'Sum') =>
+      `SEARCH('{Herald,channelType,service} MetricName="${metric}"', '${statistic}', 60)`;
+    const accepted = `SEARCH('{Herald,service} MetricName="EventsAccepted"', 'Sum', 60)`;
+    expect(searches['Events accepted (per minute)']).toEqual([
+      `\${PROP('Dim.service')}: ${accepted}`,
+      `all: SUM(${accepted})`,
+    ]);
+    expect(searches['Deliveries by outcome (per minute)']).toEqual([
+      `matched: SUM(${search('NotificationsMatched')})`,
+      `succeeded: SUM(${search('DeliverySucceeded')})`,
+      `retried: SUM(${search('DeliveryRetried')})`,
+      `failed: SUM(${search('DeliveryFailed')})`,
+      `dead-lettered: SUM(${search('DeliveryDeadLettered')})`,
+      `suppressed: SUM(${search('DeliverySuppressed')})`,
+    ]);
+    const byType = `\${PROP('Dim.channelType')}`;
+    expect(searches['Deliveries by outcome and channel type (per minute)']).toEqual([
+      `succeeded ${byType}: ${search('DeliverySucceeded')}`,
+      `retried ${byType}: ${search('DeliveryRetried')}`,
+      `failed ${byType}: ${search('DeliveryFailed')}`,
+      `dead-lettered ${byType}: ${search('DeliveryDeadLettered')}`,
+      `suppressed ${byType}: ${search('DeliverySuppressed')}`,
+    ]);
+    expect(searches['Delivery latency by channel type, p50, p90 and p99 (ms)']).toEqual(
+      ['p50', 'p90', 'p99'].map(
+        (percentile) => `${percentile} ${byType}: ${search('DeliveryLatency', percentile)}`,
+      ),
+    );
   });
 });

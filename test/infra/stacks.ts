@@ -15,6 +15,12 @@ export const STACKS: Record<string, HeraldStackProps> = {
       secretKmsKeyArns: ['arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
       snsTopicArns: ['arn:aws:sns:eu-west-1:123456789012:alerts-*'],
       sesIdentities: ['example.com'],
+      sqsQueueArns: [
+        'arn:aws:sqs:eu-west-1:210987654321:platform-*',
+        'arn:aws:sqs:eu-west-1:123456789012:orders',
+      ],
+      eventBusArns: ['arn:aws:events:eu-west-1:210987654321:event-bus/platform-*'],
+      assumableRoleArns: ['arn:aws:iam::210987654321:role/herald-*'],
       dnsServers: ['10.0.0.2'],
       alarmEmail: 'oncall@example.com',
       maxConcurrency: { router: 5, deliver: 50 },

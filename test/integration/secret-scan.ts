@@ -4,7 +4,9 @@
  * tests own and referenced) must appear in none of the functions' log lines, the state table (attempt
  * records, dead jobs, audit entries), the dead-letter queues, or the admin API responses the tests
  * received; and no API key (`hk_` + 43 characters) may appear in them either. Every log line of
- * Herald's functions must also be one JSON object with level, message, timestamp and service.
+ * Herald's functions must also be one JSON object: a log entry with level, message, timestamp and
+ * service, or a metrics line (CloudWatch embedded metric format). And every line of the router and
+ * the deliver function about an event or a delivery must carry its correlation id.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,24 +51,83 @@ const parsed = (text: string | undefined): unknown => {
   }
 };
 
-/** A function's log line as Powertools writes it: one JSON object with level, message, time and service. */
-const isStructured = (line: string): boolean => {
+/** A function's log line as one JSON object (a prefix before it, such as the emulator's, is skipped). */
+const entryOf = (line: string): Record<string, unknown> | undefined => {
   try {
-    const entry = JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>;
-    return ['level', 'message', 'timestamp', 'service'].every((field) => typeof entry[field] === 'string');
+    const entry: unknown = JSON.parse(line.slice(line.indexOf('{')));
+    return typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+};
+
+/**
+ * A line as Powertools writes it: a log entry with level, message, time and service, or a metrics
+ * line in the embedded metric format (`_aws.CloudWatchMetrics`, with the service as a dimension).
+ */
+const isStructured = (line: string): boolean => {
+  const entry = entryOf(line);
+  if (entry === undefined) return false;
+  const metrics = (entry._aws as { CloudWatchMetrics?: unknown } | undefined)?.CloudWatchMetrics;
+  if (Array.isArray(metrics)) return typeof entry.service === 'string';
+  return ['level', 'message', 'timestamp', 'service'].every((field) => typeof entry[field] === 'string');
+};
+
+/**
+ * What a line about an event or a delivery must carry as `correlationId`, by service: the event id in
+ * the router, the delivery id in the deliver function (see `correlated` in `shared/runtime/log.ts`).
+ */
+const CORRELATION_IDS: Readonly<Record<string, 'eventId' | 'deliveryId'>> = {
+  'herald-router': 'eventId',
+  'herald-deliver': 'deliveryId',
+};
+
+/**
+ * Checks the router's and the deliver function's log entries that name an event or a delivery (an
+ * `eventId` or a `deliveryId` field): each must carry `correlationId`, equal to the field that service
+ * correlates by when the line has it. Returns how many lines were checked, and one finding per
+ * service and message that broke the rule.
+ */
+export const checkCorrelationIds = (lines: readonly string[]): { checked: number; findings: string[] } => {
+  let checked = 0;
+  const broken = new Map<string, number>();
+  for (const line of lines) {
+    const entry = entryOf(line);
+    const service = typeof entry?.service === 'string' ? entry.service : undefined;
+    const key = service === undefined ? undefined : CORRELATION_IDS[service];
+    if (entry === undefined || key === undefined || typeof entry.message !== 'string') continue;
+    if (entry.eventId === undefined && entry.deliveryId === undefined) continue;
+    checked += 1;
+    const expected = entry[key];
+    const { correlationId } = entry;
+    if (typeof correlationId === 'string' && (expected === undefined || correlationId === expected)) continue;
+    const where = `${service} "${entry.message}"`;
+    broken.set(where, (broken.get(where) ?? 0) + 1);
+  }
+  const findings = [...broken].map(
+    ([where, count]) => `function logs: ${count} line(s) of ${where} without their correlationId`,
+  );
+  return { checked, findings };
 };
 
 export interface ScanReport {
   readonly secrets: number;
   readonly haystacks: Readonly<Record<string, number>>;
+  /** Router and deliver lines about an event or a delivery whose correlation id was checked. */
+  readonly correlatedLines: number;
   /** Where a secret was found (the secret itself is never printed: its first 4 characters and length). */
   readonly findings: string[];
 }
 
-export const scanForSecrets = async (outputs: Readonly<Record<string, string>>): Promise<ScanReport> => {
+/**
+ * Scans everything (see the file's header). `logFrom` is the emulator log's size in bytes when the run
+ * began: the correlation ids are checked on the lines written since (the log is appended to across
+ * runs, and older lines may come from older code); secrets and structure on the whole log.
+ */
+export const scanForSecrets = async (
+  outputs: Readonly<Record<string, string>>,
+  logFrom = 0,
+): Promise<ScanReport> => {
   const secretsManager = new SecretsManagerClient({});
   const values = new Set<string>();
   for await (const page of paginateListSecrets({ client: secretsManager }, {})) {
@@ -79,11 +140,12 @@ export const scanForSecrets = async (outputs: Readonly<Record<string, string>>):
   }
 
   const haystacks = new Map<string, string[]>();
-  const logLines = existsSync(EMULATOR_LOG)
-    ? readFileSync(EMULATOR_LOG, 'utf8')
-        .split('\n')
-        .filter((line) => line.includes('"service":"herald-') || line.includes('[lambda]'))
-    : [];
+  const emulatorLog = existsSync(EMULATOR_LOG) ? readFileSync(EMULATOR_LOG) : Buffer.alloc(0);
+  const functionLines = (text: string) =>
+    text.split('\n').filter((line) => line.includes('"service":"herald-') || line.includes('[lambda]'));
+  const logLines = functionLines(emulatorLog.toString('utf8'));
+  // A log shorter than at the start was replaced meanwhile: all of it is this run's.
+  const thisRun = emulatorLog.subarray(logFrom <= emulatorLog.length ? logFrom : 0);
   haystacks.set('function logs', logLines);
 
   const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -133,9 +195,12 @@ export const scanForSecrets = async (outputs: Readonly<Record<string, string>>):
       `function logs: ${unstructured.length} line(s) of Herald's that are not one JSON object each`,
     );
   }
+  const correlation = checkCorrelationIds(functionLines(thisRun.toString('utf8')));
+  findings.push(...correlation.findings);
   return {
     secrets: values.size,
     haystacks: Object.fromEntries([...haystacks].map(([where, texts]) => [where, texts.length])),
+    correlatedLines: correlation.checked,
     findings,
   };
 };

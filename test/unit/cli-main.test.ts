@@ -46,6 +46,9 @@ const fakeAdminApi = () => {
       return send(response, 200, { items: [...store].map(([key, body]) => view(kind, key, body)) });
     const current = store.get(id);
     if (action === 'test') {
+      if (id === 'queue') {
+        return send(response, 200, { ok: true, status: 200, latencyMs: 9, error: null, messageId: 'm-42' });
+      }
       return id === 'ok'
         ? send(response, 200, { ok: true, status: 200, latencyMs: 7, error: null })
         : send(response, 200, { ok: false, status: 500, latencyMs: 12, error: 'HTTP 500' });
@@ -325,6 +328,18 @@ describe('herald (end to end against a fake admin API)', () => {
     expect(result.stdout).toBe(
       '✔ channel ok: delivered (HTTP 200, 7 ms)\n✘ channel ops: failed (HTTP 500, 12 ms): HTTP 500\n',
     );
+  });
+
+  it('prints the message id an SQS, SNS or EventBridge test-send reports', async () => {
+    // Prepare
+    api.stores.channels.set('queue', { type: 'sqs' });
+
+    // Act
+    const result = await herald('channels', 'test', 'queue');
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('✔ channel queue: delivered (HTTP 200, 9 ms, message id m-42)\n');
   });
 
   it('refuses channels test with both an id and --all, or with neither', async () => {

@@ -7,7 +7,13 @@ import { type DeliverPorts, type DeliverSettings, deliverJob, scheduleFor } from
 import type { HeraldEvent } from '#shared/domain/event.ts';
 import type { DeliveryJob } from '#shared/domain/jobs.ts';
 import { RetrySchedule } from '#shared/domain/retry.ts';
-import { type LocalServer, recordingLog, startLocalServer, testTransports } from './support.ts';
+import {
+  type LocalServer,
+  recordingLog,
+  recordingMetrics,
+  startLocalServer,
+  testTransports,
+} from './support.ts';
 
 const signingSecret = newSigningSecret();
 const job: DeliveryJob = {
@@ -63,6 +69,7 @@ const fakePorts = (state: FakeState) => {
     taken: [] as number[],
     givenBack: [] as number[],
   };
+  const metrics = recordingMetrics();
   const ports: DeliverPorts = {
     rateSlots: {
       take: async (_channelId, intervalMs, now) => {
@@ -118,8 +125,9 @@ const fakePorts = (state: FakeState) => {
       calls.emitted.push(operational);
     },
     logger: recordingLog(),
+    metrics,
   };
-  return { ports, calls };
+  return { ports, calls, metrics };
 };
 
 const channelRecord = (overrides: Partial<ChannelRecord> = {}): ChannelRecord => ({
@@ -704,5 +712,108 @@ describe('deliverJob under a rateLimit', () => {
     expect(calls.givenBack).toEqual([T + 10_500]);
     expect(calls.attempts).toEqual([]);
     expect(server.received).toHaveLength(0);
+  });
+});
+
+describe('deliverJob metrics', () => {
+  let server: LocalServer;
+  let state: FakeState;
+
+  beforeAll(async () => {
+    server = await startLocalServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  beforeEach(() => {
+    state = {
+      attempt: 1,
+      channel: channelRecord(),
+      secret: { url: `${server.url}/hook`, signingSecret },
+    };
+  });
+
+  it.each([
+    ['a delivered attempt', 200, 1, { 'DeliverySucceeded webhook': 1 }],
+    ['a failed attempt with attempts left', 503, 1, { 'DeliveryRetried webhook': 1 }],
+    [
+      'a failed last attempt, and its dead letter',
+      500,
+      3,
+      { 'DeliveryFailed webhook': 1, 'DeliveryDeadLettered webhook': 1 },
+    ],
+    [
+      'a permanent failure, and its dead letter',
+      404,
+      1,
+      { 'DeliveryFailed webhook': 1, 'DeliveryDeadLettered webhook': 1 },
+    ],
+    [
+      'a target gone, and its dead letter',
+      410,
+      1,
+      { 'DeliveryFailed webhook': 1, 'DeliveryDeadLettered webhook': 1 },
+    ],
+  ])(
+    'counts %s under the channel type, with the attempt’s latency',
+    async (_name, status, attempt, counts) => {
+      // Prepare
+      server.respond = (_request, response) => response.writeHead(status).end();
+      const { ports, metrics } = fakePorts({ ...state, attempt });
+
+      // Act
+      await deliverJob(job, ports, settingsFor());
+
+      // Assess
+      expect(metrics.counts).toEqual(counts);
+      expect(metrics.latencies).toEqual([expect.stringMatching(/^webhook \d+(\.\d+)?$/)]);
+    },
+  );
+
+  it.each([
+    ['does not exist', undefined, { 'DeliveryDeadLettered unknown': 1 }],
+    ['is disabled', channelRecord({ enabled: false }), { 'DeliveryDeadLettered webhook': 1 }],
+  ])(
+    'counts the dead letter of a delivery whose channel %s, and no attempt',
+    async (_name, channel, counts) => {
+      // Prepare
+      const { ports, metrics } = fakePorts({ ...state, channel });
+
+      // Act
+      await deliverJob(job, ports, settingsFor());
+
+      // Assess
+      expect(metrics.counts).toEqual(counts);
+      expect(metrics.latencies).toEqual([]);
+    },
+  );
+
+  it('counts a channel that could not be read as a retried attempt of an unknown type, with no latency', async () => {
+    // Prepare
+    const { ports, metrics } = fakePorts(state);
+    const failing = { ...ports, channel: async () => Promise.reject(new Error('DynamoDB throttled')) };
+
+    // Act
+    await deliverJob(job, failing, settingsFor());
+
+    // Assess
+    expect(metrics.counts).toEqual({ 'DeliveryRetried unknown': 1 });
+    expect(metrics.latencies).toEqual([]);
+  });
+
+  it.each([
+    ['was already delivered', { attempt: undefined }],
+    ['was already dead-lettered', { dead: true }],
+    ['is held by another copy of the job', { busyFor: 5 }],
+  ])('counts nothing when the delivery %s', async (_name, overrides) => {
+    // Prepare
+    const { ports, metrics } = fakePorts({ ...state, ...overrides });
+
+    // Act
+    await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(metrics.counts).toEqual({});
+    expect(metrics.latencies).toEqual([]);
   });
 });

@@ -2,10 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ChannelAdmin } from '#shared/admin/channels.ts';
 import type { AdminRequest } from '#shared/admin/request.ts';
+import type { TargetPolicy } from '#shared/admin/targets.ts';
 import type { ChannelRecord, SecretStore } from '#shared/channels/record.ts';
 import type { Transports } from '#shared/channels/types.ts';
 import { safeRequest } from '#shared/http/safe-request.ts';
 import type { Log, LogAttributes } from '#shared/runtime/log.ts';
+import type { MetricsPort } from '#shared/runtime/metrics.ts';
 
 /** A request the local test server received. */
 export interface ReceivedRequest {
@@ -87,6 +89,8 @@ export const testTransports = (
   allowPrivateTargets: boolean,
   respond: {
     sns?: Transports['sns'];
+    sqs?: Transports['sqs'];
+    eventbridge?: Transports['eventbridge'];
     ses?: Transports['ses'];
     smtp?: Transports['smtp'];
   } = {},
@@ -97,6 +101,8 @@ export const testTransports = (
   return {
     http: (request) => safeRequest(request, { allowPrivateTargets }),
     sns: respond.sns ?? unexpected('sns'),
+    sqs: respond.sqs ?? unexpected('sqs'),
+    eventbridge: respond.eventbridge ?? unexpected('eventbridge'),
     ses: respond.ses ?? unexpected('ses'),
     smtp: respond.smtp ?? unexpected('smtp'),
   };
@@ -123,6 +129,10 @@ export const adminWithFakes = (
     readonly secrets?: Readonly<Record<string, Record<string, unknown>>>;
     /** @default true: no DNS in unit tests */
     readonly allowPrivateTargets?: boolean;
+    /** The stack's allow-lists, where a test needs others than these fakes' (`arn:aws:sqs:*`…). */
+    readonly targets?: Partial<
+      Pick<TargetPolicy, 'sqsQueueArns' | 'eventBusArns' | 'assumableRoleArns' | 'ingestBusArns'>
+    >;
   } = {},
 ) => {
   const records = new Map<string, ChannelRecord>();
@@ -170,6 +180,12 @@ export const adminWithFakes = (
       allowPrivateTargets: options.allowPrivateTargets ?? true,
       snsTopicArns: ['arn:aws:sns:*'],
       sesIdentities: ['example.com'],
+      sqsQueueArns: ['arn:aws:sqs:*'],
+      eventBusArns: ['arn:aws:events:*'],
+      assumableRoleArns: ['arn:aws:iam::*'],
+      ingestBusArns: ['arn:aws:events:eu-central-1:123456789012:event-bus/herald'],
+      region: 'eu-central-1',
+      ...options.targets,
     },
     transports: {} as Transports,
   });
@@ -184,3 +200,25 @@ export const putRequest = (id: string, body: unknown): AdminRequest => ({
   headers: {},
   body: JSON.stringify(body),
 });
+
+/** A metrics port that keeps what it was told. */
+export interface RecordingMetrics extends MetricsPort {
+  /** Totals by `name` or `name channelType`, e.g. `{ 'DeliverySucceeded webhook': 1 }`. */
+  readonly counts: Record<string, number>;
+  /** Latencies in the order recorded, as `channelType milliseconds`. */
+  readonly latencies: string[];
+}
+
+export const recordingMetrics = (): RecordingMetrics => {
+  const counts: Record<string, number> = {};
+  const latencies: string[] = [];
+  return {
+    counts,
+    latencies,
+    count: (name, options = {}) => {
+      const key = options.channelType === undefined ? name : `${name} ${options.channelType}`;
+      counts[key] = (counts[key] ?? 0) + (options.value ?? 1);
+    },
+    latency: (milliseconds, channelType) => latencies.push(`${channelType} ${milliseconds}`),
+  };
+};

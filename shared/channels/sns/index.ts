@@ -4,20 +4,14 @@
  * and the subject is what e-mail subscribers see.
  */
 import * as z from 'zod';
-import { type HeraldEvent, jsonBytes } from '../../domain/event.ts';
 import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { classifyAwsError, SNS_ERRORS } from '../aws-errors.ts';
+import { fittingBody } from '../fitting-body.ts';
 import { timed } from '../http.ts';
 import { renderTemplate } from '../template.ts';
 import { oneLine, truncate } from '../text.ts';
-import {
-  type AttemptResult,
-  type DeliveryContext,
-  defineChannelType,
-  type RenderInput,
-  type Transports,
-} from '../types.ts';
-import { heraldFields, webhookBody } from '../webhook/index.ts';
+import { type AttemptResult, defineChannelType, type RenderInput, type Transports } from '../types.ts';
+import { heraldFields } from '../webhook/index.ts';
 
 /** The largest `Publish`: message and message attributes together, in UTF-8 bytes (SNS Publish API). */
 export const MAX_PUBLISH_BYTES = 262_144;
@@ -132,38 +126,6 @@ const attributeBytes = (attributes: SnsAttributes): number =>
     0,
   );
 
-/** A JSON object standing in for `data` that did not fit. */
-const truncatedData = (data: unknown) => ({ truncated: true, bytes: jsonBytes(data) });
-
-/**
- * The webhook body, made to fit in `maxBytes`: whole when it fits; else with `data` replaced by
- * `{"truncated": true, "bytes": <size of data as JSON>}`; and when a text template quoting `data`
- * still does not fit, with `herald.text` cut to the longest prefix that does.
- */
-const fittingBody = (
-  event: HeraldEvent,
-  context: DeliveryContext,
-  text: string | undefined,
-  maxBytes: number,
-): string => {
-  const fits = (body: string) => Buffer.byteLength(body) <= maxBytes;
-  const whole = webhookBody(event, context, text);
-  if (fits(whole)) return whole;
-  const cut = event.data === undefined ? event : { ...event, data: truncatedData(event.data) };
-  const withoutData = webhookBody(cut, context, text);
-  if (text === undefined || fits(withoutData)) return withoutData;
-  // Binary search for the longest cut of the text that fits (an empty text always does: the
-  // envelope without data is bounded far below the limit).
-  let low = 0;
-  let high = text.length - 1;
-  while (low < high) {
-    const middle = Math.ceil((low + high) / 2);
-    if (fits(webhookBody(cut, context, truncate(text, middle)))) low = middle;
-    else high = middle - 1;
-  }
-  return webhookBody(cut, context, truncate(text, low));
-};
-
 /**
  * Builds the `Publish` for one attempt. Pure. The message is the body a webhook gets (the envelope,
  * its subject templated, plus `herald`, with the text template in `herald.text`); when message,
@@ -208,13 +170,14 @@ export const publishBytes = (message: SnsMessage): number =>
 
 /**
  * Publishes one rendered message and classifies the answer: throttling and server faults retry, a
- * deleted topic is `gone`, refused access, invalid parameters and unusable KMS keys fail. Never throws.
+ * deleted topic is `gone`, refused access, invalid parameters and unusable KMS keys fail. Reports the
+ * `MessageId` SNS answered. Never throws.
  */
 export const sendSns = (message: SnsMessage, transports: Pick<Transports, 'sns'>): Promise<AttemptResult> =>
   timed(
     async () => {
-      await transports.sns(message);
-      return { kind: 'delivered', status: 200 };
+      const { messageId } = await transports.sns(message);
+      return { outcome: { kind: 'delivered', status: 200 }, messageId };
     },
     (error) => classifyAwsError(error, 'SNS', SNS_ERRORS),
   );

@@ -54,10 +54,12 @@ const transports = (mode: 'ok' | 'down'): Transports => {
   const fail = async (): Promise<never> => {
     throw new RequestTimeoutError('no response within 100 ms');
   };
-  if (mode === 'down') return { http: fail, sns: fail, ses: fail, smtp: fail };
+  if (mode === 'down') return { http: fail, sns: fail, sqs: fail, eventbridge: fail, ses: fail, smtp: fail };
   return {
     http: async () => ({ status: 202, headers: {}, bodySnippet: '' }),
     sns: async () => ({ messageId: 'm-1' }),
+    sqs: async () => ({ messageId: 'm-1' }),
+    eventbridge: async () => ({ eventId: 'e-1' }),
     ses: async () => ({ messageId: 'm-1' }),
     smtp: async () => ({ messageId: 'm-1' }),
   };

@@ -1,0 +1,43 @@
+/**
+ * The webhook body (the envelope plus `herald`) made to fit a service's message limit: what the `sns`,
+ * `sqs` and `eventbridge` channels send.
+ */
+import { type HeraldEvent, jsonBytes } from '../domain/event.ts';
+import { truncate } from './text.ts';
+import type { DeliveryContext } from './types.ts';
+import { webhookBody } from './webhook/index.ts';
+
+/** A JSON object standing in for `data` that did not fit. */
+const truncatedData = (data: unknown) => ({ truncated: true, bytes: jsonBytes(data) });
+
+/**
+ * The webhook body, made to fit in `maxBytes`: whole when it fits; else with `data` replaced by
+ * `{"truncated": true, "bytes": <size of data as JSON>}`; and when a text template quoting `data`
+ * still does not fit, with `herald.text` cut to the longest prefix that does. `encode` rewrites the
+ * JSON for the service (escapes that read back the same); the size is measured after it.
+ */
+export const fittingBody = (
+  event: HeraldEvent,
+  context: DeliveryContext,
+  text: string | undefined,
+  maxBytes: number,
+  encode: (json: string) => string = (json) => json,
+): string => {
+  const body = (e: HeraldEvent, t: string | undefined) => encode(webhookBody(e, context, t));
+  const fits = (json: string) => Buffer.byteLength(json) <= maxBytes;
+  const whole = body(event, text);
+  if (fits(whole)) return whole;
+  const cut = event.data === undefined ? event : { ...event, data: truncatedData(event.data) };
+  const withoutData = body(cut, text);
+  if (text === undefined || fits(withoutData)) return withoutData;
+  // Binary search for the longest cut of the text that fits (an empty text always does: the
+  // envelope without data is bounded far below the limit).
+  let low = 0;
+  let high = text.length - 1;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (fits(body(cut, truncate(text, middle)))) low = middle;
+    else high = middle - 1;
+  }
+  return body(cut, truncate(text, low));
+};
