@@ -27,11 +27,14 @@ const ingestDeadLetters = new Queue(sqs, requireEnv(ENV.ingestDlqUrl));
 const state = new StateRepository(db, requireEnv(ENV.stateTable), intEnv(ENV.retentionDays, 30) * 86_400);
 const configRepository = new ConfigRepository(db, requireEnv(ENV.configTable), logger);
 /**
- * Policies and channels, read whole on a cold start and indexed; after that the generation is read
+ * Policies, channels and silences, read whole on a cold start and indexed; after that the generation is read
  * once a second and only what an admin write changed is read again (SPEC §5: a new policy routes at
  * once), so a change costs a few small reads whatever the number of policies.
  */
-const config = new LiveConfig(configRepository, (policies, channels) => new PolicyIndex(policies, channels));
+const config = new LiveConfig(configRepository, (policies, channels, silences) => ({
+  index: new PolicyIndex(policies, channels),
+  silences,
+}));
 
 const faultInjection = boolEnv(FAULT_ENV, false);
 
@@ -52,8 +55,9 @@ const routeRecord = async (record: SQSRecord): Promise<void> => {
       claimEvent: (heraldEvent, at) => state.claimEvent(heraldEvent, at),
       markRouted: (eventId, deliveries) => state.markRouted(eventId, deliveries),
       claimDedup: (slot, at) => state.claimDedup(slot, at),
-      recordSuppressed: (delivery, at) => state.recordSuppressed(delivery, at),
-      config: () => config.get(),
+      recordSuppressed: (delivery, at, reason) => state.recordSuppressed(delivery, at, reason),
+      config: async () => (await config.get()).index,
+      silences: async () => (await config.get()).silences,
       enqueue: (entries) => deliveryJobs.sendAll(entries),
       faults: faults(faultInjection, record.attributes.ApproximateReceiveCount === '1'),
       logger,

@@ -18,6 +18,7 @@ import {
   pathId,
 } from './request.ts';
 import type { AdminRouteKey } from './routes.ts';
+import { type SilenceAdmin, toSilenceView } from './silences.ts';
 
 export interface AdminServices {
   readonly channels: ChannelAdmin;
@@ -25,6 +26,7 @@ export interface AdminServices {
   readonly apiKeys: ApiKeyAdmin;
   readonly activity: ActivityAdmin;
   readonly deadLetters: DeadLetterAdmin;
+  readonly silences: SilenceAdmin;
   readonly audit: Pick<AuditLog, 'list'>;
 }
 
@@ -46,7 +48,7 @@ const redriveIdOf = (body: unknown): string | undefined =>
  * the whole table (`AuditLog.record`).
  */
 export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRouteKey, Route>> => {
-  const { channels, policies, apiKeys, activity, deadLetters, audit } = services;
+  const { channels, policies, apiKeys, activity, deadLetters, silences, audit } = services;
   return {
     'GET /v1/channels': async (request) => {
       const { limit, nextToken } = pageParams(request);
@@ -136,6 +138,26 @@ export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRoute
     },
     'DELETE /v1/api-keys/{id}': async (request) => {
       await apiKeys.revoke(request.pathParameters.id ?? '');
+      return noContent;
+    },
+    'GET /v1/silences': async (request, now) => ok(await silences.list(request, now)),
+    'GET /v1/silences/{id}': async (request, now) => {
+      const record = await silences.get(pathId(request));
+      return ok(toSilenceView(record, now), { etag: etagOf(record.version) });
+    },
+    'PUT /v1/silences/{id}': async (request, now) => {
+      const result = await silences.put(request, isDryRun(request), now);
+      if (result.kind === 'planned')
+        return ok({ action: result.action, changes: result.changes, etag: result.etag });
+      return {
+        status: result.created ? 201 : 200,
+        body: result.view,
+        headers: { etag: result.view.etag },
+        audit: { fields: result.changes },
+      };
+    },
+    'DELETE /v1/silences/{id}': async (request) => {
+      await silences.delete(request);
       return noContent;
     },
     'GET /v1/audit': async (request) => ok(await audit.list(request)),
