@@ -232,6 +232,36 @@ describe('herald CLI against the deployed stack', () => {
     });
   });
 
+  it('keeps silences as code: apply creates a maintenance window, a second apply changes nothing', async () => {
+    // Prepare
+    const id = unique('cli-sil');
+    const window = { days: ['sat'], from: '22:00', to: '06:00' };
+    const file = writeFile(
+      'silences.yaml',
+      stringify({
+        silences: [{ id, match: { team: id }, schedule: { timezone: 'Europe/Berlin', windows: [window] } }],
+      }),
+    );
+
+    // Act
+    const first = herald('apply', '-f', file);
+    const second = herald('apply', '-f', file);
+    const shown = herald('silences', 'get', id, '--json');
+    const deleted = herald('silences', 'delete', id);
+
+    // Assess
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toContain(`+ silence ${id} (create)`);
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toContain(`= silence ${id} (unchanged)`);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      id,
+      status: 'active',
+      schedule: { timezone: 'Europe/Berlin', windows: [window] },
+    });
+    expect(deleted.status, deleted.stderr).toBe(0);
+  });
+
   it('mutes during a maintenance window that covers now, and not during one that does not', async () => {
     // Prepare: two windows in UTC, one all of today, one all of tomorrow only.
     const type = unique('cli.window');
