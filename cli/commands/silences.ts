@@ -199,7 +199,14 @@ export const registerSilences = (program: Command, context: CliContext): void =>
       const written = await out.progress(`Expiring silence ${id}`, async () => {
         const { view, etag } = await client.getSilence(id);
         const { status: _status, etag: _etag, createdAt: _created, updatedAt: _updated, ...body } = view;
-        return client.putSilence(id, { ...body, endsAt: new Date().toISOString() }, { ifMatch: etag });
+        const now = Date.now();
+        // A silence that has not started yet ends before it starts: both move to now.
+        const startsAt = Date.parse(body.startsAt) < now ? body.startsAt : new Date(now - 1).toISOString();
+        return client.putSilence(
+          id,
+          { ...body, startsAt, endsAt: new Date(now).toISOString() },
+          { ifMatch: etag },
+        );
       });
       if (out.json) return out.printJson(written.view);
       out.line(`Silence ${id} expired at ${written.view.endsAt}.`);
