@@ -1,27 +1,33 @@
 /**
- * `herald apply`: channels and policies as code. The file is validated whole, the server plans each
+ * `herald apply`: channels, policies and silences as code. The file is validated whole, the server plans each
  * resource (`PUT ?dryRun=true`), `--prune` plans deletes for what the file no longer names, and the
  * plan runs in an order that never leaves a policy pointing at a channel that is about to appear.
  */
 import * as z from 'zod';
 import { ChannelInput } from '#shared/channels/input.ts';
 import { Policy, ResourceId } from '#shared/domain/policy.ts';
+import { Silence } from '#shared/domain/silence.ts';
 import type { DryRunResult } from './client.ts';
 import { type ParsedFile, parseStructured } from './file.ts';
 
 /** A channel entry of the apply file: a channel as the API takes it, with its `id` required. */
 export const ChannelEntry = z.intersection(z.looseObject({ id: ResourceId }), ChannelInput);
 
-/** The `herald apply` file: `{channels: [...], policies: [...]}` (examples/herald.local.yaml). */
+/**
+ * The `herald apply` file: `{channels: [...], policies: [...], silences?: [...]}`
+ * (examples/herald.local.yaml).
+ */
 export const ApplyFile = z
   .strictObject({
     channels: z.array(ChannelEntry).default([]),
     policies: z.array(Policy).default([]),
+    silences: z.array(Silence).optional(),
   })
   .superRefine((file, ctx) => {
     for (const [kind, items] of [
       ['channels', file.channels],
       ['policies', file.policies],
+      ['silences', file.silences ?? []],
     ] as const) {
       const seen = new Set<string>();
       items.forEach((item, index) => {
@@ -33,7 +39,7 @@ export const ApplyFile = z
     }
   });
 
-export type Kind = 'channel' | 'policy';
+export type Kind = 'channel' | 'policy' | 'silence';
 export type Action = 'create' | 'update' | 'unchanged' | 'delete';
 
 /** One resource of the file: its id and the body to PUT, exactly as written. */
@@ -43,15 +49,21 @@ export interface DesiredResource {
   readonly body: Readonly<Record<string, unknown>>;
 }
 
-/** What the file asks for: channels and policies, in file order. */
+/** What the file asks for: channels, policies and silences, in file order. */
 export interface DesiredState {
   readonly channels: readonly DesiredResource[];
   readonly policies: readonly DesiredResource[];
+  /**
+   * Absent when the file has no `silences` key: silences are then not managed by the file, and
+   * `--prune` leaves those made with `herald silences create` alone.
+   */
+  readonly silences?: readonly DesiredResource[];
 }
 
 const RawFile = z.looseObject({
   channels: z.array(z.record(z.string(), z.unknown())).default([]),
   policies: z.array(z.record(z.string(), z.unknown())).default([]),
+  silences: z.array(z.record(z.string(), z.unknown())).default([]),
 });
 
 /** Validates an apply file (YAML or JSON); every problem names its line. */
@@ -64,9 +76,11 @@ export const parseApplyFile = (text: string, file: string): DesiredState => {
     items: readonly { id: string }[],
     bodies: readonly Record<string, unknown>[],
   ) => items.map((item, index): DesiredResource => ({ kind, id: item.id, body: bodies[index] ?? {} }));
+  const { silences } = parsed.value;
   return {
     channels: resources('channel', parsed.value.channels, raw.channels),
     policies: resources('policy', parsed.value.policies, raw.policies),
+    ...(silences === undefined ? {} : { silences: resources('silence', silences, raw.silences) }),
   };
 };
 
@@ -88,12 +102,17 @@ export interface PlanStep {
 export interface PlanApi {
   planChannel(id: string, body: unknown): Promise<DryRunResult>;
   planPolicy(id: string, body: unknown): Promise<DryRunResult>;
+  planSilence(id: string, body: unknown): Promise<DryRunResult>;
   listAllChannels(): Promise<readonly { readonly id: string }[]>;
   listAllPolicies(): Promise<readonly { readonly id: string }[]>;
+  listAllSilences(): Promise<readonly { readonly id: string }[]>;
 }
 
 export interface PlanOptions {
-  /** Also delete channels and policies on the server that the file does not name. */
+  /**
+   * Also delete channels and policies on the server that the file does not name (and silences, when
+   * the file has a `silences` key).
+   */
   readonly prune: boolean;
 }
 
@@ -141,24 +160,33 @@ const policyWarnings = (
 };
 
 /**
- * Plans an apply: each channel then each policy through the server's dry run, then (with prune)
- * deletes of policies, then of channels, that the file does not name. Steps are in execution order.
+ * Plans an apply: each channel, policy, then silence through the server's dry run, then (with prune)
+ * deletes of silences, policies, then channels, that the file does not name. Steps are in execution
+ * order.
  */
 export const planApply = async (
   desired: DesiredState,
   api: PlanApi,
   options: PlanOptions,
 ): Promise<PlanStep[]> => {
-  const [channelPlans, policyPlans, serverChannels, serverPolicies] = await Promise.all([
-    mapLimited(desired.channels, PLAN_CONCURRENCY, (channel) =>
-      api.planChannel(channel.id, channel.body).catch(failedWhile('planning', channel)),
-    ),
-    mapLimited(desired.policies, PLAN_CONCURRENCY, (policy) =>
-      api.planPolicy(policy.id, policy.body).catch(failedWhile('planning', policy)),
-    ),
-    options.prune ? api.listAllChannels() : Promise.resolve([]),
-    options.prune ? api.listAllPolicies() : Promise.resolve([]),
-  ]);
+  const desiredSilences = desired.silences ?? [];
+  const [channelPlans, policyPlans, silencePlans, serverChannels, serverPolicies, serverSilences] =
+    await Promise.all([
+      mapLimited(desired.channels, PLAN_CONCURRENCY, (channel) =>
+        api.planChannel(channel.id, channel.body).catch(failedWhile('planning', channel)),
+      ),
+      mapLimited(desired.policies, PLAN_CONCURRENCY, (policy) =>
+        api.planPolicy(policy.id, policy.body).catch(failedWhile('planning', policy)),
+      ),
+      mapLimited(desiredSilences, PLAN_CONCURRENCY, (silence) =>
+        api.planSilence(silence.id, silence.body).catch(failedWhile('planning', silence)),
+      ),
+      options.prune ? api.listAllChannels() : Promise.resolve([]),
+      options.prune ? api.listAllPolicies() : Promise.resolve([]),
+      options.prune && desired.silences !== undefined ? api.listAllSilences() : Promise.resolve([]),
+    ]);
+  const fileSilences = new Set(desiredSilences.map((silence) => silence.id));
+  const deletedSilences = serverSilences.map((silence) => silence.id).filter((id) => !fileSilences.has(id));
   const fileChannels = new Set(desired.channels.map((channel) => channel.id));
   const filePolicies = new Set(desired.policies.map((policy) => policy.id));
   const deletedChannels = serverChannels.map((channel) => channel.id).filter((id) => !fileChannels.has(id));
@@ -193,6 +221,10 @@ export const planApply = async (
         policyWarnings(policy, policyPlans[index]?.warnings ?? [], fileChannels, deletedChannelSet),
       ),
     ),
+    ...desiredSilences.map((silence, index) =>
+      put(silence, silencePlans[index], silencePlans[index]?.warnings ?? []),
+    ),
+    ...[...deletedSilences].sort().map(remove('silence')),
     ...[...deletedPolicies].sort().map(remove('policy')),
     ...[...deletedChannels].sort().map(remove('channel')),
   ];
@@ -206,8 +238,10 @@ export interface ExecuteApi {
     body: unknown,
     ifMatch: string | undefined,
   ): Promise<{ readonly view: { readonly warnings?: readonly string[] | undefined } }>;
+  putSilence(id: string, body: unknown, ifMatch: string | undefined): Promise<unknown>;
   deleteChannel(id: string): Promise<void>;
   deletePolicy(id: string): Promise<void>;
+  deleteSilence(id: string): Promise<void>;
 }
 
 /** A step carried out, with the warnings the write returned. */
@@ -240,12 +274,20 @@ export const executePlan = async (
 
 const runStep = async (step: PlanStep, api: ExecuteApi): Promise<readonly string[]> => {
   if (step.action === 'delete') {
-    await (step.kind === 'channel' ? api.deleteChannel(step.id) : api.deletePolicy(step.id));
+    await (step.kind === 'channel'
+      ? api.deleteChannel(step.id)
+      : step.kind === 'silence'
+        ? api.deleteSilence(step.id)
+        : api.deletePolicy(step.id));
     return [];
   }
   const body = step.body ?? {};
   if (step.kind === 'channel') {
     await api.putChannel(step.id, body, step.etag);
+    return [];
+  }
+  if (step.kind === 'silence') {
+    await api.putSilence(step.id, body, step.etag);
     return [];
   }
   const written = await api.putPolicy(step.id, body, step.etag);

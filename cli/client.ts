@@ -79,6 +79,29 @@ export const PolicyView = z.looseObject({
 });
 export type PolicyView = z.infer<typeof PolicyView>;
 
+export const SilenceView = z.looseObject({
+  id: z.string(),
+  comment: z.string().optional(),
+  events: z.array(z.string()).optional(),
+  match: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
+  channels: z.array(z.string()).optional(),
+  startsAt: z.string(),
+  endsAt: z.string().optional(),
+  schedule: z
+    .looseObject({
+      timezone: z.string(),
+      windows: z.array(
+        z.looseObject({ days: z.array(z.string()).optional(), from: z.string(), to: z.string() }),
+      ),
+    })
+    .optional(),
+  status: z.enum(['pending', 'active', 'expired']),
+  createdAt: z.string().optional(),
+  updatedAt: z.string().optional(),
+  etag: z.string().optional(),
+});
+export type SilenceView = z.infer<typeof SilenceView>;
+
 const page = <T extends z.ZodType>(item: T) =>
   z.looseObject({ items: z.array(item), nextToken: z.string().nullish() });
 export interface Page<T> {
@@ -405,6 +428,34 @@ export class AdminClient {
 
   deletePolicy(id: string, options: WriteOptions = {}): Promise<void> {
     return this.delete(`/v1/policies/${segment(id)}`, options);
+  }
+
+  // Silences
+
+  listSilences(query: ListQuery & { status?: string | undefined } = {}): Promise<Page<SilenceView>> {
+    const { status, ...rest } = query;
+    return this.list('/v1/silences', page(SilenceView), rest, { status });
+  }
+
+  listAllSilences(status?: string): Promise<SilenceView[]> {
+    return this.all((query) => this.listSilences({ ...query, status }));
+  }
+
+  async getSilence(id: string): Promise<{ view: SilenceView; etag: string | undefined }> {
+    const answer = await this.call({ method: 'GET', path: `/v1/silences/${segment(id)}` });
+    return { view: this.parse(SilenceView, answer), etag: answer.etag };
+  }
+
+  putSilence(id: string, body: unknown, options: WriteOptions = {}): Promise<Written<SilenceView>> {
+    return this.put(`/v1/silences/${segment(id)}`, SilenceView, body, options);
+  }
+
+  planSilence(id: string, body: unknown): Promise<DryRunResult> {
+    return this.plan(`/v1/silences/${segment(id)}`, body);
+  }
+
+  deleteSilence(id: string, options: WriteOptions = {}): Promise<void> {
+    return this.delete(`/v1/silences/${segment(id)}`, options);
   }
 
   // Events, deliveries, dead letters

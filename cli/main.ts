@@ -14,6 +14,7 @@ import { registerEvents } from './commands/events.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerPolicies } from './commands/policies.ts';
 import { registerSend } from './commands/send.ts';
+import { registerSilences } from './commands/silences.ts';
 import { CliContext, type CliDeps, QuietExit } from './context.ts';
 import { EndpointError } from './endpoint.ts';
 import { FileError } from './file.ts';
@@ -47,6 +48,7 @@ export const buildProgram = (deps: CliDeps): Command => {
   registerDeliveries(program, context);
   registerDlq(program, context);
   registerKeys(program, context);
+  registerSilences(program, context);
   registerAudit(program, context);
   return program;
 };

@@ -19,6 +19,7 @@ import { AuditListQuery } from '#shared/admin/audit.ts';
 import { DeadLetterQuery, RedriveRequest } from '#shared/admin/dead-letters.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '#shared/admin/request.ts';
 import { ADMIN_ROUTE_KEYS } from '#shared/admin/routes.ts';
+import { SilenceQuery } from '#shared/admin/silences.ts';
 import { AuditEntry } from '#shared/aws/audit-repository.ts';
 import { IDEMPOTENCY_WINDOW_SECONDS, RedriveTask } from '#shared/aws/state-repository.ts';
 import { ChannelInput } from '#shared/channels/input.ts';
@@ -32,6 +33,7 @@ import {
   MAX_EVENTS_PER_REQUEST,
 } from '#shared/domain/event.ts';
 import { PolicyInput, PolicyRecord, ResourceId } from '#shared/domain/policy.ts';
+import { SilenceFields, SilenceInput } from '#shared/domain/silence.ts';
 import { HERALD_VERSION } from '#shared/domain/version.ts';
 import { MAX_BODY_BYTES } from '#shared/ingest/ingest.ts';
 
@@ -147,6 +149,15 @@ const PolicyView = PolicyRecord.omit({ version: true }).extend({
     .array(z.string())
     .optional()
     .meta({ description: 'PUT only: channels the policy names that do not exist (yet).' }),
+});
+
+/** Mirrors `toSilenceView` (`shared/admin/silences.ts`). */
+const SilenceView = SilenceFields.extend({
+  startsAt: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  status: z.enum(['pending', 'active', 'expired']).meta({ description: 'Now, when the answer was made.' }),
+  etag: Etag,
 });
 
 /** Mirrors the `planned` answer of a PUT with `?dryRun=true` (`shared/admin/api.ts`). */
@@ -343,6 +354,7 @@ const schemaComponents = (): Record<string, JsonSchema> => {
       discriminator: { propertyName: 'type', mapping },
     },
     PolicyInput: inputSchema(PolicyInput),
+    SilenceInput: inputSchema(SilenceInput),
     EventInput: inputSchema(EventInput),
     EventBatch: inputSchema(EventBatch),
     RedriveRequest: inputSchema(RedriveRequest),
@@ -353,6 +365,8 @@ const schemaComponents = (): Record<string, JsonSchema> => {
     ChannelPage: page('ChannelView'),
     PolicyView: outputSchema(PolicyView),
     PolicyPage: page('PolicyView'),
+    SilenceView: outputSchema(SilenceView),
+    SilencePage: page('SilenceView'),
     PutPlan: outputSchema(PutPlan),
     PolicyPutPlan: outputSchema(PolicyPutPlan),
     ChannelTestResult: outputSchema(ChannelTestResult),
@@ -462,9 +476,11 @@ const pathParameter = (routePath: string) => {
       ? [inputSchema(ResourceId), 'The channel id.']
       : routePath.startsWith('/v1/policies/')
         ? [inputSchema(ResourceId), 'The policy id.']
-        : routePath.startsWith('/v1/api-keys/')
-          ? [{ type: 'string', minLength: 1 }, 'An API key id (`key_…`).']
-          : [{ type: 'string', minLength: 1 }, 'A redrive id (`rdr_…`).'];
+        : routePath.startsWith('/v1/silences/')
+          ? [inputSchema(ResourceId), 'The silence id.']
+          : routePath.startsWith('/v1/api-keys/')
+            ? [{ type: 'string', minLength: 1 }, 'An API key id (`key_…`).']
+            : [{ type: 'string', minLength: 1 }, 'A redrive id (`rdr_…`).'];
   return { name: 'id', in: 'path', required: true, description, schema };
 };
 
@@ -558,6 +574,38 @@ const adminOperations = (): Record<string, Operation> => ({
   },
   'DELETE /v1/policies/{id}': {
     summary: 'Delete a policy',
+    parameters: [param('ifMatch')],
+    responses: { 204: { description: 'Deleted.' }, ...errors(400, 404, 412, 503) },
+  },
+  'GET /v1/silences': {
+    summary: 'List silences and maintenance windows',
+    description:
+      'In id order, each with its status now; `status` keeps only those pending, active or expired.',
+    parameters: queryParameters(SilenceQuery),
+    responses: { 200: ok('A page of silences.', ref('SilencePage')), ...errors(400) },
+  },
+  'GET /v1/silences/{id}': {
+    summary: 'Get a silence',
+    responses: { 200: ok('The silence.', ref('SilenceView'), ETAG_HEADER), ...errors(400, 404) },
+  },
+  'PUT /v1/silences/{id}': {
+    summary: 'Create or replace a silence',
+    description:
+      'A one-off silence (`endsAt`, `startsAt` defaulting to now) or a maintenance window (`schedule`). Expire one by writing it back with `endsAt` now.',
+    parameters: [param('dryRun'), param('ifMatch')],
+    requestBody: body('SilenceInput'),
+    responses: {
+      200: ok(
+        'Replaced (the silence), or the plan of a dry run.',
+        { oneOf: [ref('SilenceView'), ref('PutPlan')] },
+        ETAG_HEADER,
+      ),
+      201: ok('Created.', ref('SilenceView'), ETAG_HEADER),
+      ...errors(400, 412, 503),
+    },
+  },
+  'DELETE /v1/silences/{id}': {
+    summary: 'Delete a silence',
     parameters: [param('ifMatch')],
     responses: { 204: { description: 'Deleted.' }, ...errors(400, 404, 412, 503) },
   },
@@ -770,6 +818,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
 export const VIEW_SCHEMAS = {
   ChannelView,
   PolicyView,
+  SilenceView,
   SigningSecretView,
   ChannelTestResult,
   RedriveView,

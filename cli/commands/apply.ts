@@ -14,13 +14,16 @@ interface ApplyOptions {
 export const registerApply = (program: Command, context: CliContext): void => {
   program
     .command('apply')
-    .description('make the channels and policies on the server match a file')
+    .description('make the channels, policies and silences on the server match a file')
     .requiredOption(
       '-f, --file <file>',
-      'channels and policies (YAML or JSON), as in examples/herald.local.yaml',
+      'channels, policies and silences (YAML or JSON), as in examples/herald.local.yaml',
     )
     .option('--dry-run', 'show the plan; change nothing')
-    .option('--prune', 'also delete channels and policies the file does not name')
+    .option(
+      '--prune',
+      'also delete channels and policies the file does not name (and silences, if it has a silences key)',
+    )
     .action(async (options: ApplyOptions, command: Command) => {
       const out = context.output(command);
       const desired = parseApplyFile(await readInputFile(options.file), options.file);
@@ -43,8 +46,10 @@ export const registerApply = (program: Command, context: CliContext): void => {
               executePlan(plan, {
                 putChannel: (id, body, ifMatch) => client.putChannel(id, body, { ifMatch }),
                 putPolicy: (id, body, ifMatch) => client.putPolicy(id, body, { ifMatch }),
+                putSilence: (id, body, ifMatch) => client.putSilence(id, body, { ifMatch }),
                 deleteChannel: (id) => client.deleteChannel(id),
                 deletePolicy: (id) => client.deletePolicy(id),
+                deleteSilence: (id) => client.deleteSilence(id),
               }),
             );
       if (out.json) {

@@ -16,6 +16,7 @@ import { DeadLetterAdmin } from '#shared/admin/dead-letters.ts';
 import { PolicyAdmin } from '#shared/admin/policies.ts';
 import { Redriver } from '#shared/admin/redrive.ts';
 import type { AdminRequest } from '#shared/admin/request.ts';
+import { SilenceAdmin } from '#shared/admin/silences.ts';
 import { AuditRepository } from '#shared/aws/audit-repository.ts';
 import { ConfigRepository } from '#shared/aws/config-repository.ts';
 import { HeldMessages } from '#shared/aws/held-messages.ts';
@@ -74,6 +75,7 @@ const routes = adminRoutes({
     }),
   }),
   policies: new PolicyAdmin(config),
+  silences: new SilenceAdmin(config),
   apiKeys: new ApiKeyAdmin(config),
   activity: new ActivityAdmin(state),
   deadLetters: new DeadLetterAdmin({

@@ -35,14 +35,15 @@ const ingestDeadLetters = new Queue(sqs, requireEnv(ENV.ingestDlqUrl));
 const state = new StateRepository(db, requireEnv(ENV.stateTable), intEnv(ENV.retentionDays, 30) * 86_400);
 const configRepository = new ConfigRepository(db, requireEnv(ENV.configTable), logger);
 /**
- * Policies and channels, read whole on a cold start and indexed; after that the generation is read
- * once a second and only what an admin write changed is read again (SPEC §5: a new policy routes at
- * once), so a change costs a few small reads whatever the number of policies. Each channel's type
- * names the metrics of what was routed to it.
+ * Policies, channels and silences, read whole on a cold start and indexed; after that the generation
+ * is read once a second and only what an admin write changed is read again (SPEC §5: a new policy
+ * routes at once), so a change costs a few small reads whatever the number of policies. Each
+ * channel's type names the metrics of what was routed to it.
  */
-const config = new LiveConfig(configRepository, (policies, channels) => ({
+const config = new LiveConfig(configRepository, (policies, channels, silences) => ({
   index: new PolicyIndex(policies, channels),
   channelTypes: new Map(channels.map((channel) => [channel.id, channel.type])),
+  silences,
 }));
 
 const faultInjection = boolEnv(FAULT_ENV, false);
@@ -67,11 +68,12 @@ const routeRecord = async (record: SQSRecord): Promise<void> => {
       claimEvent: (heraldEvent, at) => state.claimEvent(heraldEvent, at),
       markRouted: (eventId, deliveries) => state.markRouted(eventId, deliveries),
       claimDedup: (slot, at) => state.claimDedup(slot, at),
-      recordSuppressed: (delivery, at) => state.recordSuppressed(delivery, at),
+      recordSuppressed: (delivery, at, reason) => state.recordSuppressed(delivery, at, reason),
       config: async () => {
         routedWith = await config.get();
         return routedWith.index;
       },
+      silences: async () => (routedWith ?? (await config.get())).silences,
       enqueue: (entries) => deliveryJobs.sendAll(entries),
       faults: faults(faultInjection, record.attributes.ApproximateReceiveCount === '1'),
       logger: log,

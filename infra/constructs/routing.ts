@@ -46,7 +46,7 @@ export class Routing extends Construct {
     })
       // Policies, channels and the config generation, read only; never API keys.
       .bindTableItems(ENV.configTable, props.configTable, {
-        read: [CONFIG_KINDS.policy, CONFIG_KINDS.channel, CONFIG_KINDS.meta],
+        read: [CONFIG_KINDS.policy, CONFIG_KINDS.channel, CONFIG_KINDS.silence, CONFIG_KINDS.meta],
       })
       // Events (routed once), dedup windows, suppressed deliveries.
       .bindTableItems(ENV.stateTable, props.stateTable, {

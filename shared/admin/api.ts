@@ -2,7 +2,7 @@ import { HttpError } from '../domain/errors.ts';
 import type { ActivityAdmin } from './activity.ts';
 import type { ApiKeyAdmin } from './api-keys.ts';
 import type { AuditLog } from './audit.ts';
-import type { ChannelAdmin } from './channels.ts';
+import type { ChannelAdmin, PutResult } from './channels.ts';
 import { toChannelView } from './channels.ts';
 import { type DeadLetterAdmin, RedriveRequest } from './dead-letters.ts';
 import type { PolicyAdmin } from './policies.ts';
@@ -18,6 +18,7 @@ import {
   pathId,
 } from './request.ts';
 import type { AdminRouteKey } from './routes.ts';
+import { type SilenceAdmin, toSilenceView } from './silences.ts';
 
 export interface AdminServices {
   readonly channels: ChannelAdmin;
@@ -25,6 +26,7 @@ export interface AdminServices {
   readonly apiKeys: ApiKeyAdmin;
   readonly activity: ActivityAdmin;
   readonly deadLetters: DeadLetterAdmin;
+  readonly silences: SilenceAdmin;
   readonly audit: Pick<AuditLog, 'list'>;
 }
 
@@ -35,6 +37,23 @@ const ok = (body: unknown, headers?: Record<string, string>): AdminResponse =>
 const noContent: AdminResponse = { status: 204 };
 
 /** A redrive's id, when the redrive made one (a redrive by filter). */
+/**
+ * The answer to a `PUT` of a versioned record: the plan of a dry run (with `planExtra`), or the record
+ * written, `201` when created, with its ETag and the changed field names for the audit log.
+ */
+const putAnswer = <V extends { etag: string }>(
+  result: PutResult<V>,
+  planExtra: Record<string, unknown> = {},
+): AdminResponse =>
+  result.kind === 'planned'
+    ? ok({ action: result.action, changes: result.changes, etag: result.etag, ...planExtra })
+    : {
+        status: result.created ? 201 : 200,
+        body: result.view,
+        headers: { etag: result.view.etag },
+        audit: { fields: result.changes },
+      };
+
 const redriveIdOf = (body: unknown): string | undefined =>
   typeof body === 'object' && body !== null && 'id' in body && typeof body.id === 'string'
     ? body.id
@@ -46,7 +65,7 @@ const redriveIdOf = (body: unknown): string | undefined =>
  * the whole table (`AuditLog.record`).
  */
 export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRouteKey, Route>> => {
-  const { channels, policies, apiKeys, activity, deadLetters, audit } = services;
+  const { channels, policies, apiKeys, activity, deadLetters, silences, audit } = services;
   return {
     'GET /v1/channels': async (request) => {
       const { limit, nextToken } = pageParams(request);
@@ -57,15 +76,7 @@ export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRoute
       return ok(view, { etag: view.etag });
     },
     'PUT /v1/channels/{id}': async (request, now) => {
-      const result = await channels.put(request, isDryRun(request), now);
-      if (result.kind === 'planned')
-        return ok({ action: result.action, changes: result.changes, etag: result.etag });
-      return {
-        status: result.created ? 201 : 200,
-        body: result.view,
-        headers: { etag: result.view.etag },
-        audit: { fields: result.changes },
-      };
+      return putAnswer(await channels.put(request, isDryRun(request), now));
     },
     'DELETE /v1/channels/{id}': async (request) => {
       await channels.delete(request);
@@ -84,20 +95,7 @@ export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRoute
     },
     'PUT /v1/policies/{id}': async (request, now) => {
       const result = await policies.put(request, isDryRun(request), now);
-      if (result.kind === 'planned') {
-        return ok({
-          action: result.action,
-          changes: result.changes,
-          etag: result.etag,
-          warnings: result.warnings,
-        });
-      }
-      return {
-        status: result.created ? 201 : 200,
-        body: result.view,
-        headers: { etag: result.view.etag },
-        audit: { fields: result.changes },
-      };
+      return putAnswer(result, { warnings: result.warnings });
     },
     'DELETE /v1/policies/{id}': async (request) => {
       await policies.delete(request);
@@ -136,6 +134,18 @@ export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRoute
     },
     'DELETE /v1/api-keys/{id}': async (request) => {
       await apiKeys.revoke(request.pathParameters.id ?? '');
+      return noContent;
+    },
+    'GET /v1/silences': async (request, now) => ok(await silences.list(request, now)),
+    'GET /v1/silences/{id}': async (request, now) => {
+      const record = await silences.get(pathId(request));
+      return ok(toSilenceView(record, now), { etag: etagOf(record.version) });
+    },
+    'PUT /v1/silences/{id}': async (request, now) => {
+      return putAnswer(await silences.put(request, isDryRun(request), now));
+    },
+    'DELETE /v1/silences/{id}': async (request) => {
+      await silences.delete(request);
       return noContent;
     },
     'GET /v1/audit': async (request) => ok(await audit.list(request)),

@@ -21,6 +21,10 @@ export const ADMIN_ROUTE_KEYS = [
   'POST /v1/api-keys',
   'GET /v1/api-keys',
   'DELETE /v1/api-keys/{id}',
+  'GET /v1/silences',
+  'GET /v1/silences/{id}',
+  'PUT /v1/silences/{id}',
+  'DELETE /v1/silences/{id}',
   'GET /v1/audit',
 ] as const;
 export type AdminRouteKey = (typeof ADMIN_ROUTE_KEYS)[number];

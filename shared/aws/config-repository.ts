@@ -12,7 +12,8 @@ import {
 import { ChannelRecord } from '../channels/record.ts';
 import { HttpError } from '../domain/errors.ts';
 import { PolicyRecord } from '../domain/policy.ts';
-import type { ConfigChange, ConfigRef } from '../runtime/live-config.ts';
+import { SilenceRecord } from '../domain/silence.ts';
+import type { ConfigChange, ConfigRecords, ConfigRef } from '../runtime/live-config.ts';
 import type { Log } from '../runtime/log.ts';
 import { configKey, decodePageToken, encodePageToken } from './page-token.ts';
 import { CONFIG_KINDS } from './partitions.ts';
@@ -62,6 +63,11 @@ export class ConfigRepository {
     return this.listAll('policy', PolicyRecord);
   }
 
+  /** Every silence, expired ones included until they are deleted (for routing). */
+  async listSilences(): Promise<SilenceRecord[]> {
+    return this.listAll('silence', SilenceRecord);
+  }
+
   async getChannel(id: string): Promise<ChannelRecord | undefined> {
     const item = await this.getItem('channel', id);
     return item === undefined ? undefined : ChannelRecord.parse(item);
@@ -106,7 +112,7 @@ export class ConfigRepository {
    * exist), replaces it otherwise (and it must still be at that version).
    */
   async putVersioned(
-    kind: 'channel' | 'policy',
+    kind: 'channel' | 'policy' | 'silence',
     record: { id: string; version: number },
     expectedVersion: number | undefined,
   ): Promise<void> {
@@ -217,7 +223,10 @@ export class ConfigRepository {
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const kind = item.changedKind;
-        if ((kind === 'channel' || kind === 'policy') && typeof item.changedId === 'string') {
+        if (
+          (kind === 'channel' || kind === 'policy' || kind === 'silence') &&
+          typeof item.changedId === 'string'
+        ) {
           changes.push({
             generation: Number(String(item.id).slice('change#'.length)),
             kind,
@@ -229,11 +238,9 @@ export class ConfigRepository {
     return changes;
   }
 
-  /** The channels and policies among `refs` that exist (and are valid), read consistently in batches. */
-  async getMany(
-    refs: readonly ConfigRef[],
-  ): Promise<{ channels: ChannelRecord[]; policies: PolicyRecord[] }> {
-    const found = { channels: [] as ChannelRecord[], policies: [] as PolicyRecord[] };
+  /** The channels, policies and silences among `refs` that exist (and are valid), read consistently. */
+  async getMany(refs: readonly ConfigRef[]): Promise<ConfigRecords> {
+    const found: ConfigRecords = { channels: [], policies: [], silences: [] };
     for (let start = 0; start < refs.length; start += BATCH_GET_KEYS) {
       let keys: Record<string, unknown>[] = refs
         .slice(start, start + BATCH_GET_KEYS)
@@ -244,11 +251,17 @@ export class ConfigRepository {
           new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
         );
         for (const item of result.Responses?.[this.tableName] ?? []) {
-          const schema = item.kind === 'channel' ? ChannelRecord : PolicyRecord;
-          const parsed = schema.safeParse(stripKind(item));
+          const record = stripKind(item);
+          const parsed =
+            item.kind === 'channel'
+              ? ChannelRecord.safeParse(record)
+              : item.kind === 'silence'
+                ? SilenceRecord.safeParse(record)
+                : PolicyRecord.safeParse(record);
           if (!parsed.success)
             this.logger.warn('skipping an invalid config record', { kind: item.kind, id: item.id });
           else if (item.kind === 'channel') found.channels.push(parsed.data as ChannelRecord);
+          else if (item.kind === 'silence') found.silences.push(parsed.data as SilenceRecord);
           else found.policies.push(parsed.data as PolicyRecord);
         }
         keys = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];

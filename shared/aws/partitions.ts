@@ -10,6 +10,7 @@ export const CONFIG_KINDS = {
   policy: 'policy',
   apiKey: 'apikey',
   apiKeyHash: 'apikeyhash',
+  silence: 'silence',
   meta: 'meta',
 } as const;
 

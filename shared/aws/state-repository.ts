@@ -688,8 +688,12 @@ export class StateRepository {
     }
   }
 
-  /** Records a delivery that `dedupWindow` suppressed (listed like any other delivery). */
-  async recordSuppressed(delivery: DeliveryRef & { eventId: string }, now: Date): Promise<void> {
+  /** Records a delivery that `dedupWindow` or a silence suppressed (listed like any other delivery). */
+  async recordSuppressed(
+    delivery: DeliveryRef & { eventId: string },
+    now: Date,
+    reason: string,
+  ): Promise<void> {
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
@@ -700,7 +704,7 @@ export class StateRepository {
           channelId: delivery.channelId,
           eventType: delivery.eventType,
           status: 'suppressed',
-          reason: 'the same notification was sent to this channel within the policy dedupWindow',
+          reason,
           attempts: 0,
           createdAt: now.toISOString(),
           updatedAt: now.toISOString(),

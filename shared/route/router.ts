@@ -4,6 +4,7 @@ import { type DeliveryJob, IngestMessage } from '../domain/jobs.ts';
 import { aboutChannel } from '../domain/operational.ts';
 import type { Policy } from '../domain/policy.ts';
 import type { PolicyIndex } from '../domain/policy-index.ts';
+import { mutedBy, type SilenceRecord } from '../domain/silence.ts';
 import { EventBridgeEvent, fromEventBridge } from '../ingest/eventbridge.ts';
 import type { Faults } from '../runtime/faults.ts';
 import type { Log } from '../runtime/log.ts';
@@ -54,6 +55,9 @@ export const readIngestRecord = (
   return { event: normalizeEvent(input.data, now, newId) };
 };
 
+/** Why `dedupWindow` suppressed a delivery. */
+export const DEDUP_REASON = 'the same notification was sent to this channel within the policy dedupWindow';
+
 export interface RouterPorts {
   claimEvent(
     event: HeraldEvent,
@@ -71,10 +75,13 @@ export interface RouterPorts {
     slot: { channelId: string; fingerprint: string; windowSeconds: number; deliveryId: string },
     now: Date,
   ): Promise<boolean>;
-  /** Records a delivery suppressed by `dedupWindow`. */
+  /** The silences and maintenance windows, kept with the policies (no read per event). */
+  silences(): Promise<readonly SilenceRecord[]>;
+  /** Records a delivery suppressed by `dedupWindow` or a silence, with the reason. */
   recordSuppressed(
     delivery: { deliveryId: string; eventId: string; channelId: string; eventType: string },
     now: Date,
+    reason: string,
   ): Promise<void>;
   /** Queues delivery jobs; returns the keys that failed. */
   enqueue(entries: readonly { key: string; body: string }[]): Promise<string[]>;
@@ -89,7 +96,7 @@ export type RouteResult =
       readonly kind: 'routed';
       /** Channels a delivery job was queued for. */
       readonly channelIds: readonly string[];
-      /** Channels whose delivery `dedupWindow` suppressed. */
+      /** Channels whose delivery `dedupWindow` or a silence suppressed. */
       readonly suppressed: readonly string[];
     };
 
@@ -140,9 +147,13 @@ export const routeEvent = async (
   }
 
   const fingerprint = dedupFingerprint(event);
+  const silences = await ports.silences();
   const planned = await Promise.all(
     routes.map(async (target) => {
       const deliveryId = deliveryIdFor(event.id, claim.acceptedAt, target.channelId);
+      // A muted notification takes no dedup slot: the next one after the silence goes out.
+      const silence = mutedBy(silences, event, target.channelId, now);
+      if (silence !== undefined) return { target, deliveryId, suppressed: `silenced by ${silence.id}` };
       const windowSeconds = dedupWindowFor(target.policyIds, index.policyById);
       const first =
         windowSeconds <= 0 ||
@@ -150,19 +161,20 @@ export const routeEvent = async (
           { channelId: target.channelId, fingerprint, windowSeconds, deliveryId },
           now,
         ));
-      return { target, deliveryId, suppressed: !first };
+      return { target, deliveryId, suppressed: first ? undefined : DEDUP_REASON };
     }),
   );
-  const suppressed = planned.filter((entry) => entry.suppressed);
-  for (const { target, deliveryId } of suppressed) {
+  const suppressed = planned.filter((entry) => entry.suppressed !== undefined);
+  for (const { target, deliveryId, suppressed: reason } of suppressed) {
     await ports.recordSuppressed(
       { deliveryId, eventId: event.id, channelId: target.channelId, eventType: event.type },
       now,
+      reason ?? DEDUP_REASON,
     );
   }
 
   const jobs = planned
-    .filter((entry) => !entry.suppressed)
+    .filter((entry) => entry.suppressed === undefined)
     .map(({ target, deliveryId }) => {
       const job: DeliveryJob = {
         deliveryId,

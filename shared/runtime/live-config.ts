@@ -1,10 +1,18 @@
 import type { ChannelRecord } from '../channels/record.ts';
 import type { PolicyRecord } from '../domain/policy.ts';
+import type { SilenceRecord } from '../domain/silence.ts';
 
-/** A channel or policy, by kind and id. */
+/** A channel, policy or silence, by kind and id. */
 export interface ConfigRef {
-  readonly kind: 'channel' | 'policy';
+  readonly kind: 'channel' | 'policy' | 'silence';
   readonly id: string;
+}
+
+/** Records of each kind routing reads. */
+export interface ConfigRecords {
+  readonly channels: ChannelRecord[];
+  readonly policies: PolicyRecord[];
+  readonly silences: SilenceRecord[];
 }
 
 /** One move of the config generation and the record it changed. */
@@ -17,9 +25,10 @@ export interface ConfigSource {
   generation(): Promise<number>;
   listPolicies(): Promise<PolicyRecord[]>;
   listChannels(): Promise<ChannelRecord[]>;
+  listSilences(): Promise<SilenceRecord[]>;
   changesBetween(after: number, upTo: number): Promise<ConfigChange[]>;
   /** The records among `refs` that exist; a ref without a record was deleted. */
-  getMany(refs: readonly ConfigRef[]): Promise<{ channels: ChannelRecord[]; policies: PolicyRecord[] }>;
+  getMany(refs: readonly ConfigRef[]): Promise<ConfigRecords>;
 }
 
 export interface LiveConfigOptions {
@@ -38,7 +47,7 @@ export interface LiveConfigOptions {
 export type SyncKind = 'full' | 'changes' | 'none';
 
 /**
- * The router's policies and channels, kept in memory and brought up to date from the change log
+ * The router's policies, channels and silences, kept in memory and brought up to date from the change log
  * rather than read again whole: on a cold start it reads everything once; after that it reads the
  * generation at most once per interval and, when it moved, only the changed records (a single policy
  * change costs two small reads, whatever the number of policies). A gap in the log that lasts, too
@@ -48,6 +57,7 @@ export type SyncKind = 'full' | 'changes' | 'none';
 export class LiveConfig<View> {
   private readonly policies = new Map<string, PolicyRecord>();
   private readonly channels = new Map<string, ChannelRecord>();
+  private readonly silences = new Map<string, SilenceRecord>();
   private view: View | undefined;
   private generation = 0;
   private loadedAt = Number.NEGATIVE_INFINITY;
@@ -58,7 +68,11 @@ export class LiveConfig<View> {
 
   constructor(
     private readonly source: ConfigSource,
-    private readonly build: (policies: readonly PolicyRecord[], channels: readonly ChannelRecord[]) => View,
+    private readonly build: (
+      policies: readonly PolicyRecord[],
+      channels: readonly ChannelRecord[],
+      silences: readonly SilenceRecord[],
+    ) => View,
     options: LiveConfigOptions = {},
   ) {
     this.options = {
@@ -127,11 +141,17 @@ export class LiveConfig<View> {
   private async reload(started: number): Promise<void> {
     // The generation first: a change made while reading is seen again by the next check (harmless).
     const generation = await this.source.generation();
-    const [policies, channels] = await Promise.all([this.source.listPolicies(), this.source.listChannels()]);
+    const [policies, channels, silences] = await Promise.all([
+      this.source.listPolicies(),
+      this.source.listChannels(),
+      this.source.listSilences(),
+    ]);
     this.policies.clear();
     this.channels.clear();
+    this.silences.clear();
     for (const policy of policies) this.policies.set(policy.id, policy);
     for (const channel of channels) this.channels.set(channel.id, channel);
+    for (const silence of silences) this.silences.set(silence.id, silence);
     this.generation = generation;
     this.gapSince = undefined;
     this.loadedAt = started;
@@ -144,15 +164,21 @@ export class LiveConfig<View> {
     const found = await this.source.getMany(refs.map(({ kind, id }) => ({ kind, id })));
     for (const ref of refs) {
       if (ref.kind === 'policy') this.policies.delete(ref.id);
-      else this.channels.delete(ref.id);
+      else if (ref.kind === 'channel') this.channels.delete(ref.id);
+      else this.silences.delete(ref.id);
     }
     for (const policy of found.policies) this.policies.set(policy.id, policy);
     for (const channel of found.channels) this.channels.set(channel.id, channel);
+    for (const silence of found.silences) this.silences.set(silence.id, silence);
     this.generation = generation;
     this.rebuild();
   }
 
   private rebuild(): void {
-    this.view = this.build([...this.policies.values()], [...this.channels.values()]);
+    this.view = this.build(
+      [...this.policies.values()],
+      [...this.channels.values()],
+      [...this.silences.values()],
+    );
   }
 }

@@ -350,7 +350,7 @@ describe('table access per function', () => {
 
   it.each([
     ['IngestIngestFunction', 'StateTable', ['event#*']],
-    ['RoutingRouterFunction', 'ConfigTable', ['policy', 'channel', 'meta']],
+    ['RoutingRouterFunction', 'ConfigTable', ['policy', 'channel', 'silence', 'meta']],
     ['RoutingRouterFunction', 'StateTable', ['event#*', 'dedup#*', 'delivery#*']],
     ['DeliveryDeliverFunction', 'ConfigTable', ['channel', 'meta']],
     ['DeliveryDeliverFunction', 'StateTable', ['delivery#*', 'rate#*']],

@@ -7,7 +7,16 @@ import { stringify } from 'yaml';
 import { ROOT } from '../../scripts/lib/local-aws.ts';
 import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
 import { newSigningSecret } from '../../shared/channels/webhook/index.ts';
-import { admin, configPropagated, output, putEvent, sleep, unique } from './support.ts';
+import {
+  admin,
+  configPropagated,
+  output,
+  postEvents,
+  putEvent,
+  sleep,
+  unique,
+  webhookRoute,
+} from './support.ts';
 
 const receiver = new WebhookReceiver();
 const dir = mkdtempSync(join(tmpdir(), 'herald-cli-'));
@@ -158,5 +167,155 @@ describe('herald CLI against the deployed stack', () => {
     expect(listIngest().some((item) => item.eventId === refusedId)).toBe(true);
     expect(both.status).not.toBe(0);
     expect(both.stderr).toContain('give --queue or --ingest, not both');
+  });
+
+  it('mutes the next event with a silence made by the CLI, and lets the one after its expiry through', async () => {
+    // Prepare
+    const type = unique('cli.silenced');
+    const path = `/${unique('silenced')}`;
+    await webhookRoute(receiver, { eventType: type, path });
+    const silenceId = unique('sil');
+    const send = async (environment: string) => {
+      const answer = await postEvents({ type, source: 'cli-tests', attributes: { environment } });
+      return (answer.json as { events: { id: string }[] }).events[0]?.id ?? '';
+    };
+    const deliveriesOf = async (eventId: string) =>
+      (
+        (await admin('GET', `/v1/events/${eventId}`)).json as {
+          deliveries: { status: string; reason?: string }[];
+        }
+      ).deliveries;
+
+    // Act: a silence for staging; a staging and a production event; expire it; another staging event.
+    const created = herald(
+      'silences',
+      'create',
+      '--id',
+      silenceId,
+      '--match',
+      'environment=staging',
+      '--events',
+      type,
+      '--for',
+      '2h',
+      '--comment',
+      'load test',
+    );
+    await configPropagated();
+    const muted = await send('staging');
+    const other = await send('production');
+    await receiver.waitFor(path, 1, 30_000);
+    await sleep(1_000);
+    const listedActive = herald('silences', 'list', '--status', 'active', '--json');
+    const expired = herald('silences', 'expire', silenceId);
+    await configPropagated();
+    const after = await send('staging');
+    await receiver.waitFor(path, 2, 30_000);
+    const shown = herald('silences', 'get', silenceId, '--json');
+
+    // Assess
+    expect(created.status, created.stderr).toBe(0);
+    expect(created.stdout).toContain(`Created silence ${silenceId}`);
+    expect(await deliveriesOf(muted)).toMatchObject([
+      { status: 'suppressed', reason: `silenced by ${silenceId}` },
+    ]);
+    expect(receiver.deliveriesTo(path).map((delivery) => (delivery.payload as { id: string }).id)).toEqual([
+      other,
+      after,
+    ]);
+    expect(JSON.parse(listedActive.stdout).items.map((item: { id: string }) => item.id)).toContain(silenceId);
+    expect(expired.status, expired.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      id: silenceId,
+      status: 'expired',
+      comment: 'load test',
+    });
+  });
+
+  it('keeps silences as code: apply creates a maintenance window, a second apply changes nothing', async () => {
+    // Prepare
+    const id = unique('cli-sil');
+    const window = { days: ['sat'], from: '22:00', to: '06:00' };
+    const file = writeFile(
+      'silences.yaml',
+      stringify({
+        silences: [{ id, match: { team: id }, schedule: { timezone: 'Europe/Berlin', windows: [window] } }],
+      }),
+    );
+
+    // Act
+    const first = herald('apply', '-f', file);
+    const second = herald('apply', '-f', file);
+    const shown = herald('silences', 'get', id, '--json');
+    const deleted = herald('silences', 'delete', id);
+
+    // Assess
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toContain(`+ silence ${id} (create)`);
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toContain(`= silence ${id} (unchanged)`);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      id,
+      status: 'active',
+      schedule: { timezone: 'Europe/Berlin', windows: [window] },
+    });
+    expect(deleted.status, deleted.stderr).toBe(0);
+  });
+
+  it('mutes during a maintenance window that covers now, and not during one that does not', async () => {
+    // Prepare: two windows in UTC, one all of today, one all of tomorrow only.
+    const type = unique('cli.window');
+    const path = `/${unique('window')}`;
+    await webhookRoute(receiver, { eventType: type, path });
+    const days = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+    const today = days[new Date().getUTCDay()] ?? 'sun';
+    const tomorrow = days[(new Date().getUTCDay() + 1) % 7] ?? 'mon';
+    const covering = unique('win');
+    const elsewhere = unique('win');
+
+    // Act
+    const now = herald(
+      'silences',
+      'create',
+      '--id',
+      covering,
+      '--match',
+      'team=now',
+      '--window',
+      `${today} 00:00-24:00`,
+    );
+    const later = herald(
+      'silences',
+      'create',
+      '--id',
+      elsewhere,
+      '--match',
+      'team=later',
+      '--window',
+      `${tomorrow} 00:00-24:00`,
+      '--timezone',
+      'UTC',
+    );
+    await configPropagated();
+    const mutedAnswer = await postEvents({ type, source: 'cli-tests', attributes: { team: 'now' } });
+    const sentAnswer = await postEvents({ type, source: 'cli-tests', attributes: { team: 'later' } });
+    const [arrived] = await receiver.waitFor(path, 1, 30_000);
+    await sleep(2_000);
+    const listed = herald('silences', 'list');
+
+    // Assess
+    expect(now.status, now.stderr).toBe(0);
+    expect(later.status, later.stderr).toBe(0);
+    const mutedId = (mutedAnswer.json as { events: { id: string }[] }).events[0]?.id;
+    const sentId = (sentAnswer.json as { events: { id: string }[] }).events[0]?.id;
+    expect(arrived?.payload).toMatchObject({ id: sentId });
+    expect(receiver.deliveriesTo(path)).toHaveLength(1);
+    expect((await admin('GET', `/v1/events/${mutedId}`)).json).toMatchObject({
+      deliveries: [{ status: 'suppressed', reason: `silenced by ${covering}` }],
+    });
+    expect(listed.stdout).toContain(`${today} 00:00-24:00 UTC`);
+    // Windows are kept until deleted: these are removed so other runs see none.
+    expect(herald('silences', 'delete', covering).status).toBe(0);
+    expect(herald('silences', 'delete', elsewhere).status).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ import { AuditLog, isAudited, principalOf, UNKNOWN_PRINCIPAL } from '#shared/adm
 import type { DeadLetterAdmin } from '#shared/admin/dead-letters.ts';
 import { PolicyAdmin } from '#shared/admin/policies.ts';
 import type { AdminRequest, AdminResponse } from '#shared/admin/request.ts';
+import { SilenceAdmin } from '#shared/admin/silences.ts';
 import { type AuditEntry, type AuditRepository, auditSortKey } from '#shared/aws/audit-repository.ts';
 import { HttpError, ValidationError } from '#shared/domain/errors.ts';
 import type { PolicyRecord } from '#shared/domain/policy.ts';
@@ -92,6 +93,22 @@ const policyAdmin = () => {
   });
 };
 
+/** An in-memory silence store behind a real SilenceAdmin. */
+const silenceAdmin = () => {
+  const silences = new Map<string, Record<string, unknown>>();
+  return new SilenceAdmin({
+    page: async () => ({ items: [] }),
+    getItem: async (_kind, id) => silences.get(id),
+    putVersioned: async (_kind, record) => {
+      silences.set(record.id, record);
+    },
+    deleteVersioned: async (_kind, id) => {
+      silences.delete(id);
+    },
+    bumpGeneration: async () => 1,
+  });
+};
+
 /** The whole admin route table over in-memory stores, recorded by a real AuditLog, as the handler runs it. */
 const auditedApi = () => {
   const { admin: channels, secrets } = adminWithFakes();
@@ -116,6 +133,7 @@ const auditedApi = () => {
         body: { id: 'rdr_01jdq', status: 'running', redriven: 0, skipped: 0 },
       }),
     } as unknown as DeadLetterAdmin,
+    silences: silenceAdmin(),
     audit: auditLog,
   });
   let clock = NOW.getTime();
@@ -182,6 +200,8 @@ describe('isAudited', () => {
       'POST /v1/channels/{id}/test',
       'PUT /v1/policies/{id}',
       'DELETE /v1/policies/{id}',
+      'PUT /v1/silences/{id}',
+      'DELETE /v1/silences/{id}',
       'POST /v1/api-keys',
       'DELETE /v1/api-keys/{id}',
       'POST /v1/dead-letters/redrive',
@@ -193,6 +213,7 @@ describe('isAudited', () => {
       'GET /v1/channels/{id}',
       'GET /v1/channels',
       'GET /v1/audit',
+      'GET /v1/silences',
       'POST /v1/unknown',
     ]) {
       expect(isAudited(request(routeKey)), routeKey).toBe(false);
@@ -439,6 +460,32 @@ describe('audit entries of admin writes', () => {
       { route: 'PUT /v1/policies/{id}', status: 201, fields: ['events', 'channels'] },
     ]);
     expect(api.entries().every((entry) => entry.resourceId === 'prod')).toBe(true);
+  });
+
+  it("names a silence create's given fields and an expiry's changed end", async () => {
+    // Prepare
+    const api = auditedApi();
+    const silence = { match: { environment: 'staging' }, endsAt: '2026-11-26T00:00:00Z' };
+
+    // Act
+    await api.call(request('PUT /v1/silences/{id}', { id: 'load-test', body: silence }));
+    await api.call(
+      request('PUT /v1/silences/{id}', {
+        id: 'load-test',
+        body: { ...silence, endsAt: new Date(NOW.getTime() + 5).toISOString() },
+      }),
+    );
+    const invalid = await api.call(
+      request('PUT /v1/silences/{id}', { id: 'bad', body: { match: { environment: 'staging' } } }),
+    );
+
+    // Assess
+    expect(api.entries().map(({ route, status, fields }) => ({ route, status, fields }))).toEqual([
+      { route: 'PUT /v1/silences/{id}', status: 400, fields: [] },
+      { route: 'PUT /v1/silences/{id}', status: 200, fields: ['endsAt'] },
+      { route: 'PUT /v1/silences/{id}', status: 201, fields: ['match', 'endsAt'] },
+    ]);
+    expect(invalid).toMatchObject({ status: 400 });
   });
 
   it('records a new API key by its id, never the key, and a redrive by its id', async () => {

@@ -6,6 +6,7 @@ import type { AuditLog } from '#shared/admin/audit.ts';
 import { toChannelView } from '#shared/admin/channels.ts';
 import type { DeadLetterAdmin } from '#shared/admin/dead-letters.ts';
 import type { PolicyAdmin } from '#shared/admin/policies.ts';
+import type { SilenceAdmin } from '#shared/admin/silences.ts';
 import { SIGNING_SECRET_GRACE_MS } from '#shared/channels/webhook/index.ts';
 import { HttpError } from '#shared/domain/errors.ts';
 import { adminWithFakes, putRequest } from './support.ts';
@@ -172,6 +173,7 @@ describe('GET /v1/channels/{id}/signing-secret', () => {
       apiKeys: {} as ApiKeyAdmin,
       activity: {} as ActivityAdmin,
       deadLetters: {} as DeadLetterAdmin,
+      silences: {} as SilenceAdmin,
       audit: {} as AuditLog,
     });
     const read = (id: string) =>

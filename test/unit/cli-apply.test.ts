@@ -33,7 +33,7 @@ type Plans = Record<string, DryRunResult>;
 /** A planning API whose dry runs answer from `plans` (default: create) and lists from `server`. */
 const fakePlanApi = (
   plans: Plans = {},
-  server: { channels?: string[]; policies?: string[] } = {},
+  server: { channels?: string[]; policies?: string[]; silences?: string[] } = {},
 ): PlanApi & { calls: string[] } => {
   const calls: string[] = [];
   const answer = (key: string): DryRunResult => plans[key] ?? { action: 'create', changes: [], warnings: [] };
@@ -47,6 +47,10 @@ const fakePlanApi = (
       calls.push(`plan policy ${id}`);
       return answer(`policy ${id}`);
     },
+    planSilence: async (id) => {
+      calls.push(`plan silence ${id}`);
+      return answer(`silence ${id}`);
+    },
     listAllChannels: async () => {
       calls.push('list channels');
       return (server.channels ?? []).map((id) => ({ id }));
@@ -54,6 +58,10 @@ const fakePlanApi = (
     listAllPolicies: async () => {
       calls.push('list policies');
       return (server.policies ?? []).map((id) => ({ id }));
+    },
+    listAllSilences: async () => {
+      calls.push('list silences');
+      return (server.silences ?? []).map((id) => ({ id }));
     },
   };
 };
@@ -166,6 +174,43 @@ describe('planApply', () => {
   });
 });
 
+describe('planApply with silences', () => {
+  it('plans silences after policies, and prunes silences only when the file manages them', async () => {
+    // Prepare
+    const yaml = [
+      'channels: []',
+      'policies: []',
+      'silences:',
+      '  - id: weekend',
+      '    match: { environment: staging }',
+      '    schedule: { timezone: Europe/Berlin, windows: [{ days: [sat, sun], from: "00:00", to: "24:00" }] }',
+    ].join('\n');
+    const managed = parseApplyFile(yaml, 'herald.yaml');
+    const unmanaged = parseApplyFile('channels: []\npolicies: []\n', 'herald.yaml');
+    const server = { silences: ['weekend', 'ad-hoc'] };
+
+    // Act
+    const planned = await planApply(managed, fakePlanApi({}, server), { prune: true });
+    const untouched = await planApply(unmanaged, fakePlanApi({}, server), { prune: true });
+    const applied = recordingExecuteApi();
+    await executePlan(planned, applied);
+
+    // Assess
+    expect(summary(planned)).toEqual(['+ silence weekend (create)', '- silence ad-hoc (delete)']);
+    expect(untouched).toEqual([]);
+    expect(applied.calls).toEqual(['put silence weekend', 'delete silence ad-hoc']);
+    let refused: unknown;
+    try {
+      parseApplyFile('silences:\n  - id: open-ended\n', 'herald.yaml');
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused instanceof FileError ? refused.lines().join('\n') : refused).toMatch(
+      /silences\.0\.endsAt: give endsAt \(a one-off silence\) or schedule/,
+    );
+  });
+});
+
 const recordingExecuteApi = (): ExecuteApi & { calls: string[] } => {
   const calls: string[] = [];
   return {
@@ -181,8 +226,15 @@ const recordingExecuteApi = (): ExecuteApi & { calls: string[] } => {
     deleteChannel: async (id) => {
       calls.push(`delete channel ${id}`);
     },
+    putSilence: async (id) => {
+      calls.push(`put silence ${id}`);
+      return {};
+    },
     deletePolicy: async (id) => {
       calls.push(`delete policy ${id}`);
+    },
+    deleteSilence: async (id) => {
+      calls.push(`delete silence ${id}`);
     },
   };
 };

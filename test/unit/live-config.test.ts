@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChannelRecord } from '#shared/channels/record.ts';
 import type { PolicyRecord } from '#shared/domain/policy.ts';
+import type { SilenceRecord } from '#shared/domain/silence.ts';
 import {
   type ConfigChange,
   type ConfigRef,
@@ -20,9 +21,21 @@ const policy = (id: string, version = 1): PolicyRecord => ({
   version,
 });
 
+const silence = (id: string, version = 1): SilenceRecord => ({
+  id,
+  events: ['*'],
+  match: { environment: 'staging' },
+  startsAt: '2026-11-25T00:00:00.000Z',
+  endsAt: '2026-11-26T00:00:00.000Z',
+  createdAt: '2026-11-25T00:00:00.000Z',
+  updatedAt: '2026-11-25T00:00:00.000Z',
+  version,
+});
+
 /** A config table in memory that counts what is read from it. */
 class FakeSource implements ConfigSource {
   readonly policies = new Map<string, PolicyRecord>();
+  readonly silences = new Map<string, SilenceRecord>();
   readonly log: ConfigChange[] = [];
   generationValue = 0;
   reads = { generation: 0, fullLists: 0, changes: 0, records: 0 };
@@ -46,6 +59,16 @@ class FakeSource implements ConfigSource {
   async listChannels(): Promise<ChannelRecord[]> {
     return [];
   }
+  async listSilences() {
+    return [...this.silences.values()];
+  }
+  /** An admin write of a silence, logged like any change. */
+  writeSilence(id: string, record: SilenceRecord | undefined) {
+    if (record === undefined) this.silences.delete(id);
+    else this.silences.set(id, record);
+    this.generationValue += 1;
+    this.log.push({ generation: this.generationValue, kind: 'silence', id });
+  }
   async changesBetween(after: number, upTo: number) {
     this.reads.changes += 1;
     return this.log.filter((change) => change.generation > after && change.generation <= upTo);
@@ -53,10 +76,14 @@ class FakeSource implements ConfigSource {
   async getMany(refs: readonly ConfigRef[]) {
     this.reads.records += refs.length;
     const policies = refs.flatMap((ref) => {
-      const found = this.policies.get(ref.id);
+      const found = ref.kind === 'policy' ? this.policies.get(ref.id) : undefined;
       return found === undefined ? [] : [found];
     });
-    return { policies, channels: [] };
+    const silences = refs.flatMap((ref) => {
+      const found = ref.kind === 'silence' ? this.silences.get(ref.id) : undefined;
+      return found === undefined ? [] : [found];
+    });
+    return { policies, channels: [], silences };
   }
 }
 
@@ -94,6 +121,33 @@ describe('LiveConfig (the router’s policies, caught up from the change log)', 
     expect(view).toContain('new@1');
     expect(view).toHaveLength(1000);
     expect(source.reads).toMatchObject({ fullLists: 1, changes: 1, records: 3 });
+  });
+
+  it('catches up silences from the change log like policies', async () => {
+    // Prepare
+    const source = new FakeSource();
+    let now = 0;
+    const live = new LiveConfig(
+      source,
+      (_policies, _channels, silences) => silences.map((entry) => `${entry.id}@${entry.version}`).sort(),
+      { now: () => now },
+    );
+    source.writeSilence('quiet', silence('quiet'));
+    expect(await live.get()).toEqual(['quiet@1']);
+
+    // Act
+    source.writeSilence('quiet', silence('quiet', 2));
+    source.writeSilence('window', silence('window'));
+    now += 1000;
+    const changed = await live.get();
+    source.writeSilence('quiet', undefined);
+    now += 1000;
+    const deleted = await live.get();
+
+    // Assess
+    expect(changed).toEqual(['quiet@2', 'window@1']);
+    expect(deleted).toEqual(['window@1']);
+    expect(source.reads).toMatchObject({ fullLists: 1, changes: 2, records: 3 });
   });
 
   it('reads the generation at most once per interval, and nothing else while it stands still', async () => {

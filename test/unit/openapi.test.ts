@@ -6,6 +6,7 @@ import type { ChannelAdmin, ChannelView, SigningSecretView } from '#shared/admin
 import type { DeadLetterAdmin } from '#shared/admin/dead-letters.ts';
 import type { PolicyView } from '#shared/admin/policies.ts';
 import { ADMIN_ROUTE_KEYS } from '#shared/admin/routes.ts';
+import type { SilenceView } from '#shared/admin/silences.ts';
 import { CHANNEL_TYPE_NAMES } from '#shared/channels/registry.ts';
 import {
   buildOpenApiDocument,
@@ -162,6 +163,8 @@ describe('the response schemas that mirror views', () => {
     expectTypeOf<keyof Out<'ChannelView'>>().toEqualTypeOf<keyof ChannelView>();
     expectTypeOf<Out<'PolicyView'>>().toExtend<PolicyView>();
     expectTypeOf<keyof Out<'PolicyView'>>().toEqualTypeOf<keyof PolicyView>();
+    expectTypeOf<Out<'SilenceView'>>().toExtend<SilenceView>();
+    expectTypeOf<keyof Out<'SilenceView'>>().toEqualTypeOf<keyof SilenceView>();
     expectTypeOf<Out<'SigningSecretView'>>().toExtend<SigningSecretView>();
     expectTypeOf<keyof Out<'SigningSecretView'>>().toEqualTypeOf<keyof SigningSecretView>();
     expectTypeOf<Out<'ChannelTestResult'>>().toExtend<TestResult>();

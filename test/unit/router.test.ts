@@ -5,7 +5,9 @@ import { deliveryIdFor } from '#shared/domain/ids.ts';
 import { DeliveryJob } from '#shared/domain/jobs.ts';
 import { Policy } from '#shared/domain/policy.ts';
 import { PolicyIndex } from '#shared/domain/policy-index.ts';
+import { SilenceRecord } from '#shared/domain/silence.ts';
 import {
+  DEDUP_REASON,
   dedupWindowFor,
   type RouterPorts,
   readIngestMessage,
@@ -47,11 +49,12 @@ const fakePorts = (
     failEnqueue?: boolean;
     policies?: Policy[];
     channels?: ChannelRecord[];
+    silences?: SilenceRecord[];
   } = {},
 ) => {
   const queued: { key: string; body: string }[] = [];
   const routed: { eventId: string; channelIds: readonly string[] }[] = [];
-  const suppressed: { deliveryId: string; channelId: string }[] = [];
+  const suppressed: { deliveryId: string; channelId: string; reason: string }[] = [];
   /** dedup slots: key → holder delivery id */
   const slots = new Map<string, string>();
   let configReads = 0;
@@ -65,9 +68,10 @@ const fakePorts = (
       slots.set(key, deliveryId);
       return true;
     },
-    recordSuppressed: async ({ deliveryId, channelId }) => {
-      suppressed.push({ deliveryId, channelId });
+    recordSuppressed: async ({ deliveryId, channelId }, _now, reason) => {
+      suppressed.push({ deliveryId, channelId, reason });
     },
+    silences: async () => options.silences ?? [],
     claimEvent: async () => {
       claims += 1;
       return { status: options.status ?? 'accepted', acceptedAt, created: true };
@@ -353,7 +357,44 @@ describe('dedupWindow', () => {
     expect(first).toMatchObject({ channelIds: ['ops', 'audit'], suppressed: [] });
     expect(again).toMatchObject({ channelIds: ['audit'], suppressed: ['ops'] });
     expect(queued.map((entry) => entry.key)).toEqual(['ops', 'audit', 'audit']);
-    expect(suppressed).toEqual([{ deliveryId: deliveryIdFor('evt-2', acceptedAt, 'ops'), channelId: 'ops' }]);
+    expect(suppressed).toEqual([
+      { deliveryId: deliveryIdFor('evt-2', acceptedAt, 'ops'), channelId: 'ops', reason: DEDUP_REASON },
+    ]);
+  });
+
+  it('mutes what a silence in force matches, for the channels it names, and records the silence', async () => {
+    // Prepare: a silence on the ops channel for production events, in force at `acceptedAt`.
+    const silence = SilenceRecord.parse({
+      id: 'deploy-freeze',
+      match: { environment: 'production' },
+      channels: ['ops'],
+      startsAt: new Date(Date.parse(acceptedAt) - 60_000).toISOString(),
+      endsAt: new Date(Date.parse(acceptedAt) + 60_000).toISOString(),
+      createdAt: acceptedAt,
+      updatedAt: acceptedAt,
+      version: 1,
+    });
+    const { ports, queued, suppressed } = fakePorts({ policies: dedupPolicies, silences: [silence] });
+
+    // Act
+    const muted = await routeEvent(event, ports, new Date(acceptedAt));
+    const after = await routeEvent(
+      { ...event, id: 'evt-9' },
+      ports,
+      new Date(Date.parse(acceptedAt) + 120_000),
+    );
+
+    // Assess: muted takes no dedup slot, so the first event after the silence goes out.
+    expect(muted).toMatchObject({ channelIds: ['audit'], suppressed: ['ops'] });
+    expect(suppressed).toEqual([
+      {
+        deliveryId: deliveryIdFor('evt-1', acceptedAt, 'ops'),
+        channelId: 'ops',
+        reason: 'silenced by deploy-freeze',
+      },
+    ]);
+    expect(after).toMatchObject({ channelIds: ['ops', 'audit'], suppressed: [] });
+    expect(queued.map((entry) => entry.key)).toEqual(['audit', 'ops', 'audit']);
   });
 
   it('does not suppress events whose data differs', async () => {
