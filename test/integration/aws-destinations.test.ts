@@ -6,6 +6,8 @@
  * (`sqsQueueArns`, `eventBusArns`, `assumableRoleArns` in global-setup.ts).
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CreateEventBusCommand,
@@ -26,6 +28,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { ROOT } from '../../scripts/lib/local-aws.ts';
 import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
 import { admin, configPropagated, output, postEvents, unique, webhookRoute } from './support.ts';
@@ -44,6 +47,8 @@ const receiver = new WebhookReceiver();
 const queues = { standard: '', fifo: '', fromBus: '', doomed: '' };
 let busArn = '';
 const busName = `herald-test-${run}-bus`;
+/** What `herald apply` printed when it created the channels (see beforeAll). */
+let applyOutput = '';
 const ruleName = `herald-test-${run}-to-queue`;
 
 const ids = {
@@ -171,18 +176,35 @@ beforeAll(async () => {
     }),
   );
 
-  await route(ids.standard, `${run}.std`, { type: 'sqs', config: { queueUrl: queues.standard } });
-  await route(ids.fifo, `${run}.fifo`, {
-    type: 'sqs',
-    config: { queueUrl: queues.fifo, messageGroupId: 'tenant-{{attributes.tenant}}' },
-  });
+  // The standard and FIFO queue channels and the bus channel come from a `herald apply` file, as
+  // users keep them; the others through the admin API.
+  const file = join(mkdtempSync(join(tmpdir(), 'herald-aws-')), 'destinations.yaml');
+  const applied = [
+    { id: ids.standard, type: 'sqs', config: { queueUrl: queues.standard } },
+    {
+      id: ids.fifo,
+      type: 'sqs',
+      config: { queueUrl: queues.fifo, messageGroupId: 'tenant-{{attributes.tenant}}' },
+    },
+    { id: ids.bus, type: 'eventbridge', config: { eventBusArn: busArn, detailType: 'Herald {{type}}' } },
+  ];
+  writeFileSync(
+    file,
+    stringify({
+      channels: applied,
+      policies: [
+        { id: ids.standard, events: [`${run}.std`], channels: [ids.standard] },
+        { id: ids.fifo, events: [`${run}.fifo`], channels: [ids.fifo] },
+        { id: ids.bus, events: [`${run}.bus`], channels: [ids.bus] },
+      ],
+    }),
+  );
+  const apply = await herald('apply', '-f', file);
+  if (apply.status !== 0) throw new Error(`herald apply failed: ${apply.stderr}`);
+  applyOutput = apply.stdout;
   await route(ids.role, `${run}.role`, {
     type: 'sqs',
     config: { queueUrl: queues.standard, roleArn: SENDER_ROLE, externalId: `ext-${run}` },
-  });
-  await route(ids.bus, `${run}.bus`, {
-    type: 'eventbridge',
-    config: { eventBusArn: busArn, detailType: 'Herald {{type}}' },
   });
   await route(ids.doomed, `${run}.doomed`, { type: 'sqs', config: { queueUrl: queues.doomed } });
   await configPropagated();
@@ -203,6 +225,12 @@ afterAll(async () => {
 });
 
 describe('sqs channels', () => {
+  it('are created by herald apply, like any channel', () => {
+    expect(applyOutput).toContain(`+ channel ${ids.standard} (create)`);
+    expect(applyOutput).toContain(`+ channel ${ids.fifo} (create)`);
+    expect(applyOutput).toContain(`+ channel ${ids.bus} (create)`);
+  });
+
   it('send the webhook body to a standard queue with type, severity and source as message attributes', async () => {
     // Act
     const response = await postEvents({
