@@ -3,9 +3,33 @@
  * `sqs` and `eventbridge` channels send.
  */
 import { type HeraldEvent, jsonBytes } from '../domain/event.ts';
-import { truncate } from './text.ts';
+import type { StoredTemplate } from './record.ts';
+import { renderTemplate, type TemplateDelivery } from './template.ts';
+import { oneLine, truncate } from './text.ts';
 import type { DeliveryContext } from './types.ts';
 import { webhookBody } from './webhook/index.ts';
+
+/** A templated subject is cut to the envelope's own subject limit (SPEC §1). */
+export const MAX_ENVELOPE_SUBJECT_CHARS = 256;
+
+/**
+ * The envelope's subject and the `herald.text` a channel's template makes of the event: the event's
+ * own subject, and no text, without one.
+ */
+export const templatedEnvelope = (
+  event: HeraldEvent,
+  herald: TemplateDelivery,
+  template: StoredTemplate | undefined,
+): { subject: string; text: string | undefined } => ({
+  subject:
+    template?.subject === undefined
+      ? event.subject
+      : truncate(
+          oneLine(renderTemplate(template.subject, event, herald, 'text')),
+          MAX_ENVELOPE_SUBJECT_CHARS,
+        ),
+  text: template?.text === undefined ? undefined : renderTemplate(template.text, event, herald, 'text'),
+});
 
 /** A JSON object standing in for `data` that did not fit. */
 const truncatedData = (data: unknown) => ({ truncated: true, bytes: jsonBytes(data) });

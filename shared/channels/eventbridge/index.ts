@@ -10,7 +10,7 @@ import type { HeraldEvent } from '../../domain/event.ts';
 import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { classifyErrorCode, classifySendError, EVENTBRIDGE_ERRORS } from '../aws-errors.ts';
 import { checkRole, ExternalId, REGION, RoleArn, roleOf, roleSummary, roleTargets } from '../aws-role.ts';
-import { fittingBody } from '../fitting-body.ts';
+import { fittingBody, templatedEnvelope } from '../fitting-body.ts';
 import { timed } from '../http.ts';
 import { renderTemplate, type TemplateDelivery, TemplateText } from '../template.ts';
 import { oneLine, truncate } from '../text.ts';
@@ -31,8 +31,6 @@ const TIME_BYTES = 14;
 export const MAX_SOURCE_CHARS = 256;
 /** Longest `DetailType` EventBridge takes. */
 export const MAX_DETAIL_TYPE_CHARS = 128;
-/** A templated subject is cut to the envelope's own subject limit (SPEC §1). */
-const MAX_ENVELOPE_SUBJECT_CHARS = 256;
 
 /** `detailType` when none is set: the event type. */
 export const DEFAULT_DETAIL_TYPE_TEMPLATE = '{{type}}';
@@ -135,15 +133,7 @@ export const renderEventBridge = ({
   template,
 }: RenderInput<EventBridgeSettings, EventBridgeSecrets>): EventBridgeEntry => {
   const herald = heraldFields(context);
-  const subject =
-    template?.subject === undefined
-      ? event.subject
-      : truncate(
-          oneLine(renderTemplate(template.subject, event, herald, 'text')),
-          MAX_ENVELOPE_SUBJECT_CHARS,
-        );
-  const text =
-    template?.text === undefined ? undefined : renderTemplate(template.text, event, herald, 'text');
+  const { subject, text } = templatedEnvelope(event, herald, template);
   const detailType = line(
     settings.detailType ?? DEFAULT_DETAIL_TYPE_TEMPLATE,
     DEFAULT_DETAIL_TYPE_TEMPLATE,

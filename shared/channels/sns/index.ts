@@ -6,10 +6,9 @@
 import * as z from 'zod';
 import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { classifyAwsError, SNS_ERRORS } from '../aws-errors.ts';
-import { fittingBody } from '../fitting-body.ts';
+import { fittingBody, templatedEnvelope } from '../fitting-body.ts';
 import { timed } from '../http.ts';
-import { renderTemplate } from '../template.ts';
-import { oneLine, truncate } from '../text.ts';
+import { oneLine } from '../text.ts';
 import { type AttemptResult, defineChannelType, type RenderInput, type Transports } from '../types.ts';
 import { heraldFields } from '../webhook/index.ts';
 
@@ -17,8 +16,6 @@ import { heraldFields } from '../webhook/index.ts';
 export const MAX_PUBLISH_BYTES = 262_144;
 /** SNS subjects must be "less than 100 characters long" (SNS Publish API, `Subject`). */
 export const MAX_SUBJECT_CHARS = 99;
-/** A templated subject is cut to the envelope's own subject limit (SPEC §1). */
-export const MAX_ENVELOPE_SUBJECT_CHARS = 256;
 
 /**
  * `arn:<partition>:sns:<region>:<12-digit account>:<topic name>`. Topic names are 1 to 256 letters,
@@ -140,15 +137,7 @@ export const renderSns = ({
   template,
 }: RenderInput<SnsSettings, SnsSecrets>): SnsMessage => {
   const herald = heraldFields(context);
-  const subject =
-    template?.subject === undefined
-      ? event.subject
-      : truncate(
-          oneLine(renderTemplate(template.subject, event, herald, 'text')),
-          MAX_ENVELOPE_SUBJECT_CHARS,
-        );
-  const text =
-    template?.text === undefined ? undefined : renderTemplate(template.text, event, herald, 'text');
+  const { subject, text } = templatedEnvelope(event, herald, template);
   const attributes: SnsAttributes = { type: event.type, severity: event.severity, source: event.source };
   const subjectLine = snsSubject(subject, settings.subjectPrefix, event.type);
   const budget = MAX_PUBLISH_BYTES - attributeBytes(attributes) - subjectLine.length;

@@ -9,10 +9,10 @@ import type { HeraldEvent } from '../../domain/event.ts';
 import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { classifySendError, SQS_ERRORS } from '../aws-errors.ts';
 import { checkRole, ExternalId, REGION, RoleArn, roleOf, roleSummary, roleTargets } from '../aws-role.ts';
-import { fittingBody } from '../fitting-body.ts';
+import { fittingBody, templatedEnvelope } from '../fitting-body.ts';
 import { timed } from '../http.ts';
 import { renderTemplate, type TemplateDelivery, TemplateText } from '../template.ts';
-import { oneLine, truncate } from '../text.ts';
+import { oneLine } from '../text.ts';
 import {
   type AssumedRole,
   type AttemptResult,
@@ -30,8 +30,6 @@ import { heraldFields } from '../webhook/index.ts';
 export const MAX_MESSAGE_BYTES = 262_144;
 /** SQS message group ids: 1 to 128 characters of letters, digits and punctuation (SendMessage API). */
 export const MAX_GROUP_ID_CHARS = 128;
-/** A templated subject is cut to the envelope's own subject limit (SPEC §1). */
-const MAX_ENVELOPE_SUBJECT_CHARS = 256;
 
 /** The group id template when none is set: the event source, so one producer's events stay in order. */
 export const DEFAULT_GROUP_ID_TEMPLATE = '{{source}}';
@@ -192,15 +190,7 @@ export const renderSqs = ({
   template,
 }: RenderInput<SqsSettings, SqsSecrets>): SqsMessage => {
   const herald = heraldFields(context);
-  const subject =
-    template?.subject === undefined
-      ? event.subject
-      : truncate(
-          oneLine(renderTemplate(template.subject, event, herald, 'text')),
-          MAX_ENVELOPE_SUBJECT_CHARS,
-        );
-  const text =
-    template?.text === undefined ? undefined : renderTemplate(template.text, event, herald, 'text');
+  const { subject, text } = templatedEnvelope(event, herald, template);
   const attributes: SqsAttributes = { type: event.type, severity: event.severity, source: event.source };
   const queue = parseQueueUrl(settings.queueUrl);
   const role = roleOf(settings);
