@@ -69,8 +69,12 @@ interface Part {
 
 const DECLARATION = /import\s+([^'";]+?)\s+from\s+'([^']+)'/g;
 
+/** Block and line comments, which may name members (`z.toJSONSchema` in a TSDoc) the code never uses. */
+const COMMENTS = /\/\*[\s\S]*?\*\/|(?<![:'"`\\])\/\/[^\n]*/g;
+
 /** The value bindings a source file imports, by specifier (type-only imports leave an empty set). */
-const declaredImports = (source: string): Map<string, Set<string>> => {
+const declaredImports = (text: string): Map<string, Set<string>> => {
+  const source = text.replace(COMMENTS, '');
   const found = new Map<string, Set<string>>();
   for (const [, clause = '', specifier = ''] of source.matchAll(DECLARATION)) {
     const names = found.get(specifier) ?? new Set<string>();
@@ -81,13 +85,16 @@ const declaredImports = (source: string): Map<string, Set<string>> => {
     for (const item of named.split(',').map((part) => part.trim())) {
       if (item !== '' && !item.startsWith('type ')) names.add(item.split(/\s+as\s+/)[0] ?? item);
     }
-    // `import * as z from 'zod'`: the members used (`z.object`…), as esbuild tree-shakes them.
+    // `import * as z from 'zod'`: the members used as values (`z.object`…), as esbuild tree-shakes
+    // them; not those only named in types (`z.infer<…>`, `z.core.ParsePayload<…>`).
     const namespace = /\*\s*as\s+([\w$]+)/.exec(clause)?.[1];
     if (namespace === undefined) continue;
     const alias = namespace.replaceAll('$', '\\$');
-    for (const [, member = ''] of source.matchAll(new RegExp(`(?<![\\w$.])${alias}\\.([\\w$]+)`, 'g'))) {
-      names.add(member);
-    }
+    const member = new RegExp(
+      `(?<![\\w$.])${alias}\\.([\\w$]+)(?![\\w$])(?!\\s*<)(?!(?:\\.[\\w$]+)+\\s*<)`,
+      'g',
+    );
+    for (const [, name = ''] of source.matchAll(member)) names.add(name);
   }
   return found;
 };
