@@ -202,6 +202,9 @@ const AttemptView = z.object({
   httpStatus: z.number().int().optional(),
   latencyMs: z.number(),
   error: z.string().optional(),
+  messageId: z.string().optional().meta({
+    description: 'The id the service gave what was sent (SNS and SQS MessageId, EventBridge EventId).',
+  }),
 });
 
 /**

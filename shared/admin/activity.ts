@@ -14,6 +14,7 @@ const toAttemptView = (item: Record<string, unknown>) => ({
   ...(item.httpStatus === undefined ? {} : { httpStatus: item.httpStatus }),
   latencyMs: item.latencyMs,
   ...(item.error === undefined ? {} : { error: item.error }),
+  ...(item.messageId === undefined ? {} : { messageId: item.messageId }),
 });
 
 const toDeliveryView = (item: Record<string, unknown>) => ({

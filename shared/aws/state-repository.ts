@@ -136,6 +136,8 @@ export interface AttemptRecord {
   readonly httpStatus?: number;
   readonly latencyMs: number;
   readonly error?: string;
+  /** The id the service gave what was sent (SNS and SQS `MessageId`, EventBridge `EventId`). */
+  readonly messageId?: string;
 }
 
 /**

@@ -363,4 +363,5 @@ const toAttemptRecord = (
   latencyMs: result.latencyMs,
   ...(result.outcome.status === undefined ? {} : { httpStatus: result.outcome.status }),
   ...('error' in result.outcome ? { error: result.outcome.error } : {}),
+  ...(result.messageId === undefined ? {} : { messageId: result.messageId }),
 });

@@ -261,6 +261,18 @@ describe('sqs channels', () => {
       severity: { DataType: 'String', StringValue: 'warning' },
       source: { DataType: 'String', StringValue: 'checkout' },
     });
+    // The attempt log keeps the MessageId SQS answered (the record is written just after the send).
+    const deadline = Date.now() + 10_000;
+    let attempts: { outcome: string; messageId?: string }[] = [];
+    while (Date.now() < deadline) {
+      const shown = (await admin('GET', `/v1/events/${eventId}`)).json as {
+        deliveries: { attempts: { outcome: string; messageId?: string }[] }[];
+      };
+      attempts = shown.deliveries[0]?.attempts ?? [];
+      if (attempts.length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(attempts).toMatchObject([{ outcome: 'delivered', messageId: message.MessageId }]);
   });
 
   it('give a FIFO queue the templated message group and the delivery id as deduplication id', async () => {
