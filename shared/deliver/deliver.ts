@@ -268,7 +268,9 @@ export const deliverJob = async (
   });
   switch (outcome.kind) {
     case 'delivered':
-      if (ports.faults?.armed('deliver-after-send', event)) ports.faults.crash();
+      // Only the delivery's first attempt: a job routed again (its router batch crashed) is a new
+      // message, received once more for the first time, and must not crash after its send again.
+      if (seq === 1 && ports.faults?.armed('deliver-after-send', event)) ports.faults.crash();
       if (delivered !== undefined) await ports.markDelivered(deliveryId, now(), delivered);
       ports.metrics.count(METRIC.deliverySucceeded, { channelType });
       return { kind: 'done', detail: 'delivered' };

@@ -15,7 +15,10 @@ export type FaultPoint =
   | 'ingest-after-claim'
   /** Router: the first of the event's delivery jobs is queued, the others are not. */
   | 'router-mid-fan-out'
-  /** Deliver: the receiver has the notification, the delivery is not recorded delivered yet. */
+  /**
+   * Deliver: the receiver has the notification, the delivery is not recorded delivered yet (on the
+   * delivery's first attempt only).
+   */
   | 'deliver-after-send';
 
 export interface Faults {
