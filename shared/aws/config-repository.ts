@@ -1,6 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -15,6 +14,7 @@ import { PolicyRecord } from '../domain/policy.ts';
 import { SilenceRecord } from '../domain/silence.ts';
 import type { ConfigChange, ConfigRecords, ConfigRef } from '../runtime/live-config.ts';
 import type { Log } from '../runtime/log.ts';
+import { batchGetAll } from './batch-get.ts';
 import { configKey, decodePageToken, encodePageToken } from './page-token.ts';
 import { CONFIG_KINDS } from './partitions.ts';
 
@@ -26,8 +26,6 @@ const GENERATION_KEY = { kind: CONFIG_KINDS.meta, id: 'generation' } as const;
 /** Change records live a day beside the generation (`meta`), their ids in generation order (LiveConfig). */
 const changeId = (generation: number) => `change#${String(generation).padStart(16, '0')}`;
 const CHANGE_LOG_SECONDS = 86_400;
-/** BatchGetItem's limit. */
-const BATCH_GET_KEYS = 100;
 
 /** Someone changed the record since the caller read it (or it does not exist for an `If-Match`). */
 export class PreconditionFailedError extends HttpError {
@@ -241,31 +239,24 @@ export class ConfigRepository {
   /** The channels, policies and silences among `refs` that exist (and are valid), read consistently. */
   async getMany(refs: readonly ConfigRef[]): Promise<ConfigRecords> {
     const found: ConfigRecords = { channels: [], policies: [], silences: [] };
-    for (let start = 0; start < refs.length; start += BATCH_GET_KEYS) {
-      let keys: Record<string, unknown>[] = refs
-        .slice(start, start + BATCH_GET_KEYS)
-        .map((ref) => ({ kind: ref.kind, id: ref.id }));
-      for (let round = 0; keys.length > 0; round += 1) {
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** round, 1000)));
-        const result = await this.db.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of result.Responses?.[this.tableName] ?? []) {
-          const record = stripKind(item);
-          const parsed =
-            item.kind === 'channel'
-              ? ChannelRecord.safeParse(record)
-              : item.kind === 'silence'
-                ? SilenceRecord.safeParse(record)
-                : PolicyRecord.safeParse(record);
-          if (!parsed.success)
-            this.logger.warn('skipping an invalid config record', { kind: item.kind, id: item.id });
-          else if (item.kind === 'channel') found.channels.push(parsed.data as ChannelRecord);
-          else if (item.kind === 'silence') found.silences.push(parsed.data as SilenceRecord);
-          else found.policies.push(parsed.data as PolicyRecord);
-        }
-        keys = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
+    const items = await batchGetAll(
+      this.db,
+      this.tableName,
+      refs.map((ref) => ({ kind: ref.kind, id: ref.id })),
+    );
+    for (const item of items) {
+      const record = stripKind(item);
+      const parsed =
+        item.kind === 'channel'
+          ? ChannelRecord.safeParse(record)
+          : item.kind === 'silence'
+            ? SilenceRecord.safeParse(record)
+            : PolicyRecord.safeParse(record);
+      if (!parsed.success)
+        this.logger.warn('skipping an invalid config record', { kind: item.kind, id: item.id });
+      else if (item.kind === 'channel') found.channels.push(parsed.data as ChannelRecord);
+      else if (item.kind === 'silence') found.silences.push(parsed.data as SilenceRecord);
+      else found.policies.push(parsed.data as PolicyRecord);
     }
     return found;
   }

@@ -1,6 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -12,6 +11,7 @@ import {
 import * as z from 'zod';
 import type { HeraldEvent } from '../domain/event.ts';
 import { lazySchema } from '../runtime/lazy-schema.ts';
+import { batchGetAll } from './batch-get.ts';
 import { STATE_PREFIXES } from './partitions.ts';
 
 /** The state table's index of deliveries by creation time (`gsi1pk` = `delivery`, `gsi1sk` = time#id). */
@@ -69,8 +69,6 @@ const statusKeys = (ref: DeliveryRef, status: DeliveryStatus, at: Date) => ({
 const SET_STATUS_KEYS = 'byStatus = :byStatus, byChannelStatus = :byChannelStatus, statusSk = :statusSk';
 /** The dead letters by event type: only dead deliveries are in that index. */
 const deadByTypeKey = (eventType: string) => `${eventType}#dead`;
-/** Keys per `BatchGetItem` request (the service's limit). */
-const BATCH_GET_KEYS = 100;
 
 /** A dead delivery as the dead-letter views list it. */
 export interface DeadLetterQuery {
@@ -326,20 +324,12 @@ export class StateRepository {
    * index's own keys (the sort key the page was read in). One that expired in between is left out.
    */
   private async records(entries: readonly Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
-    const found = new Map<string, Record<string, unknown>>();
-    for (let start = 0; start < entries.length; start += BATCH_GET_KEYS) {
-      let keys: Record<string, unknown>[] = entries
-        .slice(start, start + BATCH_GET_KEYS)
-        .map((entry) => ({ pk: entry.pk, sk: entry.sk }));
-      for (let round = 0; keys.length > 0; round += 1) {
-        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** round, 1000)));
-        const result = await this.db.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of result.Responses?.[this.tableName] ?? []) found.set(String(item.pk), item);
-        keys = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
-    }
+    const items = await batchGetAll(
+      this.db,
+      this.tableName,
+      entries.map((entry) => ({ pk: entry.pk, sk: entry.sk })),
+    );
+    const found = new Map(items.map((item) => [String(item.pk), item]));
     return entries.flatMap((entry): Record<string, unknown>[] => {
       const record = found.get(String(entry.pk));
       return record === undefined ? [] : [{ ...record, ...entry }];

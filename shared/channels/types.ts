@@ -91,11 +91,15 @@ export interface Transports {
    */
   readonly eventbridge: (entry: {
     readonly eventBusArn: string;
+    /** The bus's region, from its ARN: the client's. */
     readonly region: string;
     readonly source: string;
     readonly detailType: string;
+    /** The webhook body: the envelope plus `herald` (JSON). */
     readonly detail: string;
+    /** The event's time. */
     readonly time: Date;
+    /** The role to put as; absent: the function's own. */
     readonly role?: AssumedRole;
   }) => Promise<
     { readonly eventId: string } | { readonly errorCode: string; readonly errorMessage: string | undefined }

@@ -14,13 +14,7 @@ import { fittingBody, templatedEnvelope } from '../fitting-body.ts';
 import { timed } from '../http.ts';
 import { renderTemplate, type TemplateDelivery, TemplateText } from '../template.ts';
 import { oneLine, truncate } from '../text.ts';
-import {
-  type AssumedRole,
-  type AttemptResult,
-  defineChannelType,
-  type RenderInput,
-  type Transports,
-} from '../types.ts';
+import { type AttemptResult, defineChannelType, type RenderInput, type Transports } from '../types.ts';
 import { heraldFields } from '../webhook/index.ts';
 
 /** The largest `PutEvents` entry: detail, detail-type, source and time, in UTF-8 bytes (PutEvents API). */
@@ -93,19 +87,7 @@ export const EventBridgeSecrets = lazySchema(() => z.object({}));
 export type EventBridgeSecrets = z.infer<typeof EventBridgeSecrets>;
 
 /** One `PutEvents` entry, as `transports.eventbridge` takes it. */
-export interface EventBridgeEntry {
-  readonly eventBusArn: string;
-  /** The bus's region, from its ARN: the client's. */
-  readonly region: string;
-  readonly source: string;
-  readonly detailType: string;
-  /** The webhook body: the envelope plus `herald` (JSON). */
-  readonly detail: string;
-  /** The event's time. */
-  readonly time: Date;
-  /** The role to put as; absent: the function's own. */
-  readonly role?: AssumedRole;
-}
+export type EventBridgeEntry = Parameters<Transports['eventbridge']>[0];
 
 /** A template rendered as one trimmed line, cut to `max`; `fallback` rendered when it comes out empty. */
 const line = (
