@@ -51,6 +51,8 @@ export const ChannelView = z.looseObject({
   events: z.array(z.string()).optional(),
   retry: z.looseObject({}).optional(),
   rateLimit: z.looseObject({}).optional(),
+  /** One message per period instead of one per event. */
+  digest: z.looseObject({ every: z.string() }).optional(),
   disabledReason: z.string().optional(),
   /** Where the channel sends (host, topic, recipients), never a secret. */
   target: z.string().optional(),
@@ -157,6 +159,17 @@ export const EventDetail = z.looseObject({
       attemptCount: z.number(),
       reason: z.string().nullish(),
       attempts: z.array(Attempt).default([]),
+      /** Status `digested`: the digest it went into, as it stands. */
+      digest: z
+        .looseObject({
+          deliveryId: z.string(),
+          status: z.string(),
+          attemptCount: z.number(),
+          reason: z.string().nullish(),
+          period: z.looseObject({ start: z.string(), end: z.string() }).optional(),
+          attempts: z.array(Attempt).default([]),
+        })
+        .optional(),
     }),
   ),
 });

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../shared/runtime/env-names.ts';
 import { Admin } from './constructs/admin.ts';
 import { Delivery } from './constructs/delivery.ts';
+import { Digests } from './constructs/digests.ts';
 import type { ChannelDestinations, PerFunction, SecretRefs } from './constructs/herald-function.ts';
 import { type ForwardRule, Ingest } from './constructs/ingest.ts';
 import { Observability } from './constructs/observability.ts';
@@ -198,6 +199,8 @@ export class Herald extends Construct {
   readonly routing: Routing;
   readonly delivery: Delivery;
   readonly admin: Admin;
+  /** The once-a-minute flush of digests whose period has ended. */
+  readonly digests: Digests;
   /** The alarms, the SNS topic they notify and the dashboard. */
   readonly observability: Observability;
   /** Secrets Manager name prefix under which channel secrets are kept. */
@@ -304,6 +307,12 @@ export class Herald extends Construct {
       redriveForeground: props.redriveForeground ?? Duration.seconds(5),
       memorySize,
     });
+    this.digests = new Digests(this, 'Digests', {
+      deliveryQueue: this.delivery.queue.queue,
+      stateTable: this.storage.stateTable,
+      retentionDays,
+      memorySize: memorySize.digest,
+    });
     this.observability = new Observability(this, 'Observability', {
       api: this.ingest.api,
       ingestQueue: this.ingest.queue,
@@ -316,6 +325,7 @@ export class Herald extends Construct {
         deliver: this.delivery.function.fn,
         admin: this.admin.function.fn,
         redrive: this.admin.redriveFunction.fn,
+        digest: this.digests.function.fn,
       },
       ...(props.alarmTopicArn === undefined ? {} : { alarmTopicArn: props.alarmTopicArn }),
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
@@ -336,6 +346,7 @@ export class Herald extends Construct {
         this.delivery.function,
         this.admin.function,
         this.admin.redriveFunction,
+        this.digests.function,
       ]) {
         fn.env(ENV.countRequests, 'true');
       }

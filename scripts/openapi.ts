@@ -130,6 +130,7 @@ const ChannelView = ChannelRecord.pick({
   events: true,
   retry: true,
   rateLimit: true,
+  digest: true,
   template: true,
   disabledReason: true,
   createdAt: true,
@@ -207,6 +208,26 @@ const AttemptView = z.object({
   }),
 });
 
+const DigestFields = {
+  digestId: z.string().optional().meta({
+    description: 'Status `digested`: the delivery id of the digest the notification went into.',
+  }),
+  period: z
+    .object({ start: z.string(), end: z.string() })
+    .optional()
+    .meta({ description: "A digest's delivery: the period it lists." }),
+};
+
+/** A digest's own delivery, as an event's digested delivery shows it. */
+const DigestDelivery = z.object({
+  deliveryId: z.string(),
+  status: DeliveryStatus,
+  attemptCount: z.number().int(),
+  reason: z.string().optional(),
+  ...DigestFields,
+  attempts: z.array(AttemptView),
+});
+
 /**
  * Mirrors `ActivityAdmin.event`. `event` is the stored {@link HeraldEvent}, a component of its own
  * (converted as input: its `data` is any JSON, which zod's output would describe recursively).
@@ -222,7 +243,11 @@ const EventActivity = z.object({
       status: DeliveryStatus,
       attemptCount: z.number().int(),
       reason: z.string().optional(),
+      ...DigestFields,
       attempts: z.array(AttemptView),
+      digest: DigestDelivery.optional().meta({
+        description: 'Status `digested`: the digest the notification went into, as it stands.',
+      }),
     }),
   ),
 });
@@ -238,6 +263,7 @@ const DeliveryView = z.object({
   updatedAt: z.string(),
   statusAt: z.string().optional().meta({ description: 'When the delivery took its status.' }),
   reason: z.string().optional(),
+  ...DigestFields,
 });
 
 /** Mirrors `toDeadLetterView` (`shared/admin/dead-letters.ts`). */

@@ -25,6 +25,7 @@ export const channelFields = (channel: ChannelView): [string, unknown][] => [
   ['events', channel.events],
   ['retry', channel.retry],
   ['rate limit', channel.rateLimit],
+  ['digest', channel.digest],
   ['template', channel.template],
   ...Object.entries(channel.config).map(([field, value]): [string, unknown] => [field, configText(value)]),
   ['created', channel.createdAt],

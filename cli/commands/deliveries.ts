@@ -44,7 +44,10 @@ export const registerDeliveries = (program: Command, context: CliContext): void 
   deliveries
     .command('list')
     .description('recent deliveries, newest first')
-    .option('--status <status>', 'pending, delivered or dead')
+    .option(
+      '--status <status>',
+      'pending, delivered, dead, suppressed, failed, digested (went into a digest) or collecting (an open digest)',
+    )
     .option('--channel <id>', 'only deliveries to this channel')
     .option('--since <time>', 'only since this ISO time, or this long ago (30m, 2h, 1d)', (value) =>
       parseSince(value),

@@ -40,10 +40,21 @@ export const printEvent = (out: Output, detail: EventDetail): void => {
       { header: 'status', value: (delivery) => delivery.status },
       { header: 'attempts', value: (delivery) => delivery.attemptCount, align: 'right' },
       { header: 'reason', value: (delivery) => delivery.reason },
+      {
+        header: 'digest',
+        value: (delivery) =>
+          delivery.digest === undefined
+            ? undefined
+            : `${delivery.digest.deliveryId} (${delivery.digest.status}${delivery.digest.period === undefined ? '' : `, period ending ${delivery.digest.period.end}`})`,
+      },
     ]),
   );
+  // A notification that went into a digest was sent with the digest's attempts.
   const attempts = detail.deliveries.flatMap((delivery) =>
-    delivery.attempts.map((attempt) => ({ channelId: delivery.channelId, ...attempt })),
+    (delivery.digest?.attempts ?? delivery.attempts).map((attempt) => ({
+      channelId: delivery.channelId,
+      ...attempt,
+    })),
   );
   if (attempts.length === 0) return;
   out.line();

@@ -19,11 +19,13 @@ import type { AdminRequest } from '#shared/admin/request.ts';
 import { SilenceAdmin } from '#shared/admin/silences.ts';
 import { AuditRepository } from '#shared/aws/audit-repository.ts';
 import { ConfigRepository } from '#shared/aws/config-repository.ts';
+import { DigestRepository } from '#shared/aws/digest-repository.ts';
 import { HeldMessages } from '#shared/aws/held-messages.ts';
 import { Queue } from '#shared/aws/queue.ts';
 import { secretsManagerStore } from '#shared/aws/secret-store.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
 import { createTransports } from '#shared/channels/transports/index.ts';
+import { DigestFlusher } from '#shared/digest/flush.ts';
 import { httpErrors, requestBody } from '#shared/http/api.ts';
 import { lookupFor } from '#shared/http/dns.ts';
 import { boolEnv, intEnv, listEnv, optionalEnv, requireEnv } from '#shared/runtime/env.ts';
@@ -73,6 +75,7 @@ const routes = adminRoutes({
       lookup,
       ...(smtpTrustedCa === undefined ? {} : { smtpTrustedCa }),
     }),
+    digests: new DigestFlusher(new DigestRepository(db, stateTableName, retentionSeconds), deliveryQueue),
   }),
   policies: new PolicyAdmin(config),
   silences: new SilenceAdmin(config),

@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { ConfigRepository } from '#shared/aws/config-repository.ts';
+import { DigestRepository } from '#shared/aws/digest-repository.ts';
 import { processBatch, Queue, RetryLaterError } from '#shared/aws/queue.ts';
 import { secretsManagerStore } from '#shared/aws/secret-store.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
@@ -43,7 +44,9 @@ const deliveryQueue = new Queue(sqs, requireEnv(ENV.deliveryQueueUrl));
 const deadLetters = new Queue(sqs, requireEnv(ENV.deliveryDlqUrl));
 /** Operational events go through Herald's own pipeline, like any event. */
 const ingestQueue = new Queue(sqs, requireEnv(ENV.ingestQueueUrl));
-const state = new StateRepository(db, requireEnv(ENV.stateTable), intEnv(ENV.retentionDays, 30) * 86_400);
+const retentionSeconds = intEnv(ENV.retentionDays, 30) * 86_400;
+const state = new StateRepository(db, requireEnv(ENV.stateTable), retentionSeconds);
+const digests = new DigestRepository(db, requireEnv(ENV.stateTable), retentionSeconds);
 const configRepository = new ConfigRepository(db, requireEnv(ENV.configTable), logger);
 const channels = new TtlCache(intEnv(ENV.configCacheSeconds, 30) * 1000, (id: string) =>
   configRepository.getChannel(id),
@@ -166,6 +169,10 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
         const changed = await configRepository.disableChannel(id, reason, at);
         channels.invalidate(id);
         return changed;
+      },
+      closeAndReadDigest: async (digestId, now) => {
+        await digests.close(digestId, now);
+        return digests.entries(digestId);
       },
       deadInARow: (channelId, withinSeconds, limit, now) =>
         state.deadInARow(channelId, withinSeconds, limit, now),

@@ -7,8 +7,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { ConfigRepository } from '#shared/aws/config-repository.ts';
+import { DigestRepository } from '#shared/aws/digest-repository.ts';
 import { CoalescingSender, processBatch, Queue } from '#shared/aws/queue.ts';
 import { StateRepository } from '#shared/aws/state-repository.ts';
+import { collectIntoDigest } from '#shared/digest/collect.ts';
 import { newEventId } from '#shared/domain/ids.ts';
 import { PolicyIndex } from '#shared/domain/policy-index.ts';
 import { countRouting } from '#shared/route/route-metrics.ts';
@@ -32,17 +34,25 @@ const deliveryQueue = new Queue(sqs, requireEnv(ENV.deliveryQueueUrl));
 /** The records of a batch are routed at once; their jobs share `SendMessageBatch` requests. */
 const deliveryJobs = new CoalescingSender(deliveryQueue);
 const ingestDeadLetters = new Queue(sqs, requireEnv(ENV.ingestDlqUrl));
-const state = new StateRepository(db, requireEnv(ENV.stateTable), intEnv(ENV.retentionDays, 30) * 86_400);
+const retentionSeconds = intEnv(ENV.retentionDays, 30) * 86_400;
+const state = new StateRepository(db, requireEnv(ENV.stateTable), retentionSeconds);
+const digests = new DigestRepository(db, requireEnv(ENV.stateTable), retentionSeconds);
 const configRepository = new ConfigRepository(db, requireEnv(ENV.configTable), logger);
 /**
  * Policies, channels and silences, read whole on a cold start and indexed; after that the generation
  * is read once a second and only what an admin write changed is read again (SPEC §5: a new policy
  * routes at once), so a change costs a few small reads whatever the number of policies. Each
- * channel's type names the metrics of what was routed to it.
+ * channel's type names the metrics of what was routed to it; a channel's `digest` sends what is routed
+ * to it into its digest.
  */
 const config = new LiveConfig(configRepository, (policies, channels, silences) => ({
   index: new PolicyIndex(policies, channels),
   channelTypes: new Map(channels.map((channel) => [channel.id, channel.type])),
+  digests: new Map(
+    channels.flatMap((channel) =>
+      channel.digest === undefined ? [] : [[channel.id, channel.digest] as const],
+    ),
+  ),
   silences,
 }));
 
@@ -74,6 +84,8 @@ const routeRecord = async (record: SQSRecord): Promise<void> => {
         return routedWith.index;
       },
       silences: async () => (routedWith ?? (await config.get())).silences,
+      digestOf: (channelId) => routedWith?.digests.get(channelId),
+      addToDigest: (notification, at) => collectIntoDigest(digests, notification, at),
       enqueue: (entries) => deliveryJobs.sendAll(entries),
       faults: faults(faultInjection, record.attributes.ApproximateReceiveCount === '1'),
       logger: log,

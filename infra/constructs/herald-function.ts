@@ -10,7 +10,14 @@ import { ENV, type EnvName } from '../../shared/runtime/env-names.ts';
 import { bundlingRoot } from '../paths.ts';
 
 /** Herald's functions, by the name of their folder under `functions/`. */
-export type HeraldFunctionName = 'ingest' | 'authorizer' | 'router' | 'deliver' | 'admin' | 'redrive';
+export type HeraldFunctionName =
+  | 'ingest'
+  | 'authorizer'
+  | 'router'
+  | 'deliver'
+  | 'admin'
+  | 'redrive'
+  | 'digest';
 
 /** A setting per function, e.g. `{ deliver: 512 }`; a function left out keeps the default. */
 export type PerFunction<T> = { readonly [name in HeraldFunctionName]?: T };

@@ -41,6 +41,7 @@ export interface HeraldFunctions {
   readonly deliver: IFunction;
   readonly admin: IFunction;
   readonly redrive: IFunction;
+  readonly digest: IFunction;
 }
 
 export interface ObservabilityProps {

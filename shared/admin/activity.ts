@@ -28,11 +28,34 @@ const toDeliveryView = (item: Record<string, unknown>) => ({
   /** When the delivery took its status: lists filtered by status are newest first by this. */
   ...(statusTimeOf(item) === undefined ? {} : { statusAt: statusTimeOf(item) }),
   ...(item.reason === undefined ? {} : { reason: item.reason }),
+  ...digestFields(item),
 });
+
+/**
+ * What a delivery says about digests: a notification that went into one names it (`digestId`); a
+ * digest gives its period.
+ */
+const digestFields = (item: Record<string, unknown>) => ({
+  ...(typeof item.digestId === 'string' ? { digestId: item.digestId } : {}),
+  ...(typeof item.periodStart === 'string' && typeof item.periodEnd === 'string'
+    ? { period: { start: item.periodStart, end: item.periodEnd } }
+    : {}),
+});
+
+/** Statuses a delivery can have: `digested` went into a digest; `collecting` is a digest whose period is open. */
+export const DELIVERY_STATUSES = [
+  'pending',
+  'delivered',
+  'dead',
+  'suppressed',
+  'failed',
+  'digested',
+  'collecting',
+] as const;
 
 export const DeliveryQuery = lazySchema(() =>
   z.strictObject({
-    status: z.enum(['pending', 'delivered', 'dead', 'suppressed', 'failed']).optional(),
+    status: z.enum(DELIVERY_STATUSES).optional(),
     channel: z.string().min(1).max(63).optional(),
     since: z.iso.datetime({ offset: true, message: 'since must be an RFC 3339 date-time' }).optional(),
     limit: z.string().optional(),
@@ -44,22 +67,30 @@ export const DeliveryQuery = lazySchema(() =>
 export class ActivityAdmin {
   constructor(private readonly state: StateRepository) {}
 
-  /** The event and each delivery with its attempts (SPEC §6). */
+  /**
+   * The event and each delivery with its attempts (SPEC §6); a notification that went into a digest
+   * comes with the digest's own delivery (status, period, attempts).
+   */
   async event(eventId: string) {
     const item = await this.state.getEvent(eventId);
     if (item === undefined) throw notFound('event', eventId);
     const deliveries = (item.deliveries ?? {}) as Record<string, string>;
+    const deliveryView = async (deliveryId: string) => {
+      const { delivery, attempts } = await this.state.getDelivery(deliveryId);
+      return {
+        deliveryId,
+        status: String(delivery?.status ?? 'pending'),
+        attemptCount: Number(delivery?.attempts ?? 0),
+        ...(delivery?.reason === undefined ? {} : { reason: String(delivery.reason) }),
+        ...(delivery === undefined ? {} : digestFields(delivery)),
+        attempts: attempts.map(toAttemptView),
+      };
+    };
     const views = await Promise.all(
       Object.entries(deliveries).map(async ([channelId, deliveryId]) => {
-        const { delivery, attempts } = await this.state.getDelivery(deliveryId);
-        return {
-          deliveryId,
-          channelId,
-          status: delivery?.status ?? 'pending',
-          attemptCount: Number(delivery?.attempts ?? 0),
-          ...(delivery?.reason === undefined ? {} : { reason: delivery.reason }),
-          attempts: attempts.map(toAttemptView),
-        };
+        const { deliveryId: _id, ...view } = await deliveryView(deliveryId);
+        const digest = view.digestId === undefined ? undefined : await deliveryView(view.digestId);
+        return { deliveryId, channelId, ...view, ...(digest === undefined ? {} : { digest }) };
       }),
     );
     return {

@@ -45,6 +45,8 @@ export interface ChannelAdminDeps {
   readonly secretPrefix: string;
   readonly targets: TargetPolicy;
   readonly transports: Transports;
+  /** Sends what a channel's open digests hold now (when its `digest` changes or goes). */
+  readonly digests: { flushChannel(channelId: string, now: Date): Promise<void> };
 }
 
 /** Where a channel sends, as a sorted list (hosts, topics, identities), to notice a change of target. */
@@ -81,6 +83,7 @@ export const toChannelView = (record: ChannelRecord) => {
     ...(record.events === undefined ? {} : { events: record.events }),
     ...(record.retry === undefined ? {} : { retry: record.retry }),
     ...(record.rateLimit === undefined ? {} : { rateLimit: record.rateLimit }),
+    ...(record.digest === undefined ? {} : { digest: record.digest }),
     ...(record.template === undefined ? {} : { template: record.template }),
     ...(record.disabledReason === undefined ? {} : { disabledReason: record.disabledReason }),
     config: { ...record.settings, ...secretFields } as Record<string, unknown>,
@@ -215,6 +218,7 @@ export class ChannelAdmin {
       events: input.events,
       retry: input.retry,
       rateLimit: input.rateLimit,
+      digest: input.digest,
       template: input.template,
     };
     // What changes, by name only (dry-run plans and the audit log); a create names the fields given.
@@ -223,7 +227,16 @@ export class ChannelAdmin {
         ? givenFieldNames(request, ['config'])
         : [
             ...(
-              ['type', 'enabled', 'description', 'events', 'retry', 'rateLimit', 'template'] as const
+              [
+                'type',
+                'enabled',
+                'description',
+                'events',
+                'retry',
+                'rateLimit',
+                'digest',
+                'template',
+              ] as const
             ).filter((key) => !sameJson(next[key], current[key])),
             ...[...new Set([...Object.keys(settings), ...Object.keys(current.settings)])]
               .filter((key) => !sameJson(settings[key], current.settings[key]))
@@ -272,6 +285,7 @@ export class ChannelAdmin {
       ...(next.events === undefined ? {} : { events: next.events }),
       ...(next.retry === undefined ? {} : { retry: next.retry }),
       ...(next.rateLimit === undefined ? {} : { rateLimit: next.rateLimit }),
+      ...(next.digest === undefined ? {} : { digest: next.digest }),
       ...(next.template === undefined ? {} : { template: next.template }),
     };
     await this.deps.config.putVersioned('channel', record, current?.version);
@@ -279,6 +293,10 @@ export class ChannelAdmin {
     else if (current?.secretArn !== undefined) await this.deps.secrets.remove(current.secretArn);
     // Last: functions that see the new generation drop their caches and read record and secret anew.
     await this.deps.config.bumpGeneration({ kind: 'channel', id });
+    // A changed or removed digest sends what its open periods hold now, under the settings they had.
+    if (current?.digest !== undefined && !sameJson(current.digest, next.digest)) {
+      await this.deps.digests.flushChannel(id, now);
+    }
     return { kind: 'written', created: current === undefined, view: toChannelView(record), changes };
   }
 
@@ -406,7 +424,7 @@ export class ChannelAdmin {
     const { attempt, seq } = start.kind === 'started' ? start : { attempt: 1, seq: 1 };
     const { result, record } = await attemptDelivery(
       channel,
-      event,
+      { event },
       { deliveryId, attempt, channelId: id, policyIds: [] },
       seq,
       {

@@ -113,8 +113,19 @@ export const MAX_COUNTED_DEAD_LETTERS = 20_000;
 export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
 
 export type EventStatus = 'accepted' | 'routed';
-/** `failed` is a test-send that did not get through: never retried, never a dead letter. */
-export type DeliveryStatus = 'pending' | 'delivered' | 'dead' | 'suppressed' | 'failed';
+/**
+ * `failed` is a test-send that did not get through: never retried, never a dead letter. `digested`
+ * went into a digest (`digestId`); `collecting` is a digest whose period is still open (see
+ * `digest-repository.ts`).
+ */
+export type DeliveryStatus =
+  | 'pending'
+  | 'delivered'
+  | 'dead'
+  | 'suppressed'
+  | 'failed'
+  | 'digested'
+  | 'collecting';
 
 export interface EventClaim {
   /** True when this call recorded the event (it was not seen within the idempotency window). */

@@ -4,6 +4,7 @@
  * admin API and the CLI build it; the deliver function never pays for it.
  */
 import * as z from 'zod';
+import { DigestSettings } from '../domain/digest.ts';
 import { ResourceId } from '../domain/policy.ts';
 import { RateLimit } from '../domain/rate-limit.ts';
 import { RetryOverride } from '../domain/retry.ts';
@@ -21,6 +22,7 @@ const envelopeInputShape = () => ({
   events: z.array(z.string().min(1).max(256)).min(1).max(100).optional(),
   retry: RetryOverride.optional(),
   rateLimit: RateLimit.optional(),
+  digest: DigestSettings.optional(),
   template: ChannelTemplate.optional(),
 });
 
@@ -47,6 +49,13 @@ const channelInputOf = (type: ChannelType) =>
   z
     .strictObject({ ...envelopeInputShape(), type: z.literal(type.type), config: configInput(type) })
     .superRefine((input, ctx) => {
+      if (input.digest !== undefined && !type.digests) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['digest'],
+          message: `the ${type.type} channel type takes no digest (each event is its own incident)`,
+        });
+      }
       for (const part of ['subject', 'text', 'body'] as const) {
         if (input.template?.[part] !== undefined && !type.templateParts.includes(part)) {
           ctx.addIssue({

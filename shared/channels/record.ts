@@ -4,6 +4,7 @@
  * This module pulls in nothing but zod, so the router and `cdk synth` can import it.
  */
 import * as z from 'zod';
+import { DigestSettings } from '../domain/digest.ts';
 import { ResourceId } from '../domain/policy.ts';
 import { RateLimit } from '../domain/rate-limit.ts';
 import { RetryOverride } from '../domain/retry.ts';
@@ -65,6 +66,8 @@ export const ChannelRecord = lazySchema(() =>
     events: z.array(z.string()).min(1).optional(),
     retry: RetryOverride.optional(),
     rateLimit: RateLimit.optional(),
+    /** One message per period instead of one per event (SPEC §3). */
+    digest: DigestSettings.optional(),
     template: StoredTemplate.optional(),
     disabledReason: z.string().optional(),
     createdAt: z.string(),

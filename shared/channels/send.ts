@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { Digest } from '../domain/digest.ts';
 import type { HeraldEvent } from '../domain/event.ts';
 import { type ChannelRecord, type ReadSecret, readChannelSecrets } from './record.ts';
 import { channelType } from './registry.ts';
@@ -18,15 +19,18 @@ export class InvalidChannelConfigError extends Error {
   override readonly name = 'InvalidChannelConfigError';
 }
 
+/** What one attempt sends: one event, or a digest of many. */
+export type Sendable = { readonly event: HeraldEvent } | { readonly digest: Digest };
+
 /**
- * One attempt of one event to one channel: read its secrets, render for its type, send, classify.
- * The deliver function and the admin API's test-send both call this. Throws only when the channel
- * cannot be prepared: {@link InvalidChannelConfigError} when its config or secrets are invalid (the
- * error names fields, never values), the read error when a secret cannot be read.
+ * One attempt of one event (or one digest) to one channel: read its secrets, render for its type,
+ * send, classify. The deliver function and the admin API's test-send both call this. Throws only when
+ * the channel cannot be prepared: {@link InvalidChannelConfigError} when its config or secrets are
+ * invalid (the error names fields, never values), the read error when a secret cannot be read.
  */
 export const sendToChannel = async (
   channel: ChannelRecord,
-  event: HeraldEvent,
+  what: Sendable,
   context: DeliveryContext,
   options: { readonly readSecret: ReadSecret; readonly transports: Transports; readonly now: Date },
 ): Promise<AttemptResult> => {
@@ -42,17 +46,29 @@ export const sendToChannel = async (
       `channel ${channel.id} has invalid settings: ${fieldsOf(settings.error)}`,
     );
   }
+  if ('digest' in what && !type.digests) {
+    throw new InvalidChannelConfigError(`the ${channel.type} channel type takes no digest`);
+  }
   const secrets = await readChannelSecrets(channel, options.readSecret);
   let message: unknown;
   try {
-    message = type.render({
-      event,
-      context,
-      settings: channel.settings,
-      secrets,
-      template: channel.template,
-      now: options.now,
-    });
+    message =
+      'digest' in what
+        ? type.renderDigest({
+            digest: what.digest,
+            context,
+            settings: channel.settings,
+            secrets,
+            now: options.now,
+          })
+        : type.render({
+            event: what.event,
+            context,
+            settings: channel.settings,
+            secrets,
+            template: channel.template,
+            now: options.now,
+          });
   } catch (error) {
     if (error instanceof z.ZodError) {
       // The settings are valid, so the secrets are not: being changed (the record is written before its

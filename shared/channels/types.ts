@@ -3,6 +3,7 @@
  * over injected transports. Each type lives in its own folder and is listed once in `registry.ts`.
  */
 import type * as z from 'zod';
+import type { Digest } from '../domain/digest.ts';
 import type { HeraldEvent } from '../domain/event.ts';
 import type { AttemptOutcome } from '../domain/outcome.ts';
 import type { SafeRequest, SafeResponse } from '../http/safe-request.ts';
@@ -120,6 +121,15 @@ export interface RenderInput<Settings, Secrets> {
   readonly now: Date;
 }
 
+/** What the renderer of a digest gets: the digest instead of an event (templates do not apply). */
+export interface DigestRenderInput<Settings, Secrets> {
+  readonly digest: Digest;
+  readonly context: DeliveryContext;
+  readonly settings: Settings;
+  readonly secrets: Secrets;
+  readonly now: Date;
+}
+
 /** Something a channel sends to, checked when the channel is saved and (URLs, hosts) at connect time. */
 export type Target =
   | { readonly kind: 'url'; readonly path: string; readonly url: string }
@@ -180,6 +190,11 @@ export interface ChannelTypeSpec<S extends z.ZodObject, Secrets, Message> {
   ) => Record<string, unknown>;
   /** Builds what goes out for one attempt. Pure: no I/O, no clock but `now`. */
   readonly render: (input: RenderInput<z.output<S>, Secrets>) => Message;
+  /**
+   * Builds one message listing a digest's events, within the type's size limits (newest first, the
+   * rest counted as "and N more"). Pure. Absent: the type takes no `digest` (refused when saved).
+   */
+  readonly renderDigest?: (input: DigestRenderInput<z.output<S>, Secrets>) => Message;
   /** Sends one rendered message and classifies what came back; never throws. */
   readonly send: (message: Message, transports: Transports, settings: z.output<S>) => Promise<AttemptResult>;
 }
@@ -207,6 +222,10 @@ export interface ChannelType {
   ): Record<string, unknown>;
   /** Parses stored settings and secrets, renders. Throws a ZodError when they are not valid. */
   render(input: RenderInput<Record<string, unknown>, Record<string, unknown>>): unknown;
+  /** Whether the type renders digests (a channel of it may have `digest`). */
+  readonly digests: boolean;
+  /** {@link render} for a digest; throws when the type takes none. */
+  renderDigest(input: DigestRenderInput<Record<string, unknown>, Record<string, unknown>>): unknown;
   /** Sends what {@link render} made. */
   send(message: unknown, transports: Transports, settings: Record<string, unknown>): Promise<AttemptResult>;
 }
@@ -237,6 +256,15 @@ export const defineChannelType = <S extends z.ZodObject, Secrets, Message>(
         settings: spec.settings.parse(input.settings),
         secrets: spec.secrets.parse(input.secrets),
       }),
+    digests: spec.renderDigest !== undefined,
+    renderDigest: (input) => {
+      if (spec.renderDigest === undefined) throw new Error(`the ${spec.type} channel type takes no digest`);
+      return spec.renderDigest({
+        ...input,
+        settings: spec.settings.parse(input.settings),
+        secrets: spec.secrets.parse(input.secrets),
+      });
+    },
     send: sealedSend,
   };
 };

@@ -1,7 +1,8 @@
 import type { AttemptRecord, AttemptStart } from '../aws/state-repository.ts';
 import { type ChannelRecord, type ReadSecret, readChannelSecrets } from '../channels/record.ts';
-import { InvalidChannelConfigError, sendToChannel } from '../channels/send.ts';
+import { InvalidChannelConfigError, type Sendable, sendToChannel } from '../channels/send.ts';
 import type { AttemptResult, DeliveryContext, Transports } from '../channels/types.ts';
+import { buildDigest, type DigestEntry } from '../domain/digest.ts';
 import type { HeraldEvent } from '../domain/event.ts';
 import type { DeliveryJob } from '../domain/jobs.ts';
 import { channelDisabled, deliveryExhausted, isOperational } from '../domain/operational.ts';
@@ -27,7 +28,7 @@ export interface AttemptPorts {
  */
 export const attemptDelivery = async (
   channel: ChannelRecord,
-  event: HeraldEvent,
+  what: Sendable,
   context: DeliveryContext,
   seq: number,
   ports: AttemptPorts,
@@ -36,7 +37,7 @@ export const attemptDelivery = async (
   const sentAt = now();
   let result: AttemptResult;
   try {
-    result = await sendToChannel(channel, event, context, {
+    result = await sendToChannel(channel, what, context, {
       readSecret: ports.readSecret,
       transports: ports.transports,
       now: sentAt,
@@ -94,6 +95,11 @@ export interface DeliverPorts extends AttemptPorts {
    * counting up to `limit`.
    */
   deadInARow(channelId: string, withinSeconds: number, limit: number, now: Date): Promise<number>;
+  /**
+   * Closes a digest (no notification goes in after this) and reads every notification in it. Only for
+   * digest jobs.
+   */
+  closeAndReadDigest(digestId: string, now: Date): Promise<DigestEntry[]>;
   /** Sends one of Herald's operational events through its own pipeline (the ingest queue). */
   emit(event: HeraldEvent): Promise<void>;
   /** The delivery's logger (its lines carry the delivery id as correlation id). */
@@ -172,8 +178,8 @@ export const deliverJob = async (
 
   /** Best effort, after the fact: an operational event that cannot be sent is logged, not retried. */
   const emit = async (operational: HeraldEvent): Promise<void> => {
-    // A failed delivery of an operational event raises none: they never loop.
-    if (isOperational(event)) return;
+    // A failed delivery of an operational event raises none: they never loop. A digest is not one.
+    if (isOperational(event) && job.digest === undefined) return;
     await ports.emit(operational).catch((error: unknown) => {
       ports.logger.warn('could not send an operational event', {
         type: operational.type,
@@ -244,9 +250,27 @@ export const deliverJob = async (
       const hideSeconds = await waitForSlot(spacing, slot, job, ports, now);
       if (hideSeconds !== undefined) return { kind: 'wait', delaySeconds: hideSeconds };
     }
+    let what: Sendable = { event };
+    if (job.digest !== undefined) {
+      // Closed before it is read: what it holds now is all it will ever hold.
+      const entries = await ports.closeAndReadDigest(deliveryId, now());
+      if (entries.length === 0) return deadLetter('the digest lists no notifications (they expired)', false);
+      what = {
+        digest: buildDigest(
+          {
+            digestId: deliveryId,
+            channelId,
+            periodStart: job.digest.start,
+            periodEnd: job.digest.end,
+            timezone: job.digest.timezone,
+          },
+          entries,
+        ),
+      };
+    }
     ({ result, record: delivered } = await attemptDelivery(
       channel,
-      event,
+      what,
       // Receivers and the attempt log number attempts over the delivery's whole history, redrives included.
       { deliveryId, attempt: seq, channelId, policyIds: job.policyIds },
       seq,

@@ -13,13 +13,25 @@ export const IngestMessage = lazySchema(() =>
 );
 export type IngestMessage = z.infer<typeof IngestMessage>;
 
-/** One delivery job: one event to one channel. */
+/**
+ * The period of a digest job: the deliver function reads the digest's notifications and sends them as
+ * one message.
+ */
+export const DigestJobPeriod = lazySchema(() =>
+  z.object({ start: z.string(), end: z.string(), timezone: z.string() }),
+);
+
+/**
+ * One delivery job: one event to one channel, or (with `digest`) one channel's digest of a period,
+ * whose `event` is then the digest's envelope without its list (what the dead-letter views show).
+ */
 export const DeliveryJob = lazySchema(() =>
   z.object({
     deliveryId: z.string().min(1),
     channelId: z.string().min(1),
     policyIds: z.array(z.string()),
     event: HeraldEvent,
+    digest: DigestJobPeriod.optional(),
   }),
 );
 export type DeliveryJob = z.infer<typeof DeliveryJob>;

@@ -13,6 +13,7 @@ import type { HeraldEvent } from './event.ts';
 import { globMatches } from './glob.ts';
 import { attributeValue, matchesAttribute, matchesType } from './matcher.ts';
 import { ResourceId } from './policy.ts';
+import { TimeZone, zonedFormat } from './time-zone.ts';
 
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -22,15 +23,6 @@ const Pattern = lazySchema(() => z.string().min(1).max(256));
 const ClockTime = lazySchema(() =>
   z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be HH:MM (00:00 to 24:00)'),
 );
-
-const isTimeZone = (zone: string): boolean => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** A weekly window: on `days`, from `from` to `to` local time; `to` before `from` runs past midnight. */
 export const SilenceWindow = lazySchema(() =>
@@ -53,11 +45,7 @@ export type SilenceWindow = z.infer<typeof SilenceWindow>;
 
 export const SilenceSchedule = lazySchema(() =>
   z.strictObject({
-    timezone: z
-      .string()
-      .min(1)
-      .max(64)
-      .refine(isTimeZone, 'timezone must be an IANA time zone, e.g. Europe/Berlin or UTC'),
+    timezone: TimeZone,
     windows: z.array(SilenceWindow).min(1).max(20),
   }),
 );
@@ -157,20 +145,14 @@ const minutesOf = (clock: string): number => {
   return hours * 60 + minutes;
 };
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
 /** The weekday and minute of the day at `now` in `timezone`. */
 export const localTime = (now: Date, timezone: string): { day: Weekday; minute: number } => {
-  let format = formatters.get(timezone);
-  if (format === undefined) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone,
-      weekday: 'short',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    formatters.set(timezone, format);
-  }
+  const format = zonedFormat('en-US', timezone, {
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
   const parts = Object.fromEntries(format.formatToParts(now).map((part) => [part.type, part.value]));
   const day = String(parts.weekday).toLowerCase().slice(0, 3) as Weekday;
   return { day, minute: Number(parts.hour) * 60 + Number(parts.minute) };

@@ -1,3 +1,4 @@
+import { type DigestSettings, digestible } from '../domain/digest.ts';
 import { EventInput, type HeraldEvent, normalizeEvent } from '../domain/event.ts';
 import { dedupFingerprint, deliveryIdFor } from '../domain/ids.ts';
 import { type DeliveryJob, IngestMessage } from '../domain/jobs.ts';
@@ -83,6 +84,16 @@ export interface RouterPorts {
     now: Date,
     reason: string,
   ): Promise<void>;
+  /** The channel's `digest`, when it has one: its notifications go into the period's digest. */
+  digestOf(channelId: string): DigestSettings | undefined;
+  /**
+   * Adds the notification to the channel's open digest (the period `now` is in) and records it
+   * `digested` with the digest's delivery id, which it returns.
+   */
+  addToDigest(
+    notification: { deliveryId: string; channelId: string; event: HeraldEvent; digest: DigestSettings },
+    now: Date,
+  ): Promise<string>;
   /** Queues delivery jobs; returns the keys that failed. */
   enqueue(entries: readonly { key: string; body: string }[]): Promise<string[]>;
   /** Test-only crash points (off in production). */
@@ -98,6 +109,8 @@ export type RouteResult =
       readonly channelIds: readonly string[];
       /** Channels whose delivery `dedupWindow` or a silence suppressed. */
       readonly suppressed: readonly string[];
+      /** Channels whose digest the notification went into. */
+      readonly digested: readonly string[];
     };
 
 /**
@@ -173,17 +186,33 @@ export const routeEvent = async (
     );
   }
 
-  const jobs = planned
-    .filter((entry) => entry.suppressed === undefined)
-    .map(({ target, deliveryId }) => {
-      const job: DeliveryJob = {
-        deliveryId,
-        channelId: target.channelId,
-        policyIds: [...target.policyIds],
-        event,
-      };
-      return { key: target.channelId, deliveryId, body: JSON.stringify(job) };
-    });
+  // A digest channel gets the notification in its open period's digest (critical ones go out at once
+  // unless the digest includes them).
+  const digested: string[] = [];
+  const unsuppressed = planned.filter((entry) => entry.suppressed === undefined);
+  const sendNow = [];
+  for (const entry of unsuppressed) {
+    const digest = ports.digestOf(entry.target.channelId);
+    if (digest === undefined || !digestible(digest, event)) {
+      sendNow.push(entry);
+      continue;
+    }
+    await ports.addToDigest(
+      { deliveryId: entry.deliveryId, channelId: entry.target.channelId, event, digest },
+      now,
+    );
+    digested.push(entry.target.channelId);
+  }
+
+  const jobs = sendNow.map(({ target, deliveryId }) => {
+    const job: DeliveryJob = {
+      deliveryId,
+      channelId: target.channelId,
+      policyIds: [...target.policyIds],
+      event,
+    };
+    return { key: target.channelId, deliveryId, body: JSON.stringify(job) };
+  });
   if (jobs.length > 1 && ports.faults?.armed('router-mid-fan-out', event)) {
     await ports.enqueue(jobs.slice(0, 1));
     ports.faults.crash();
@@ -202,6 +231,7 @@ export const routeEvent = async (
     type: event.type,
     channels: channelIds,
     ...(suppressedIds.length > 0 ? { suppressed: suppressedIds } : {}),
+    ...(digested.length > 0 ? { digested } : {}),
   });
-  return { kind: 'routed', channelIds, suppressed: suppressedIds };
+  return { kind: 'routed', channelIds, suppressed: suppressedIds, digested };
 };

@@ -35,6 +35,8 @@ export const METRIC = {
   deliveryFailed: 'DeliveryFailed',
   /** Deliveries a `dedupWindow` suppressed (never queued): router. */
   deliverySuppressed: 'DeliverySuppressed',
+  /** Notifications that went into a channel's digest instead of being sent one by one: router. */
+  notificationsDigested: 'NotificationsDigested',
   /**
    * Deliveries marked dead (redrivable): after a failed attempt, or without one (the channel is gone
    * or disabled, the job came back too often). Deliver.

@@ -42,7 +42,7 @@ beforeAll(() => {
       env: { account: '123456789012', region: 'eu-west-1' },
       ...(herald === undefined ? {} : { herald }),
     });
-    const { ingest, routing, delivery, admin } = stack.herald;
+    const { ingest, routing, delivery, admin, digests } = stack.herald;
     const byHandler: Record<string, HeraldFunction> = {
       ingest: ingest.function,
       authorizer: ingest.authorizerFunction,
@@ -50,6 +50,7 @@ beforeAll(() => {
       deliver: delivery.function,
       admin: admin.function,
       redrive: admin.redriveFunction,
+      digest: digests.function,
     };
     const template = Template.fromStack(stack).findResources('AWS::Lambda::Function');
     // Every function in the template is one of those above, so none escapes the checks below.

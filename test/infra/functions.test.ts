@@ -125,10 +125,18 @@ describe('memorySize', () => {
     const sized = functionsOf(synth({ memorySize: { deliver: 1024, router: 512, authorizer: 128 } }));
 
     // Assess
-    expect(Object.values(defaults).map((fn) => fn.Properties.MemorySize)).toEqual(Array(6).fill(256));
+    expect(Object.values(defaults).map((fn) => fn.Properties.MemorySize)).toEqual(Array(7).fill(256));
     expect(
       Object.fromEntries(Object.entries(sized).map(([name, fn]) => [name, fn.Properties.MemorySize])),
-    ).toEqual({ ingest: 256, authorizer: 128, router: 512, deliver: 1024, admin: 256, redrive: 256 });
+    ).toEqual({
+      ingest: 256,
+      authorizer: 128,
+      router: 512,
+      deliver: 1024,
+      admin: 256,
+      redrive: 256,
+      digest: 256,
+    });
   });
 
   it.each([100, 300.5, 20_000])('refuses %s MB', (size) => {
@@ -160,7 +168,7 @@ describe('log permissions', () => {
     );
 
     // Assess
-    expect(Object.keys(logStatements)).toHaveLength(6);
+    expect(Object.keys(logStatements)).toHaveLength(7);
     for (const [name, fn] of Object.entries(fns)) {
       const logGroup = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
       expect(logStatements[name], name).toEqual([
@@ -180,7 +188,7 @@ describe('tracing and log level', () => {
     const fns = functionsOf(synth());
 
     // Assess
-    expect(Object.keys(fns)).toHaveLength(6);
+    expect(Object.keys(fns)).toHaveLength(7);
     for (const [name, fn] of Object.entries(fns)) {
       expect(fn.Properties.TracingConfig, name).toEqual({ Mode: 'Active' });
       const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -255,6 +263,7 @@ describe('secretKmsKeyArns', () => {
       deliver: [expected],
       admin: [expected],
       redrive: [],
+      digest: [],
     });
   });
 

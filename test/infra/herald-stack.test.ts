@@ -92,13 +92,13 @@ describe('HeraldStack', () => {
     });
   });
 
-  it('runs six functions on Node.js 24 arm64, each with a role of its own', () => {
+  it('runs seven functions on Node.js 24 arm64, each with a role of its own', () => {
     const functions = Object.values(resourcesOf('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(6);
+    expect(functions).toHaveLength(7);
     const roles = functions.map((fn) => JSON.stringify(fn.Properties?.Role));
-    expect(new Set(roles).size).toBe(6);
+    expect(new Set(roles).size).toBe(7);
     // One role per function, and the per-channel secret reader the deliver function assumes.
-    template.resourceCountIs('AWS::IAM::Role', 7);
+    template.resourceCountIs('AWS::IAM::Role', 8);
     for (const fn of functions) {
       expect(fn.Properties?.Runtime).toBe('nodejs24.x');
       expect(fn.Properties?.Architectures).toEqual(['arm64']);
@@ -274,7 +274,8 @@ describe('forwarding from another bus', () => {
       herald: { forward: { eventBusName: 'default', eventPattern: { source: ['aws.guardduty'] } } },
     });
     const forwarding = Template.fromStack(stack);
-    forwarding.resourceCountIs('AWS::Events::Rule', 2);
+    // The ingest rule, the forwarding rule, and the digest flush schedule.
+    forwarding.resourceCountIs('AWS::Events::Rule', 3);
     forwarding.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: 'default',
       EventPattern: { source: ['aws.guardduty'] },

@@ -72,7 +72,7 @@ describe('Observability', () => {
   it('alarms on one metric each, notifies the topic, treats missing data as fine and links the runbook', () => {
     const alarms = alarmsOf(template);
     // 3 dead-letter queues, the delivery backlog, errors and throttles of 6 functions, API 5xx.
-    expect(alarms).toHaveLength(3 + 1 + 6 * 2 + 1);
+    expect(alarms).toHaveLength(3 + 1 + 7 * 2 + 1);
     for (const { Properties: alarm } of alarms) {
       // The emulator deploys single-metric alarms only (no `Metrics`).
       expect(alarm?.Metrics).toBeUndefined();

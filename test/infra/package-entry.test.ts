@@ -89,7 +89,7 @@ describe('herald/construct', () => {
     );
 
     // Assess
-    template.resourceCountIs('AWS::Lambda::Function', 6);
+    template.resourceCountIs('AWS::Lambda::Function', 7);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^Herald deliver'),
       MemorySize: 512,

@@ -5,7 +5,6 @@
  * the operational event. Queues and buses are made here, named `herald-test-*` as the test stack allows
  * (`sqsQueueArns`, `eventBusArns`, `assumableRoleArns` in global-setup.ts).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,9 +28,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ROOT } from '../../scripts/lib/local-aws.ts';
 import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
-import { admin, configPropagated, output, postEvents, unique, webhookRoute } from './support.ts';
+import { admin, configPropagated, herald, output, postEvents, unique, webhookRoute } from './support.ts';
 
 const DELIVERY_TIMEOUT_MS = 30_000;
 const ACCOUNT = '000000000000';
@@ -58,23 +56,6 @@ const ids = {
   bus: `${run}-bus`,
   doomed: `${run}-doomed`,
 };
-
-/**
- * Runs `herald …` as a user does, against the test stack on the emulator (asynchronously, like the
- * channels suite).
- */
-const herald = (...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, 'bin', 'herald.mjs'), ...args, '--local'],
-      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, HERALD_STACK: 'HeraldTest' } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ status: code, stdout, stderr });
-      },
-    );
-  });
 
 const createQueue = async (name: string, fifo = false): Promise<string> => {
   const created = await sqs.send(

@@ -3,7 +3,6 @@
  * peers: an SMTP server requiring STARTTLS and AUTH, the emulator's SES and SNS (to an SQS queue), and
  * local HTTP receivers playing Slack, Discord, Teams and PagerDuty.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,10 +18,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { EMULATOR_LOG, ROOT } from '../../scripts/lib/local-aws.ts';
+import { EMULATOR_LOG } from '../../scripts/lib/local-aws.ts';
 import { MailCatcher } from '../../scripts/lib/mail-catcher.ts';
 import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
-import { admin, configPropagated, postEvents, sleep, unique, waitForDead } from './support.ts';
+import { admin, configPropagated, herald, postEvents, sleep, unique, waitForDead } from './support.ts';
 
 const DELIVERY_TIMEOUT_MS = 30_000;
 
@@ -50,23 +49,6 @@ const ids = {
   ses: `${run}-ses`,
   sns: `${run}-sns`,
 };
-
-/**
- * Runs `herald …` as a user does, against the test stack on the emulator. Asynchronously: the receivers
- * answering its test-sends live in this process.
- */
-const herald = (...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, 'bin', 'herald.mjs'), ...args, '--local'],
-      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, HERALD_STACK: 'HeraldTest' } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ status: code, stdout, stderr });
-      },
-    );
-  });
 
 const smtpConfig = (password: string) => ({
   transport: 'smtp',

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -10,7 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
-import { apiUrl, useEmulator } from '../../scripts/lib/local-aws.ts';
+import { apiUrl, ROOT, useEmulator } from '../../scripts/lib/local-aws.ts';
 import type { WebhookReceiver } from '../../scripts/lib/receiver.ts';
 import { signedFetch } from '../../scripts/lib/signed-fetch.ts';
 import { StateRepository } from '../../shared/aws/state-repository.ts';
@@ -36,6 +38,25 @@ const eventBridge = new EventBridgeClient({});
 const CONFIG_PROPAGATION_MS = 1500;
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `herald …` as a user does, against the test stack on the emulator. Asynchronously: receivers
+ * answering its test-sends may live in the calling process.
+ */
+export const herald = (
+  ...args: string[]
+): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin', 'herald.mjs'), ...args, '--local'],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, HERALD_STACK: 'HeraldTest' } },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ status: code, stdout, stderr });
+      },
+    );
+  });
 
 /** A unique suffix so tests never see each other's channels, policies or events. */
 export const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;

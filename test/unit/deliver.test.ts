@@ -4,6 +4,8 @@ import type { AttemptRecord } from '#shared/aws/state-repository.ts';
 import type { ChannelRecord } from '#shared/channels/record.ts';
 import { newSigningSecret } from '#shared/channels/webhook/index.ts';
 import { type DeliverPorts, type DeliverSettings, deliverJob, scheduleFor } from '#shared/deliver/deliver.ts';
+import { digestJob as digestJobFor } from '#shared/digest/flush.ts';
+import type { DigestEntry } from '#shared/domain/digest.ts';
 import type { HeraldEvent } from '#shared/domain/event.ts';
 import type { DeliveryJob } from '#shared/domain/jobs.ts';
 import { RetrySchedule } from '#shared/domain/retry.ts';
@@ -52,6 +54,8 @@ interface FakeState {
   keptSlot?: number;
   /** How many of the channel's deliveries died in a row (this one included). */
   deadInARow?: number;
+  /** What a digest job's digest holds. */
+  digestEntries?: DigestEntry[];
 }
 
 const fakePorts = (state: FakeState) => {
@@ -68,6 +72,7 @@ const fakePorts = (state: FakeState) => {
     slept: [] as number[],
     taken: [] as number[],
     givenBack: [] as number[],
+    closedDigests: [] as string[],
   };
   const metrics = recordingMetrics();
   const ports: DeliverPorts = {
@@ -121,6 +126,10 @@ const fakePorts = (state: FakeState) => {
       return true;
     },
     deadInARow: async () => state.deadInARow ?? 0,
+    closeAndReadDigest: async (digestId) => {
+      calls.closedDigests.push(digestId);
+      return state.digestEntries ?? [];
+    },
     emit: async (operational) => {
       calls.emitted.push(operational);
     },
@@ -197,6 +206,64 @@ describe('deliverJob', () => {
       id: 'evt-1',
       herald: { deliveryId: 'msg_delivery1', attempt: 1, channel: 'ops' },
     });
+  });
+
+  it('sends a digest job as one signed message listing every event of its digest, closing it first', async () => {
+    // Prepare: a closed period's job, and two notifications in its digest.
+    const entryOf = (n: number): DigestEntry => ({
+      eventId: `evt-${n}`,
+      type: 'deploy.finished',
+      source: 'ci',
+      subject: `Deploy ${n} finished`,
+      severity: n === 2 ? 'warning' : 'info',
+      time: `2026-11-23T09:0${n}:00Z`,
+      deliveryId: `msg_${n}`,
+    });
+    const { ports, calls } = fakePorts({ ...state, digestEntries: [entryOf(1), entryOf(2)] });
+    const digestJob = digestJobFor({
+      digestId: 'dgst_period',
+      channelId: 'ops',
+      periodStart: '2026-11-23T09:00:00.000Z',
+      periodEnd: '2026-11-23T10:00:00.000Z',
+      timezone: 'UTC',
+    });
+
+    // Act
+    const result = await deliverJob(digestJob, ports, settingsFor());
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'delivered' });
+    expect(calls.closedDigests).toEqual(['dgst_period']);
+    expect(calls.delivered).toEqual(['dgst_period']);
+    const [received] = server.received;
+    expect(received?.headers['webhook-id']).toBe('dgst_period');
+    const body = new Webhook(signingSecret).verify(received?.body ?? '', {
+      'webhook-id': String(received?.headers['webhook-id']),
+      'webhook-timestamp': String(received?.headers['webhook-timestamp']),
+      'webhook-signature': String(received?.headers['webhook-signature']),
+    });
+    expect(body).toMatchObject({
+      type: 'herald.digest',
+      severity: 'warning',
+      data: { total: 2, more: 0, events: [{ eventId: 'evt-2' }, { eventId: 'evt-1' }] },
+    });
+  });
+
+  it('dead-letters a digest job whose digest lists nothing, sending nothing', async () => {
+    const { ports, calls } = fakePorts({ ...state, digestEntries: [] });
+    const digestJob = digestJobFor({
+      digestId: 'dgst_empty',
+      channelId: 'ops',
+      periodStart: '2026-11-23T09:00:00.000Z',
+      periodEnd: '2026-11-23T10:00:00.000Z',
+      timezone: 'UTC',
+    });
+    const result = await deliverJob(digestJob, ports, settingsFor());
+    expect(result).toEqual({ kind: 'done', detail: 'dead-lettered' });
+    expect(server.received).toHaveLength(0);
+    expect(calls.dead).toEqual([
+      { deliveryId: 'dgst_empty', reason: 'the digest lists no notifications (they expired)' },
+    ]);
   });
 
   it('waits, sending nothing and counting no attempt, while another copy of the job holds the delivery', async () => {

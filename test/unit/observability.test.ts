@@ -185,7 +185,7 @@ describe('countRouting', () => {
     countRouting(
       metrics,
       { event, acceptedAt: '2026-11-23T09:00:00Z' },
-      { kind: 'routed', channelIds: ['ops', 'gone'], suppressed: ['chat'] },
+      { kind: 'routed', channelIds: ['ops', 'gone'], suppressed: ['chat'], digested: [] },
       typeOf,
     );
 
@@ -203,7 +203,12 @@ describe('countRouting', () => {
     const metrics = recordingMetrics();
 
     // Act
-    countRouting(metrics, { event }, { kind: 'routed', channelIds: [], suppressed: [] }, typeOf);
+    countRouting(
+      metrics,
+      { event },
+      { kind: 'routed', channelIds: [], suppressed: [], digested: [] },
+      typeOf,
+    );
 
     // Assess
     expect(metrics.counts).toEqual({ EventsAccepted: 1 });
@@ -218,7 +223,7 @@ describe('countRouting', () => {
     countRouting(
       metrics,
       { event: operational },
-      { kind: 'routed', channelIds: ['ops'], suppressed: [] },
+      { kind: 'routed', channelIds: ['ops'], suppressed: [], digested: [] },
       typeOf,
     );
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChannelRecord } from '#shared/channels/record.ts';
+import type { DigestSettings } from '#shared/domain/digest.ts';
 import type { HeraldEvent } from '#shared/domain/event.ts';
 import { deliveryIdFor } from '#shared/domain/ids.ts';
 import { DeliveryJob } from '#shared/domain/jobs.ts';
@@ -50,8 +51,10 @@ const fakePorts = (
     policies?: Policy[];
     channels?: ChannelRecord[];
     silences?: SilenceRecord[];
+    digests?: Record<string, DigestSettings>;
   } = {},
 ) => {
+  const digested: { deliveryId: string; channelId: string; eventId: string }[] = [];
   const queued: { key: string; body: string }[] = [];
   const routed: { eventId: string; channelIds: readonly string[] }[] = [];
   const suppressed: { deliveryId: string; channelId: string; reason: string }[] = [];
@@ -72,6 +75,11 @@ const fakePorts = (
       suppressed.push({ deliveryId, channelId, reason });
     },
     silences: async () => options.silences ?? [],
+    digestOf: (channelId) => options.digests?.[channelId],
+    addToDigest: async ({ deliveryId, channelId, event: routed }) => {
+      digested.push({ deliveryId, channelId, eventId: routed.id });
+      return `dgst_${channelId}`;
+    },
     claimEvent: async () => {
       claims += 1;
       return { status: options.status ?? 'accepted', acceptedAt, created: true };
@@ -96,7 +104,16 @@ const fakePorts = (
     },
     logger,
   };
-  return { ports, queued, routed, suppressed, logger, configReads: () => configReads, claims: () => claims };
+  return {
+    ports,
+    queued,
+    routed,
+    suppressed,
+    digested,
+    logger,
+    configReads: () => configReads,
+    claims: () => claims,
+  };
 };
 
 describe('routeEvent', () => {
@@ -123,7 +140,7 @@ describe('routeEvent', () => {
     const result = await routeEvent(event, ports, now);
 
     // Assess
-    expect(result).toEqual({ kind: 'routed', channelIds: ['ops', 'audit'], suppressed: [] });
+    expect(result).toEqual({ kind: 'routed', channelIds: ['ops', 'audit'], suppressed: [], digested: [] });
     const jobs = queued.map((entry) => DeliveryJob.parse(JSON.parse(entry.body)));
     expect(jobs).toEqual([
       {
@@ -159,7 +176,7 @@ describe('routeEvent', () => {
     const result = await routeEvent(operational, ports, now);
 
     // Assess
-    expect(result).toEqual({ kind: 'routed', channelIds: ['audit'], suppressed: [] });
+    expect(result).toEqual({ kind: 'routed', channelIds: ['audit'], suppressed: [], digested: [] });
   });
 
   it('skips an event whose claim says it was already routed', async () => {
@@ -214,7 +231,7 @@ describe('routeEvent', () => {
     const result = await routeEvent(event, ports, now);
 
     // Assess
-    expect(result).toEqual({ kind: 'routed', channelIds: ['ops'], suppressed: [] });
+    expect(result).toEqual({ kind: 'routed', channelIds: ['ops'], suppressed: [], digested: [] });
     expect(logger.lines.filter((line) => line.level === 'warn')).toEqual([
       expect.objectContaining({ attributes: expect.objectContaining({ channels: ['ghost'] }) }),
     ]);
@@ -231,7 +248,7 @@ describe('routeEvent', () => {
     const result = await routeEvent(event, ports, now);
 
     // Assess
-    expect(result).toEqual({ kind: 'routed', channelIds: [], suppressed: [] });
+    expect(result).toEqual({ kind: 'routed', channelIds: [], suppressed: [], digested: [] });
     expect(queued).toEqual([]);
     expect(routed).toEqual([{ eventId: 'evt-1', channelIds: [] }]);
   });
@@ -354,7 +371,7 @@ describe('dedupWindow', () => {
     const again = await routeEvent(second, ports, new Date(acceptedAt));
 
     // Assess
-    expect(first).toMatchObject({ channelIds: ['ops', 'audit'], suppressed: [] });
+    expect(first).toMatchObject({ channelIds: ['ops', 'audit'], suppressed: [], digested: [] });
     expect(again).toMatchObject({ channelIds: ['audit'], suppressed: ['ops'] });
     expect(queued.map((entry) => entry.key)).toEqual(['ops', 'audit', 'audit']);
     expect(suppressed).toEqual([
@@ -393,7 +410,7 @@ describe('dedupWindow', () => {
         reason: 'silenced by deploy-freeze',
       },
     ]);
-    expect(after).toMatchObject({ channelIds: ['ops', 'audit'], suppressed: [] });
+    expect(after).toMatchObject({ channelIds: ['ops', 'audit'], suppressed: [], digested: [] });
     expect(queued.map((entry) => entry.key)).toEqual(['audit', 'ops', 'audit']);
   });
 
@@ -405,14 +422,14 @@ describe('dedupWindow', () => {
       ports,
       new Date(acceptedAt),
     );
-    expect(other).toMatchObject({ suppressed: [] });
+    expect(other).toMatchObject({ suppressed: [], digested: [] });
   });
 
   it('does not suppress a retry of the same event (it holds the slot itself)', async () => {
     const { ports } = fakePorts({ policies: dedupPolicies });
     await routeEvent(event, ports, new Date(acceptedAt));
     const retried = await routeEvent(event, ports, new Date(acceptedAt));
-    expect(retried).toMatchObject({ channelIds: ['ops', 'audit'], suppressed: [] });
+    expect(retried).toMatchObject({ channelIds: ['ops', 'audit'], suppressed: [], digested: [] });
   });
 
   it('takes the shortest window among the policies routing to the channel (none wins)', () => {
@@ -427,5 +444,66 @@ describe('dedupWindow', () => {
     expect(dedupWindowFor(['a', 'b'], policyById)).toBe(600);
     expect(dedupWindowFor(['a', 'c'], policyById)).toBe(0);
     expect(dedupWindowFor(['channel:ops'], policyById)).toBe(0);
+  });
+});
+
+describe('digests', () => {
+  const info: HeraldEvent = { ...event, id: 'evt-info', severity: 'info' };
+
+  it('puts a notification to a digest channel into its digest instead of queuing a job', async () => {
+    // Prepare: ops collects hourly; audit sends each event.
+    const { ports, queued, routed, digested } = fakePorts({ digests: { ops: { every: '1h' } } });
+
+    // Act
+    const result = await routeEvent(info, ports, now, acceptedAt);
+
+    // Assess
+    expect(result).toEqual({ kind: 'routed', channelIds: ['audit'], suppressed: [], digested: ['ops'] });
+    expect(queued.map((entry) => entry.key)).toEqual(['audit']);
+    expect(digested).toEqual([
+      { deliveryId: deliveryIdFor('evt-info', acceptedAt, 'ops'), channelId: 'ops', eventId: 'evt-info' },
+    ]);
+    // The event's record names the notification's delivery id for the digest channel too.
+    expect(routed).toEqual([{ eventId: 'evt-info', channelIds: ['ops', 'audit'] }]);
+  });
+
+  it('sends a critical event at once unless the digest includes critical ones', async () => {
+    // Prepare
+    const plain = fakePorts({ digests: { ops: { every: '1h' } } });
+    const including = fakePorts({ digests: { ops: { every: '1h', includeCritical: true } } });
+
+    // Act
+    const sentNow = await routeEvent(event, plain.ports, now, acceptedAt);
+    const collected = await routeEvent(event, including.ports, now, acceptedAt);
+
+    // Assess
+    expect(sentNow).toMatchObject({ channelIds: ['ops', 'audit'], digested: [] });
+    expect(plain.digested).toEqual([]);
+    expect(collected).toMatchObject({ channelIds: ['audit'], digested: ['ops'] });
+  });
+
+  it('mutes a silenced notification before it reaches the digest', async () => {
+    // Prepare
+    const silence = SilenceRecord.parse({
+      id: 'quiet',
+      channels: ['ops'],
+      startsAt: new Date(Date.parse(acceptedAt) - 60_000).toISOString(),
+      endsAt: new Date(Date.parse(acceptedAt) + 60_000).toISOString(),
+      createdAt: acceptedAt,
+      updatedAt: acceptedAt,
+      version: 1,
+    });
+    const { ports, digested, suppressed } = fakePorts({
+      digests: { ops: { every: '1h' } },
+      silences: [silence],
+    });
+
+    // Act
+    const result = await routeEvent(info, ports, new Date(acceptedAt), acceptedAt);
+
+    // Assess
+    expect(result).toMatchObject({ suppressed: ['ops'], digested: [] });
+    expect(digested).toEqual([]);
+    expect(suppressed.map((entry) => entry.reason)).toEqual(['silenced by quiet']);
   });
 });

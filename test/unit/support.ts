@@ -136,6 +136,8 @@ export const adminWithFakes = (
   } = {},
 ) => {
   const records = new Map<string, ChannelRecord>();
+  /** Channels whose open digests a PUT flushed. */
+  const flushedDigests: string[] = [];
   const secrets = new Map<string, Record<string, unknown>>(Object.entries(options.secrets ?? {}));
   const store: SecretStore = {
     write: async (name, value) => {
@@ -188,8 +190,13 @@ export const adminWithFakes = (
       ...options.targets,
     },
     transports: {} as Transports,
+    digests: {
+      flushChannel: async (channelId) => {
+        flushedDigests.push(channelId);
+      },
+    },
   });
-  return { admin, records, secrets, store };
+  return { admin, records, secrets, store, flushedDigests };
 };
 
 export const putRequest = (id: string, body: unknown): AdminRequest => ({

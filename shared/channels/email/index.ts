@@ -1,8 +1,10 @@
 /**
  * `email`: an e-mail per event over SMTP or SES (SPEC §3): subject `[prefix] <subject>`, a text and an
- * HTML body with the attributes and data, priority headers by severity.
+ * HTML body with the attributes and data, priority headers by severity; a digest lists its events in
+ * one e-mail (`digest.ts`).
  */
 import { defineChannelType } from '../types.ts';
+import { renderEmailDigest } from './digest.ts';
 import { renderEmail } from './render.ts';
 import { sendEmail } from './send.ts';
 import {
@@ -14,6 +16,7 @@ import {
   smtpPort,
 } from './settings.ts';
 
+export { MAX_EMAIL_DIGEST_LINES, MAX_EMAIL_DIGEST_TYPES, renderEmailDigest } from './digest.ts';
 export {
   type EmailMessage,
   emailBytes,
@@ -83,5 +86,6 @@ export const email = defineChannelType({
       ? `ses → ${recipientList(settings)}`
       : `smtp ${hostPort(settings.host ?? '?', smtpPort(settings))} → ${recipientList(settings)}`,
   render: renderEmail,
+  renderDigest: renderEmailDigest,
   send: (message, transports) => sendEmail(message, transports),
 });

@@ -83,10 +83,11 @@ export const bodyText = (text: string): string =>
 export const headerText = (text: string): string => oneLine(bodyText(text)).replace(/\t/g, ' ');
 
 /** A header value as SES takes it: printable ASCII on one line (anything else becomes `?`), cut. */
-const asciiHeaderValue = (text: string): string =>
+export const asciiHeaderValue = (text: string): string =>
   text.replace(/[^\x20-\x7E]/g, '?').slice(0, MAX_HEADER_VALUE_CHARS);
 
-const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+/** Size of text in UTF-8. */
+export const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 /** The size of a rendered e-mail: addresses, subject, headers and both bodies in UTF-8. */
 export const emailBytes = (email: RenderedEmail): number =>
@@ -162,10 +163,13 @@ const textBody = (summary: Summary, data: DataPart | undefined): string => {
   return lines.join('\n');
 };
 
-const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
+/** Shared with the digest e-mail (`digest.ts`). */
+export const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
 const MONO = "SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace";
-const TEXT_COLOR = '#1F2328';
-const MUTED_COLOR = '#59636E';
+/** Shared with the digest e-mail (`digest.ts`). */
+export const TEXT_COLOR = '#1F2328';
+/** Shared with the digest e-mail (`digest.ts`). */
+export const MUTED_COLOR = '#59636E';
 /** Badge text that stays readable on each severity colour (dark on amber, white on the others). */
 const BADGE_TEXT: Readonly<Record<Severity, string>> = {
   info: '#FFFFFF',
@@ -174,20 +178,67 @@ const BADGE_TEXT: Readonly<Record<Severity, string>> = {
   critical: '#FFFFFF',
 };
 
-const cell = (style: string, content: string): string => `<td style="${style}">${content}</td>`;
-const LABEL_CELL = `padding:4px 16px 4px 0;font-family:${FONT};font-size:13px;line-height:20px;color:${MUTED_COLOR};vertical-align:top;white-space:nowrap;`;
-const VALUE_CELL = `padding:4px 0;font-family:${FONT};font-size:13px;line-height:20px;color:${TEXT_COLOR};vertical-align:top;word-break:break-word;`;
-const KEY_CELL = `padding:4px 16px 4px 0;font-family:${MONO};font-size:12px;line-height:20px;color:${MUTED_COLOR};vertical-align:top;white-space:nowrap;`;
-const TABLE =
+/** A table cell with inline style. */
+export const cell = (style: string, content: string): string => `<td style="${style}">${content}</td>`;
+/** Shared with the digest e-mail (`digest.ts`). */
+export const LABEL_CELL = `padding:4px 16px 4px 0;font-family:${FONT};font-size:13px;line-height:20px;color:${MUTED_COLOR};vertical-align:top;white-space:nowrap;`;
+/** Shared with the digest e-mail (`digest.ts`). */
+export const VALUE_CELL = `padding:4px 0;font-family:${FONT};font-size:13px;line-height:20px;color:${TEXT_COLOR};vertical-align:top;word-break:break-word;`;
+/** Shared with the digest e-mail (`digest.ts`). */
+export const KEY_CELL = `padding:4px 16px 4px 0;font-family:${MONO};font-size:12px;line-height:20px;color:${MUTED_COLOR};vertical-align:top;white-space:nowrap;`;
+/** Shared with the digest e-mail (`digest.ts`). */
+export const TABLE =
   '<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;">';
-const HEADING = `margin:0 0 8px 0;font-family:${FONT};font-size:12px;line-height:16px;font-weight:600;letter-spacing:0.5px;text-transform:uppercase;color:${MUTED_COLOR};`;
+/** Shared with the digest e-mail (`digest.ts`). */
+export const HEADING = `margin:0 0 8px 0;font-family:${FONT};font-size:12px;line-height:16px;font-weight:600;letter-spacing:0.5px;text-transform:uppercase;color:${MUTED_COLOR};`;
 
-const section = (content: string): string =>
+/** A row of the message's card holding `content`. */
+export const section = (content: string): string =>
   `<tr><td style="padding:8px 24px 16px 24px;">${content}</td></tr>`;
+
+/**
+ * An HTML e-mail: a card with a bar and a badge in the severity's colour, the title (escaped), `intro`
+ * under it and `sections` (HTML, escaped by the caller), and the footer (escaped).
+ */
+export const htmlPage = (
+  page: { readonly title: string; readonly severity: Severity; readonly footer: string },
+  intro: string,
+  sections: readonly string[],
+): string => {
+  const color = SEVERITY_COLORS[page.severity];
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(page.title)}</title>`,
+    '</head>',
+    '<body style="margin:0;padding:0;background-color:#F4F5F7;">',
+    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#F4F5F7;">',
+    '<tr><td align="center" style="padding:24px 12px;">',
+    '<table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" style="width:100%;max-width:600px;border-collapse:collapse;background-color:#FFFFFF;border:1px solid #DFE2E6;">',
+    `<tr><td bgcolor="${color}" style="height:6px;line-height:6px;font-size:0;background-color:${color};">&nbsp;</td></tr>`,
+    `<tr><td style="padding:20px 24px 12px 24px;">`,
+    `<span style="display:inline-block;padding:2px 8px;font-family:${FONT};font-size:11px;line-height:16px;font-weight:700;letter-spacing:0.5px;color:${BADGE_TEXT[page.severity]};background-color:${color};">${page.severity.toUpperCase()}</span>`,
+    `<h1 style="margin:12px 0 0 0;font-family:${FONT};font-size:20px;line-height:28px;font-weight:600;color:${TEXT_COLOR};word-break:break-word;">${escapeHtml(page.title)}</h1>`,
+    intro,
+    '</td></tr>',
+    ...sections,
+    `<tr><td style="padding:12px 24px 20px 24px;border-top:1px solid #EEF0F2;font-family:${FONT};font-size:12px;line-height:18px;color:${MUTED_COLOR};">${escapeHtml(page.footer)}</td></tr>`,
+    '</table>',
+    '</td></tr>',
+    '</table>',
+    '</body>',
+    '</html>',
+    '',
+  ]
+    .filter((part) => part !== '')
+    .join('\n');
+};
 
 /** The HTML body: a severity bar, the title, the fields, attributes and data. Every value escaped. */
 const htmlBody = (summary: Summary, data: DataPart | undefined): string => {
-  const color = SEVERITY_COLORS[summary.severity];
   const rows = summary.fields.map(
     ([label, value]) => `<tr>${cell(LABEL_CELL, label)}${cell(VALUE_CELL, escapeHtml(value))}</tr>`,
   );
@@ -201,26 +252,7 @@ const htmlBody = (summary: Summary, data: DataPart | undefined): string => {
     summary.description === undefined
       ? ''
       : `<p style="margin:12px 0 0 0;font-family:${FONT};font-size:14px;line-height:22px;color:${TEXT_COLOR};">${escapeHtml(summary.description).split('\n').join('<br>\n')}</p>`;
-  const parts = [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(summary.title)}</title>`,
-    '</head>',
-    '<body style="margin:0;padding:0;background-color:#F4F5F7;">',
-    '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#F4F5F7;">',
-    '<tr><td align="center" style="padding:24px 12px;">',
-    '<table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" style="width:100%;max-width:600px;border-collapse:collapse;background-color:#FFFFFF;border:1px solid #DFE2E6;">',
-    `<tr><td bgcolor="${color}" style="height:6px;line-height:6px;font-size:0;background-color:${color};">&nbsp;</td></tr>`,
-    `<tr><td style="padding:20px 24px 12px 24px;">`,
-    `<span style="display:inline-block;padding:2px 8px;font-family:${FONT};font-size:11px;line-height:16px;font-weight:700;letter-spacing:0.5px;color:${BADGE_TEXT[summary.severity]};background-color:${color};">${summary.severity.toUpperCase()}</span>`,
-    `<h1 style="margin:12px 0 0 0;font-family:${FONT};font-size:20px;line-height:28px;font-weight:600;color:${TEXT_COLOR};word-break:break-word;">${escapeHtml(summary.title)}</h1>`,
-    description,
-    '</td></tr>',
-    section(`${TABLE}\n${rows.join('\n')}\n</table>`),
-  ];
+  const parts = [section(`${TABLE}\n${rows.join('\n')}\n</table>`)];
   if (summary.attributes.length > 0) {
     const attributeRows = summary.attributes.map(
       ([key, value]) => `<tr>${cell(KEY_CELL, escapeHtml(key))}${cell(VALUE_CELL, escapeHtml(value))}</tr>`,
@@ -240,16 +272,7 @@ const htmlBody = (summary: Summary, data: DataPart | undefined): string => {
       ),
     );
   }
-  parts.push(
-    `<tr><td style="padding:12px 24px 20px 24px;border-top:1px solid #EEF0F2;font-family:${FONT};font-size:12px;line-height:18px;color:${MUTED_COLOR};">${escapeHtml(summary.footer)}</td></tr>`,
-    '</table>',
-    '</td></tr>',
-    '</table>',
-    '</body>',
-    '</html>',
-    '',
-  );
-  return parts.filter((part) => part !== '').join('\n');
+  return htmlPage(summary, description, parts);
 };
 
 /** The longest note {@link fitData} may add, reserved before the data is measured. */
@@ -300,20 +323,88 @@ export const credentialForms = (secrets: EmailSecrets): string[] => {
   return forms;
 };
 
-/** Builds the e-mail for one attempt. Pure. */
-export const renderEmail = (input: RenderInput<EmailSettings, EmailSecrets>): EmailMessage => {
-  const { event, context, settings, secrets, template } = input;
+/**
+ * Addresses, subject and headers of an e-mail: priority by `severity` (the channel's map), the event
+ * type, severity and delivery id as `X-Herald-*`, marked auto-generated.
+ */
+export const envelopeOf = (
+  settings: EmailSettings,
+  subject: string,
+  eventType: string,
+  severity: Severity,
+  deliveryId: string,
+): Omit<RenderedEmail, 'text' | 'html'> => {
+  const priority = PRIORITY_HEADERS[settings.priority[severity]];
+  const mailbox = parseMailbox(settings.from) ?? { name: '', address: settings.from };
+  return {
+    from: formatMailbox(mailbox, settings.transport),
+    to: settings.to,
+    cc: settings.cc,
+    bcc: settings.bcc,
+    subject,
+    headers: {
+      'X-Priority': priority.xPriority,
+      Importance: priority.importance,
+      'X-Herald-Event-Type': asciiHeaderValue(eventType),
+      'X-Herald-Severity': severity,
+      'X-Herald-Delivery-Id': asciiHeaderValue(deliveryId),
+      'Auto-Submitted': 'auto-generated',
+      'X-Auto-Response-Suppress': 'All',
+    },
+  };
+};
+
+/** `[prefix] title`, cut to {@link MAX_SUBJECT_CHARS}. */
+export const subjectOf = (settings: EmailSettings, title: string): string =>
+  truncate(
+    settings.subjectPrefix === undefined ? title : `[${headerText(settings.subjectPrefix)}] ${title}`,
+    MAX_SUBJECT_CHARS,
+  );
+
+/** Refuses settings the save-time check refuses (a ZodError, as an invalid secret would be). */
+export const assertSendable = (settings: EmailSettings): void => {
   const problems = checkEmailSettings(settings);
   if (problems.length > 0) {
     throw new z.ZodError(
       problems.map(({ path, message }) => ({ code: 'custom', path: [path], message, input: settings })),
     );
   }
+};
+
+/** An e-mail ready for its transport: SES with its configuration set, or the SMTP server. */
+export const messageOf = (
+  email: RenderedEmail,
+  settings: EmailSettings,
+  secrets: EmailSecrets,
+): EmailMessage => {
+  if (settings.transport === 'ses') {
+    return {
+      transport: 'ses',
+      email,
+      ...(settings.configurationSet === undefined ? {} : { configurationSet: settings.configurationSet }),
+    };
+  }
+  return {
+    transport: 'smtp',
+    server: {
+      host: settings.host ?? '',
+      port: smtpPort(settings),
+      tls: smtpTls(settings),
+      ...(secrets.username === undefined ? {} : { username: secrets.username }),
+      ...(secrets.password === undefined ? {} : { password: secrets.password }),
+      timeoutMs: settings.timeoutMs,
+    },
+    email,
+    redact: credentialForms(secrets),
+  };
+};
+
+/** Builds the e-mail for one attempt. Pure. */
+export const renderEmail = (input: RenderInput<EmailSettings, EmailSecrets>): EmailMessage => {
+  const { event, context, settings, secrets, template } = input;
+  assertSendable(settings);
   const title = titleOf(input);
-  const subject = truncate(
-    settings.subjectPrefix === undefined ? title : `[${headerText(settings.subjectPrefix)}] ${title}`,
-    MAX_SUBJECT_CHARS,
-  );
+  const subject = subjectOf(settings, title);
   const description =
     template?.text === undefined
       ? undefined
@@ -337,24 +428,7 @@ export const renderEmail = (input: RenderInput<EmailSettings, EmailSecrets>): Em
       .map(([key, value]) => [fieldText(key), fieldText(value)]),
     footer: `Sent by Herald · delivery ${headerText(context.deliveryId)} · channel ${headerText(context.channelId)}`,
   };
-  const priority = PRIORITY_HEADERS[settings.priority[event.severity]];
-  const mailbox = parseMailbox(settings.from) ?? { name: '', address: settings.from };
-  const envelope = {
-    from: formatMailbox(mailbox, settings.transport),
-    to: settings.to,
-    cc: settings.cc,
-    bcc: settings.bcc,
-    subject,
-    headers: {
-      'X-Priority': priority.xPriority,
-      Importance: priority.importance,
-      'X-Herald-Event-Type': asciiHeaderValue(event.type),
-      'X-Herald-Severity': event.severity,
-      'X-Herald-Delivery-Id': asciiHeaderValue(context.deliveryId),
-      'Auto-Submitted': 'auto-generated',
-      'X-Auto-Response-Suppress': 'All',
-    },
-  };
+  const envelope = envelopeOf(settings, subject, event.type, event.severity, context.deliveryId);
   const json = event.data === undefined ? undefined : bodyText(JSON.stringify(event.data, null, 2));
   let data: DataPart | undefined;
   if (json !== undefined) {
@@ -363,24 +437,5 @@ export const renderEmail = (input: RenderInput<EmailSettings, EmailSecrets>): Em
     data = fitData(json, MAX_MESSAGE_BYTES - fixed);
   }
   const email: RenderedEmail = { ...envelope, text: textBody(summary, data), html: htmlBody(summary, data) };
-  if (settings.transport === 'ses') {
-    return {
-      transport: 'ses',
-      email,
-      ...(settings.configurationSet === undefined ? {} : { configurationSet: settings.configurationSet }),
-    };
-  }
-  return {
-    transport: 'smtp',
-    server: {
-      host: settings.host ?? '',
-      port: smtpPort(settings),
-      tls: smtpTls(settings),
-      ...(secrets.username === undefined ? {} : { username: secrets.username }),
-      ...(secrets.password === undefined ? {} : { password: secrets.password }),
-      timeoutMs: settings.timeoutMs,
-    },
-    email,
-    redact: credentialForms(secrets),
-  };
+  return messageOf(email, settings, secrets);
 };

@@ -6,16 +6,24 @@
  * retrying cannot help.
  */
 import * as z from 'zod';
+import { digestEvent } from '../../domain/digest.ts';
 import type { HeraldEvent } from '../../domain/event.ts';
 import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { classifyErrorCode, classifySendError, EVENTBRIDGE_ERRORS } from '../aws-errors.ts';
 import { checkRole, ExternalId, REGION, RoleArn, roleOf, roleSummary, roleTargets } from '../aws-role.ts';
+import { fittingDigestBody } from '../digest-text.ts';
 import { fittingBody, templatedEnvelope } from '../fitting-body.ts';
 import { timed } from '../http.ts';
 import { renderTemplate, type TemplateDelivery, TemplateText } from '../template.ts';
 import { oneLine, truncate } from '../text.ts';
-import { type AttemptResult, defineChannelType, type RenderInput, type Transports } from '../types.ts';
-import { heraldFields } from '../webhook/index.ts';
+import {
+  type AttemptResult,
+  type DigestRenderInput,
+  defineChannelType,
+  type RenderInput,
+  type Transports,
+} from '../types.ts';
+import { heraldFields, webhookBody } from '../webhook/index.ts';
 
 /** The largest `PutEvents` entry: detail, detail-type, source and time, in UTF-8 bytes (PutEvents API). */
 export const MAX_ENTRY_BYTES = 262_144;
@@ -102,20 +110,12 @@ const line = (
   return rendered === '' ? render(fallback) : rendered;
 };
 
-/**
- * Builds the `PutEvents` entry for one attempt. Pure. The detail is what a webhook gets (the envelope,
- * its subject templated, plus `herald`, with the text template in `herald.text`); when the entry would
- * pass {@link MAX_ENTRY_BYTES}, `data` is replaced by `{"truncated": true, "bytes": N}` (and then
- * `herald.text` cut).
- */
-export const renderEventBridge = ({
-  event,
-  context,
-  settings,
-  template,
-}: RenderInput<EventBridgeSettings, EventBridgeSecrets>): EventBridgeEntry => {
-  const herald = heraldFields(context);
-  const { subject, text } = templatedEnvelope(event, herald, template);
+/** The entry's `DetailType` and `Source`: the channel's templates (or the defaults) over the envelope. */
+const entryNames = (
+  event: HeraldEvent,
+  herald: TemplateDelivery,
+  settings: EventBridgeSettings,
+): { detailType: string; source: string } => {
   const detailType = line(
     settings.detailType ?? DEFAULT_DETAIL_TYPE_TEMPLATE,
     DEFAULT_DETAIL_TYPE_TEMPLATE,
@@ -133,15 +133,62 @@ export const renderEventBridge = ({
   const source = rendered.startsWith(AWS_SOURCE_PREFIX)
     ? truncate(`herald.${rendered}`, MAX_SOURCE_CHARS)
     : rendered;
-  const budget = MAX_ENTRY_BYTES - TIME_BYTES - Buffer.byteLength(source) - Buffer.byteLength(detailType);
+  return { detailType, source };
+};
+
+/** What an entry may spend on its detail once `Time`, `Source` and `DetailType` are counted. */
+const detailBudget = (names: { detailType: string; source: string }): number =>
+  MAX_ENTRY_BYTES - TIME_BYTES - Buffer.byteLength(names.source) - Buffer.byteLength(names.detailType);
+
+/**
+ * Builds the `PutEvents` entry for one attempt. Pure. The detail is what a webhook gets (the envelope,
+ * its subject templated, plus `herald`, with the text template in `herald.text`); when the entry would
+ * pass {@link MAX_ENTRY_BYTES}, `data` is replaced by `{"truncated": true, "bytes": N}` (and then
+ * `herald.text` cut).
+ */
+export const renderEventBridge = ({
+  event,
+  context,
+  settings,
+  template,
+}: RenderInput<EventBridgeSettings, EventBridgeSecrets>): EventBridgeEntry => {
+  const herald = heraldFields(context);
+  const { subject, text } = templatedEnvelope(event, herald, template);
+  const names = entryNames(event, herald, settings);
   const role = roleOf(settings);
   return {
     eventBusArn: settings.eventBusArn,
     region: parseEventBusArn(settings.eventBusArn)?.region ?? '',
-    source,
-    detailType,
-    detail: fittingBody({ ...event, subject }, context, text, budget),
+    source: names.source,
+    detailType: names.detailType,
+    detail: fittingBody({ ...event, subject }, context, text, detailBudget(names)),
     time: new Date(event.time),
+    ...(role === undefined ? {} : { role }),
+  };
+};
+
+/**
+ * Builds the `PutEvents` entry of a digest. Pure. The detail is the digest envelope (`herald.digest`,
+ * each event with its id in `data.events`) plus `herald`, the newest events that fit in
+ * {@link MAX_ENTRY_BYTES}, `data.more` counting the rest. `DetailType` and `Source` are the channel's
+ * templates over the digest envelope, as for any event: by default `herald.digest` and
+ * `herald.herald`. `Time` is the period's end.
+ */
+export const renderEventBridgeDigest = ({
+  digest,
+  context,
+  settings,
+}: DigestRenderInput<EventBridgeSettings, EventBridgeSecrets>): EventBridgeEntry => {
+  const envelope = digestEvent(digest, 0);
+  const names = entryNames(envelope, heraldFields(context), settings);
+  const role = roleOf(settings);
+  return {
+    eventBusArn: settings.eventBusArn,
+    region: parseEventBusArn(settings.eventBusArn)?.region ?? '',
+    source: names.source,
+    detailType: names.detailType,
+    detail: fittingDigestBody(digest, detailBudget(names), (event) => webhookBody(event, context)),
+    time: new Date(envelope.time),
     ...(role === undefined ? {} : { role }),
   };
 };
@@ -209,5 +256,6 @@ export const eventbridge = defineChannelType({
       : `eventbridge ${bus.name} (${bus.region})${roleSummary(settings)}`;
   },
   render: renderEventBridge,
+  renderDigest: renderEventBridgeDigest,
   send: (entry, transports) => sendEventBridge(entry, transports),
 });

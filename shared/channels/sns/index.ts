@@ -4,13 +4,22 @@
  * and the subject is what e-mail subscribers see.
  */
 import * as z from 'zod';
+import { DIGEST_EVENT_TYPE, digestTitle } from '../../domain/digest.ts';
+import { OPERATIONAL_SOURCE } from '../../domain/operational.ts';
 import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { classifyAwsError, SNS_ERRORS } from '../aws-errors.ts';
+import { fittingDigestBody } from '../digest-text.ts';
 import { fittingBody, templatedEnvelope } from '../fitting-body.ts';
 import { timed } from '../http.ts';
 import { oneLine } from '../text.ts';
-import { type AttemptResult, defineChannelType, type RenderInput, type Transports } from '../types.ts';
-import { heraldFields } from '../webhook/index.ts';
+import {
+  type AttemptResult,
+  type DigestRenderInput,
+  defineChannelType,
+  type RenderInput,
+  type Transports,
+} from '../types.ts';
+import { heraldFields, webhookBody } from '../webhook/index.ts';
 
 /** The largest `Publish`: message and message attributes together, in UTF-8 bytes (SNS Publish API). */
 export const MAX_PUBLISH_BYTES = 262_144;
@@ -151,6 +160,36 @@ export const renderSns = ({
   };
 };
 
+/**
+ * Builds the `Publish` of a digest. Pure. The message is the digest envelope (`herald.digest`, each
+ * event with its id in `data.events`) plus `herald`, the newest events that fit in
+ * {@link MAX_PUBLISH_BYTES} (with attributes and subject), `data.more` counting the rest. Attributes
+ * and subject are those of an event of type `herald.digest` from source `herald`, severity the
+ * digest's highest; a FIFO topic groups digests under `herald`, deduplicated by the digest's delivery
+ * id.
+ */
+export const renderSnsDigest = ({
+  digest,
+  context,
+  settings,
+}: DigestRenderInput<SnsSettings, SnsSecrets>): SnsMessage => {
+  const attributes: SnsAttributes = {
+    type: DIGEST_EVENT_TYPE,
+    severity: digest.severity,
+    source: OPERATIONAL_SOURCE,
+  };
+  const subjectLine = snsSubject(digestTitle(digest), settings.subjectPrefix, DIGEST_EVENT_TYPE);
+  const budget = MAX_PUBLISH_BYTES - attributeBytes(attributes) - subjectLine.length;
+  const fifo = parseTopicArn(settings.topicArn)?.fifo === true;
+  return {
+    topicArn: settings.topicArn,
+    message: fittingDigestBody(digest, budget, (envelope) => webhookBody(envelope, context)),
+    subject: subjectLine,
+    attributes,
+    ...(fifo ? { messageGroupId: OPERATIONAL_SOURCE, deduplicationId: context.deliveryId } : {}),
+  };
+};
+
 /** The size SNS counts for a publish (message and attributes; the subject too, to be safe). */
 export const publishBytes = (message: SnsMessage): number =>
   Buffer.byteLength(message.message) +
@@ -184,5 +223,6 @@ export const sns = defineChannelType({
     return topic === undefined ? 'sns ?' : `sns ${topic.name} (${topic.region})`;
   },
   render: renderSns,
+  renderDigest: renderSnsDigest,
   send: (message, transports) => sendSns(message, transports),
 });

@@ -5,10 +5,12 @@
  * deduplication id, so a retried attempt never lands twice within SQS's five-minute window.
  */
 import * as z from 'zod';
+import { digestEvent } from '../../domain/digest.ts';
 import type { HeraldEvent } from '../../domain/event.ts';
 import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { classifySendError, SQS_ERRORS } from '../aws-errors.ts';
 import { checkRole, ExternalId, REGION, RoleArn, roleOf, roleSummary, roleTargets } from '../aws-role.ts';
+import { fittingDigestBody } from '../digest-text.ts';
 import { fittingBody, templatedEnvelope } from '../fitting-body.ts';
 import { timed } from '../http.ts';
 import { renderTemplate, type TemplateDelivery, TemplateText } from '../template.ts';
@@ -16,11 +18,12 @@ import { oneLine } from '../text.ts';
 import {
   type AssumedRole,
   type AttemptResult,
+  type DigestRenderInput,
   defineChannelType,
   type RenderInput,
   type Transports,
 } from '../types.ts';
-import { heraldFields } from '../webhook/index.ts';
+import { heraldFields, webhookBody } from '../webhook/index.ts';
 
 /**
  * The largest message Herald sends: body and message attributes together, in UTF-8 bytes. SQS took
@@ -220,6 +223,49 @@ export const renderSqs = ({
   };
 };
 
+/**
+ * Builds the `SendMessage` of a digest. Pure. The body is the digest envelope (`herald.digest`, each
+ * event with its id in `data.events`) plus `herald`, the newest events that fit in
+ * {@link MAX_MESSAGE_BYTES} (with attributes), `data.more` counting the rest. Attributes are those of
+ * an event of type `herald.digest` from source `herald`; a FIFO queue's group id template is rendered
+ * over the digest envelope (so the default `{{source}}` groups digests under `herald`), deduplicated
+ * by the digest's delivery id.
+ */
+export const renderSqsDigest = ({
+  digest,
+  context,
+  settings,
+}: DigestRenderInput<SqsSettings, SqsSecrets>): SqsMessage => {
+  const envelope = digestEvent(digest, 0);
+  const attributes: SqsAttributes = {
+    type: envelope.type,
+    severity: envelope.severity,
+    source: envelope.source,
+  };
+  const queue = parseQueueUrl(settings.queueUrl);
+  const role = roleOf(settings);
+  const body = fittingDigestBody(digest, MAX_MESSAGE_BYTES - attributeBytes(attributes), (event) =>
+    sqsSafe(webhookBody(event, context)),
+  );
+  return {
+    queueUrl: settings.queueUrl,
+    ...(queue?.region === undefined ? {} : { region: queue.region }),
+    body,
+    attributes,
+    ...(queue?.fifo === true
+      ? {
+          messageGroupId: messageGroupIdOf(
+            settings.messageGroupId ?? DEFAULT_GROUP_ID_TEMPLATE,
+            envelope,
+            heraldFields(context),
+          ),
+          deduplicationId: context.deliveryId,
+        }
+      : {}),
+    ...(role === undefined ? {} : { role }),
+  };
+};
+
 /** The size SQS counts for a message: body and attributes. */
 export const messageBytes = (message: SqsMessage): number =>
   Buffer.byteLength(message.body) + attributeBytes(message.attributes);
@@ -272,5 +318,6 @@ export const sqs = defineChannelType({
     return `sqs ${queue.name} (${where})${roleSummary(settings)}`;
   },
   render: renderSqs,
+  renderDigest: renderSqsDigest,
   send: (message, transports) => sendSqs(message, transports),
 });

@@ -2,13 +2,20 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import * as z from 'zod';
+import { DIGEST_EVENT_TYPE } from '../../domain/digest.ts';
 import type { HeraldEvent } from '../../domain/event.ts';
 import type { SafeRequest } from '../../http/safe-request.ts';
 import { lazySchema } from '../../runtime/lazy-schema.ts';
+import { fittingDigestBody } from '../digest-text.ts';
 import { HttpsUrl, secretUrlTarget, sendHttp, USER_AGENT, urlHost } from '../http.ts';
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate, type TemplateDelivery } from '../template.ts';
-import { type DeliveryContext, defineChannelType, type RenderInput } from '../types.ts';
+import {
+  type DeliveryContext,
+  type DigestRenderInput,
+  defineChannelType,
+  type RenderInput,
+} from '../types.ts';
 
 const HeaderName = lazySchema(() =>
   z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'not a valid header name'),
@@ -135,11 +142,20 @@ const renderBody = ({ event, context, template }: RenderInput<WebhookSettings, W
   return webhookBody({ ...event, subject }, context, text);
 };
 
-/** Builds the signed Standard Webhooks request for one attempt. */
-export const renderWebhook = (input: RenderInput<WebhookSettings, WebhookSecret>): SafeRequest => {
-  const { event, context, settings, secrets, now } = input;
-  const body = renderBody(input);
-  // While a secret rotates, every valid secret signs: `v1,<a> v1,<b>` (Standard Webhooks).
+/**
+ * The signed Standard Webhooks request carrying `body`: `webhook-id` is the delivery id, and while a
+ * secret rotates every valid secret signs (`v1,<a> v1,<b>`).
+ */
+const signedRequest = (
+  body: string,
+  eventType: string,
+  {
+    context,
+    settings,
+    secrets,
+    now,
+  }: Omit<RenderInput<WebhookSettings, WebhookSecret>, 'event' | 'template'>,
+): SafeRequest => {
   const keys = [
     secrets.signingSecret,
     ...secrets.previousSigningSecrets
@@ -159,9 +175,34 @@ export const renderWebhook = (input: RenderInput<WebhookSettings, WebhookSecret>
       'webhook-id': context.deliveryId,
       'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
       'webhook-signature': signature,
-      'x-herald-event-type': event.type,
+      'x-herald-event-type': eventType,
     },
   };
+};
+
+/** Builds the signed Standard Webhooks request for one attempt. */
+export const renderWebhook = (input: RenderInput<WebhookSettings, WebhookSecret>): SafeRequest =>
+  signedRequest(renderBody(input), input.event.type, input);
+
+/**
+ * Largest digest body a webhook receiver gets, in UTF-8 bytes: 1 MiB. Many receivers (and the proxies
+ * before them) refuse bodies past 1 MB; the newest events that fit are listed, `data.more` counts the
+ * rest.
+ */
+export const MAX_DIGEST_BODY_BYTES = 1_048_576;
+
+/**
+ * Builds the signed request for a digest: the body is the digest envelope (`herald.digest`, each event
+ * with its id in `data.events`) plus `herald`, cut to {@link MAX_DIGEST_BODY_BYTES}; signed like any
+ * webhook, its `webhook-id` the digest's delivery id.
+ */
+export const renderWebhookDigest = (
+  input: DigestRenderInput<WebhookSettings, WebhookSecret>,
+): SafeRequest => {
+  const body = fittingDigestBody(input.digest, MAX_DIGEST_BODY_BYTES, (envelope) =>
+    webhookBody(envelope, input.context),
+  );
+  return signedRequest(body, DIGEST_EVENT_TYPE, input);
 };
 
 export const webhook = defineChannelType({
@@ -199,5 +240,6 @@ export const webhook = defineChannelType({
     };
   },
   render: renderWebhook,
+  renderDigest: renderWebhookDigest,
   send: (request, transports) => sendHttp(request, transports),
 });

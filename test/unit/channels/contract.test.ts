@@ -116,7 +116,7 @@ describe.each(Object.values(CHANNEL_TYPES))('channel type $type', (type) => {
         // Act
         const down = await sendToChannel(
           record,
-          eventOf(parts),
+          { event: eventOf(parts) },
           { deliveryId: 'msg_contract', attempt: 1, channelId: 'contract', policyIds: [] },
           { readSecret: store.read, transports: transports('down'), now: NOW },
         );
@@ -138,7 +138,7 @@ describe.each(Object.values(CHANNEL_TYPES))('channel type $type', (type) => {
     // Act
     const result = await sendToChannel(
       records.get('contract') as ChannelRecord,
-      eventOf({ subject: 'Deploy finished', attributes: { environment: 'production' } }),
+      { event: eventOf({ subject: 'Deploy finished', attributes: { environment: 'production' } }) },
       { deliveryId: 'msg_contract', attempt: 1, channelId: 'contract', policyIds: ['p'] },
       { readSecret: store.read, transports: transports('ok'), now: NOW },
     );

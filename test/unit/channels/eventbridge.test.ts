@@ -138,7 +138,8 @@ describe('renderEventBridge', () => {
     expect(aws.source).toBe('herald.aws.guardduty');
   });
 
-  it('stays within the entry limit, keeping the envelope whole, for any event the envelope allows', () => {
+  // 20 events of up to 300 KB each: seconds of work, more on a loaded machine.
+  it('stays within the entry limit, keeping the envelope whole, for any event the envelope allows', { timeout: 60_000 }, () => {
     fc.assert(
       fc.property(
         fc.string({ unit: 'binary', minLength: 1, maxLength: 256 }),

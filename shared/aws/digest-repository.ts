@@ -1,0 +1,253 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  paginateQuery,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { DigestEntry } from '../domain/digest.ts';
+import { batchGetAll } from './batch-get.ts';
+import { STATE_PREFIXES } from './partitions.ts';
+import { DELIVERY_INDEXES } from './state-repository.ts';
+
+/** The status of a digest whose period is open: it collects notifications until it is flushed. */
+export const COLLECTING = 'collecting';
+/** The status of a notification that went into a digest (its record names the digest). */
+export const DIGESTED = 'digested';
+
+/** A digest as its delivery record keeps it. */
+export interface DigestRecord {
+  readonly digestId: string;
+  readonly channelId: string;
+  readonly periodStart: string;
+  readonly periodEnd: string;
+  readonly timezone: string;
+}
+
+/** The digest a notification goes into, and the notification. */
+export interface DigestAddition {
+  readonly digest: DigestRecord;
+  /** The notification's own delivery id (recorded `digested`). */
+  readonly deliveryId: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly entry: DigestEntry;
+}
+
+const epoch = (date: Date): number => Math.floor(date.getTime() / 1000);
+const ENTRY_PREFIX = 'entry#';
+
+const toRecord = (item: Record<string, unknown>): DigestRecord => ({
+  digestId: String(item.pk).slice(STATE_PREFIXES.delivery.length),
+  channelId: String(item.channelId),
+  periodStart: String(item.periodStart),
+  periodEnd: String(item.periodEnd),
+  timezone: String(item.timezone ?? 'UTC'),
+});
+
+/**
+ * Digests in the state table. A digest is a delivery like any other (`delivery#<digest id>`, listed,
+ * retried, dead-lettered and redriven as one), whose record is created by the first notification of its
+ * period with the status `collecting` (in the status indexes under that status, sorted by when the
+ * period ends, so the flush finds the closed ones with one query); each notification is an item of
+ * its own in the digest's partition (`entry#<time>#<event id>`) and a `digested` delivery record naming
+ * the digest. Closing a digest takes it out of `collecting`: after that no notification can go in, so
+ * what the deliver function reads after closing it is all it will ever hold.
+ */
+export class DigestRepository {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly retentionSeconds: number,
+  ) {}
+
+  /**
+   * Adds a notification to a digest (creating the digest's record with its first one) and records the
+   * notification `digested`, in one transaction. False when the digest was closed already: nothing was
+   * written, the caller takes the next generation of the period.
+   */
+  async add(addition: DigestAddition, now: Date): Promise<boolean> {
+    const { digest, entry } = addition;
+    const digestPk = `${STATE_PREFIXES.delivery}${digest.digestId}`;
+    const expiresAt = epoch(now) + this.retentionSeconds;
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { pk: digestPk, sk: 'delivery' },
+                UpdateExpression:
+                  'SET #status = if_not_exists(#status, :collecting), channelId = :channelId, eventId = :digestId, eventType = :digestType, periodStart = :periodStart, periodEnd = :periodEnd, #timezone = :timezone, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, gsi1pk = :gsi1pk, gsi1sk = if_not_exists(gsi1sk, :gsi1sk), byChannel = :byChannel, byStatus = :byStatus, byChannelStatus = :byChannelStatus, statusSk = :statusSk, expiresAt = :expires',
+                ConditionExpression: 'attribute_not_exists(#status) OR #status = :collecting',
+                // Both are reserved words in DynamoDB expressions.
+                ExpressionAttributeNames: { '#status': 'status', '#timezone': 'timezone' },
+                ExpressionAttributeValues: {
+                  ':collecting': COLLECTING,
+                  ':channelId': digest.channelId,
+                  ':digestId': digest.digestId,
+                  ':digestType': 'herald.digest',
+                  ':periodStart': digest.periodStart,
+                  ':periodEnd': digest.periodEnd,
+                  ':timezone': digest.timezone,
+                  ':now': now.toISOString(),
+                  ':gsi1pk': 'delivery',
+                  ':gsi1sk': `${now.toISOString()}#${digest.digestId}`,
+                  ':byChannel': `channel#${digest.channelId}`,
+                  ':byStatus': `status#${COLLECTING}`,
+                  ':byChannelStatus': `${digest.channelId}#${COLLECTING}`,
+                  // The flush reads the collecting digests whose period has ended, oldest first.
+                  ':statusSk': `${digest.periodEnd}#${digest.digestId}`,
+                  ':expires': expiresAt,
+                },
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  pk: digestPk,
+                  sk: `${ENTRY_PREFIX}${entry.time}#${entry.eventId}`,
+                  ...entry,
+                  expiresAt,
+                },
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  pk: `${STATE_PREFIXES.delivery}${addition.deliveryId}`,
+                  sk: 'delivery',
+                  eventId: addition.eventId,
+                  channelId: digest.channelId,
+                  eventType: addition.eventType,
+                  status: DIGESTED,
+                  digestId: digest.digestId,
+                  attempts: 0,
+                  createdAt: now.toISOString(),
+                  updatedAt: now.toISOString(),
+                  gsi1pk: 'delivery',
+                  gsi1sk: `${now.toISOString()}#${addition.deliveryId}`,
+                  byStatus: `status#${DIGESTED}`,
+                  byChannel: `channel#${digest.channelId}`,
+                  byChannelStatus: `${digest.channelId}#${DIGESTED}`,
+                  statusSk: `${now.toISOString()}#${addition.deliveryId}`,
+                  expiresAt,
+                },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+      ) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  /** Collecting digests whose period ended by `now`, the oldest first (at most `limit`). */
+  async due(now: Date, limit: number): Promise<DigestRecord[]> {
+    const result = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: DELIVERY_INDEXES.status,
+        KeyConditionExpression: 'byStatus = :partition AND statusSk <= :now',
+        ExpressionAttributeValues: {
+          ':partition': `status#${COLLECTING}`,
+          // `<period end>#<digest id>`: every digest whose period ended at or before now.
+          ':now': `${now.toISOString()}#\uffff`,
+        },
+        Limit: limit,
+      }),
+    );
+    return this.read(result.Items ?? []);
+  }
+
+  /** A channel's collecting digests, whatever their period (a change of its `digest` flushes them). */
+  async collectingOf(channelId: string): Promise<DigestRecord[]> {
+    const items: Record<string, unknown>[] = [];
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.tableName,
+        IndexName: DELIVERY_INDEXES.channelStatus,
+        KeyConditionExpression: 'byChannelStatus = :partition',
+        ExpressionAttributeValues: { ':partition': `${channelId}#${COLLECTING}` },
+      },
+    );
+    for await (const page of pages) items.push(...(page.Items ?? []));
+    return this.read(items);
+  }
+
+  /**
+   * Closes a digest: it takes no more notifications, leaves the `collecting` index and becomes a
+   * pending delivery. False when it was closed already (by the flush, the deliver function or a change
+   * of the channel, whichever came first).
+   */
+  async close(digestId: string, now: Date): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `${STATE_PREFIXES.delivery}${digestId}`, sk: 'delivery' },
+          UpdateExpression:
+            'SET #status = :pending, closedAt = :now, updatedAt = :now REMOVE byStatus, byChannelStatus, statusSk',
+          ConditionExpression: '#status = :collecting',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':pending': 'pending',
+            ':collecting': COLLECTING,
+            ':now': now.toISOString(),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Every notification in a digest (read after it was closed: nothing more can go in). */
+  async entries(digestId: string): Promise<DigestEntry[]> {
+    const entries: DigestEntry[] = [];
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :entry)',
+        ExpressionAttributeValues: {
+          ':pk': `${STATE_PREFIXES.delivery}${digestId}`,
+          ':entry': ENTRY_PREFIX,
+        },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const parsed = DigestEntry.safeParse(item);
+        if (parsed.success) entries.push(parsed.data);
+      }
+    }
+    return entries;
+  }
+
+  /** The records an index page names (the indexes hold keys), still collecting. */
+  private async read(keys: readonly Record<string, unknown>[]): Promise<DigestRecord[]> {
+    const items = await batchGetAll(
+      this.db,
+      this.tableName,
+      keys.map((key) => ({ pk: key.pk, sk: key.sk })),
+    );
+    return items.filter((item) => item.status === COLLECTING).map(toRecord);
+  }
+}
