@@ -18,6 +18,7 @@ import { renderTemplate, type TemplateDelivery, TemplateText } from '../template
 import { oneLine, truncate } from '../text.ts';
 import {
   type AttemptResult,
+  type DeliveryContext,
   type DigestRenderInput,
   defineChannelType,
   type RenderInput,
@@ -141,6 +142,30 @@ const detailBudget = (names: { detailType: string; source: string }): number =>
   MAX_ENTRY_BYTES - TIME_BYTES - Buffer.byteLength(names.source) - Buffer.byteLength(names.detailType);
 
 /**
+ * The `PutEvents` entry of an envelope: `DetailType` and `Source` from the channel's templates over it,
+ * the detail `detail` makes to fit what they and `Time` leave of {@link MAX_ENTRY_BYTES}, the
+ * envelope's time.
+ */
+const entryOf = (
+  settings: EventBridgeSettings,
+  context: DeliveryContext,
+  envelope: HeraldEvent,
+  detail: (budget: number) => string,
+): EventBridgeEntry => {
+  const names = entryNames(envelope, heraldFields(context), settings);
+  const role = roleOf(settings);
+  return {
+    eventBusArn: settings.eventBusArn,
+    region: parseEventBusArn(settings.eventBusArn)?.region ?? '',
+    source: names.source,
+    detailType: names.detailType,
+    detail: detail(detailBudget(names)),
+    time: new Date(envelope.time),
+    ...(role === undefined ? {} : { role }),
+  };
+};
+
+/**
  * Builds the `PutEvents` entry for one attempt. Pure. The detail is what a webhook gets (the envelope,
  * its subject templated, plus `herald`, with the text template in `herald.text`); when the entry would
  * pass {@link MAX_ENTRY_BYTES}, `data` is replaced by `{"truncated": true, "bytes": N}` (and then
@@ -152,46 +177,26 @@ export const renderEventBridge = ({
   settings,
   template,
 }: RenderInput<EventBridgeSettings, EventBridgeSecrets>): EventBridgeEntry => {
-  const herald = heraldFields(context);
-  const { subject, text } = templatedEnvelope(event, herald, template);
-  const names = entryNames(event, herald, settings);
-  const role = roleOf(settings);
-  return {
-    eventBusArn: settings.eventBusArn,
-    region: parseEventBusArn(settings.eventBusArn)?.region ?? '',
-    source: names.source,
-    detailType: names.detailType,
-    detail: fittingBody({ ...event, subject }, context, text, detailBudget(names)),
-    time: new Date(event.time),
-    ...(role === undefined ? {} : { role }),
-  };
+  const { subject, text } = templatedEnvelope(event, heraldFields(context), template);
+  return entryOf(settings, context, event, (budget) =>
+    fittingBody({ ...event, subject }, context, text, budget),
+  );
 };
 
 /**
  * Builds the `PutEvents` entry of a digest. Pure. The detail is the digest envelope (`herald.digest`,
- * each event with its id in `data.events`) plus `herald`, the newest events that fit in
- * {@link MAX_ENTRY_BYTES}, `data.more` counting the rest. `DetailType` and `Source` are the channel's
- * templates over the digest envelope, as for any event: by default `herald.digest` and
- * `herald.herald`. `Time` is the period's end.
+ * each event with its id in `data.events`) plus `herald`, the newest events that fit, `data.more`
+ * counting the rest. `DetailType` and `Source` are the channel's templates over the digest envelope,
+ * as for any event: by default `herald.digest` and `herald.herald`. `Time` is the period's end.
  */
 export const renderEventBridgeDigest = ({
   digest,
   context,
   settings,
-}: DigestRenderInput<EventBridgeSettings, EventBridgeSecrets>): EventBridgeEntry => {
-  const envelope = digestEvent(digest, 0);
-  const names = entryNames(envelope, heraldFields(context), settings);
-  const role = roleOf(settings);
-  return {
-    eventBusArn: settings.eventBusArn,
-    region: parseEventBusArn(settings.eventBusArn)?.region ?? '',
-    source: names.source,
-    detailType: names.detailType,
-    detail: fittingDigestBody(digest, detailBudget(names), (event) => webhookBody(event, context)),
-    time: new Date(envelope.time),
-    ...(role === undefined ? {} : { role }),
-  };
-};
+}: DigestRenderInput<EventBridgeSettings, EventBridgeSecrets>): EventBridgeEntry =>
+  entryOf(settings, context, digestEvent(digest, 0), (budget) =>
+    fittingDigestBody(digest, budget, (envelope) => webhookBody(envelope, context)),
+  );
 
 /** The size EventBridge counts for an entry. */
 export const entryBytes = (entry: EventBridgeEntry): number =>

@@ -4,8 +4,8 @@
  * and the subject is what e-mail subscribers see.
  */
 import * as z from 'zod';
-import { DIGEST_EVENT_TYPE, digestTitle } from '../../domain/digest.ts';
-import { OPERATIONAL_SOURCE } from '../../domain/operational.ts';
+import { digestEvent, digestTitle } from '../../domain/digest.ts';
+import type { HeraldEvent } from '../../domain/event.ts';
 import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { classifyAwsError, SNS_ERRORS } from '../aws-errors.ts';
 import { fittingDigestBody } from '../digest-text.ts';
@@ -14,6 +14,7 @@ import { timed } from '../http.ts';
 import { oneLine } from '../text.ts';
 import {
   type AttemptResult,
+  type DeliveryContext,
   type DigestRenderInput,
   defineChannelType,
   type RenderInput,
@@ -133,11 +134,39 @@ const attributeBytes = (attributes: SnsAttributes): number =>
   );
 
 /**
+ * The `Publish` of an envelope: its type, severity and source as attributes, `subject` (prefixed) as
+ * the subject, and the message `body` makes to fit what the attributes and subject leave of
+ * {@link MAX_PUBLISH_BYTES}. A FIFO topic gets the envelope's source as message group id and the
+ * delivery id as deduplication id.
+ */
+const publishOf = (
+  settings: SnsSettings,
+  context: DeliveryContext,
+  envelope: Pick<HeraldEvent, 'type' | 'severity' | 'source'>,
+  subject: string,
+  body: (budget: number) => string,
+): SnsMessage => {
+  const attributes: SnsAttributes = {
+    type: envelope.type,
+    severity: envelope.severity,
+    source: envelope.source,
+  };
+  const subjectLine = snsSubject(subject, settings.subjectPrefix, envelope.type);
+  const fifo = parseTopicArn(settings.topicArn)?.fifo === true;
+  return {
+    topicArn: settings.topicArn,
+    message: body(MAX_PUBLISH_BYTES - attributeBytes(attributes) - subjectLine.length),
+    subject: subjectLine,
+    attributes,
+    ...(fifo ? { messageGroupId: envelope.source, deduplicationId: context.deliveryId } : {}),
+  };
+};
+
+/**
  * Builds the `Publish` for one attempt. Pure. The message is the body a webhook gets (the envelope,
  * its subject templated, plus `herald`, with the text template in `herald.text`); when message,
  * attributes and subject would pass {@link MAX_PUBLISH_BYTES}, `data` is replaced by
- * `{"truncated": true, "bytes": N}` (and then `herald.text` cut). A FIFO topic gets the event source as
- * message group id and the delivery id as deduplication id.
+ * `{"truncated": true, "bytes": N}` (and then `herald.text` cut).
  */
 export const renderSns = ({
   event,
@@ -145,50 +174,26 @@ export const renderSns = ({
   settings,
   template,
 }: RenderInput<SnsSettings, SnsSecrets>): SnsMessage => {
-  const herald = heraldFields(context);
-  const { subject, text } = templatedEnvelope(event, herald, template);
-  const attributes: SnsAttributes = { type: event.type, severity: event.severity, source: event.source };
-  const subjectLine = snsSubject(subject, settings.subjectPrefix, event.type);
-  const budget = MAX_PUBLISH_BYTES - attributeBytes(attributes) - subjectLine.length;
-  const fifo = parseTopicArn(settings.topicArn)?.fifo === true;
-  return {
-    topicArn: settings.topicArn,
-    message: fittingBody({ ...event, subject }, context, text, budget),
-    subject: subjectLine,
-    attributes,
-    ...(fifo ? { messageGroupId: event.source, deduplicationId: context.deliveryId } : {}),
-  };
+  const { subject, text } = templatedEnvelope(event, heraldFields(context), template);
+  return publishOf(settings, context, event, subject, (budget) =>
+    fittingBody({ ...event, subject }, context, text, budget),
+  );
 };
 
 /**
  * Builds the `Publish` of a digest. Pure. The message is the digest envelope (`herald.digest`, each
- * event with its id in `data.events`) plus `herald`, the newest events that fit in
- * {@link MAX_PUBLISH_BYTES} (with attributes and subject), `data.more` counting the rest. Attributes
- * and subject are those of an event of type `herald.digest` from source `herald`, severity the
- * digest's highest; a FIFO topic groups digests under `herald`, deduplicated by the digest's delivery
- * id.
+ * event with its id in `data.events`) plus `herald`, the newest events that fit, `data.more` counting
+ * the rest; attributes and subject are the digest envelope's (source `herald`, severity the digest's
+ * highest), so a FIFO topic groups digests under `herald`.
  */
 export const renderSnsDigest = ({
   digest,
   context,
   settings,
-}: DigestRenderInput<SnsSettings, SnsSecrets>): SnsMessage => {
-  const attributes: SnsAttributes = {
-    type: DIGEST_EVENT_TYPE,
-    severity: digest.severity,
-    source: OPERATIONAL_SOURCE,
-  };
-  const subjectLine = snsSubject(digestTitle(digest), settings.subjectPrefix, DIGEST_EVENT_TYPE);
-  const budget = MAX_PUBLISH_BYTES - attributeBytes(attributes) - subjectLine.length;
-  const fifo = parseTopicArn(settings.topicArn)?.fifo === true;
-  return {
-    topicArn: settings.topicArn,
-    message: fittingDigestBody(digest, budget, (envelope) => webhookBody(envelope, context)),
-    subject: subjectLine,
-    attributes,
-    ...(fifo ? { messageGroupId: OPERATIONAL_SOURCE, deduplicationId: context.deliveryId } : {}),
-  };
-};
+}: DigestRenderInput<SnsSettings, SnsSecrets>): SnsMessage =>
+  publishOf(settings, context, digestEvent(digest, 0), digestTitle(digest), (budget) =>
+    fittingDigestBody(digest, budget, (envelope) => webhookBody(envelope, context)),
+  );
 
 /** The size SNS counts for a publish (message and attributes; the subject too, to be safe). */
 export const publishBytes = (message: SnsMessage): number =>

@@ -18,6 +18,7 @@ import { oneLine } from '../text.ts';
 import {
   type AssumedRole,
   type AttemptResult,
+  type DeliveryContext,
   type DigestRenderInput,
   defineChannelType,
   type RenderInput,
@@ -180,63 +181,16 @@ export const messageGroupIdOf = (template: string, event: HeraldEvent, herald: T
 };
 
 /**
- * Builds the `SendMessage` for one attempt. Pure. The body is what a webhook gets (the envelope, its
- * subject templated, plus `herald`, with the text template in `herald.text`); when body and attributes
- * would pass {@link MAX_MESSAGE_BYTES}, `data` is replaced by `{"truncated": true, "bytes": N}` (and
- * then `herald.text` cut). A FIFO queue gets the group id template's value and the delivery id as
- * deduplication id.
+ * The `SendMessage` of an envelope: its type, severity and source as attributes, and the body `body`
+ * makes to fit what the attributes leave of {@link MAX_MESSAGE_BYTES}. A FIFO queue gets the group id
+ * template's value over the envelope and the delivery id as deduplication id.
  */
-export const renderSqs = ({
-  event,
-  context,
-  settings,
-  template,
-}: RenderInput<SqsSettings, SqsSecrets>): SqsMessage => {
-  const herald = heraldFields(context);
-  const { subject, text } = templatedEnvelope(event, herald, template);
-  const attributes: SqsAttributes = { type: event.type, severity: event.severity, source: event.source };
-  const queue = parseQueueUrl(settings.queueUrl);
-  const role = roleOf(settings);
-  const body = fittingBody(
-    { ...event, subject },
-    context,
-    text,
-    MAX_MESSAGE_BYTES - attributeBytes(attributes),
-    sqsSafe,
-  );
-  return {
-    queueUrl: settings.queueUrl,
-    ...(queue?.region === undefined ? {} : { region: queue.region }),
-    body,
-    attributes,
-    ...(queue?.fifo === true
-      ? {
-          messageGroupId: messageGroupIdOf(
-            settings.messageGroupId ?? DEFAULT_GROUP_ID_TEMPLATE,
-            event,
-            herald,
-          ),
-          deduplicationId: context.deliveryId,
-        }
-      : {}),
-    ...(role === undefined ? {} : { role }),
-  };
-};
-
-/**
- * Builds the `SendMessage` of a digest. Pure. The body is the digest envelope (`herald.digest`, each
- * event with its id in `data.events`) plus `herald`, the newest events that fit in
- * {@link MAX_MESSAGE_BYTES} (with attributes), `data.more` counting the rest. Attributes are those of
- * an event of type `herald.digest` from source `herald`; a FIFO queue's group id template is rendered
- * over the digest envelope (so the default `{{source}}` groups digests under `herald`), deduplicated
- * by the digest's delivery id.
- */
-export const renderSqsDigest = ({
-  digest,
-  context,
-  settings,
-}: DigestRenderInput<SqsSettings, SqsSecrets>): SqsMessage => {
-  const envelope = digestEvent(digest, 0);
+const sendMessageOf = (
+  settings: SqsSettings,
+  context: DeliveryContext,
+  envelope: HeraldEvent,
+  body: (budget: number) => string,
+): SqsMessage => {
   const attributes: SqsAttributes = {
     type: envelope.type,
     severity: envelope.severity,
@@ -244,13 +198,10 @@ export const renderSqsDigest = ({
   };
   const queue = parseQueueUrl(settings.queueUrl);
   const role = roleOf(settings);
-  const body = fittingDigestBody(digest, MAX_MESSAGE_BYTES - attributeBytes(attributes), (event) =>
-    sqsSafe(webhookBody(event, context)),
-  );
   return {
     queueUrl: settings.queueUrl,
     ...(queue?.region === undefined ? {} : { region: queue.region }),
-    body,
+    body: body(MAX_MESSAGE_BYTES - attributeBytes(attributes)),
     attributes,
     ...(queue?.fifo === true
       ? {
@@ -265,6 +216,39 @@ export const renderSqsDigest = ({
     ...(role === undefined ? {} : { role }),
   };
 };
+
+/**
+ * Builds the `SendMessage` for one attempt. Pure. The body is what a webhook gets (the envelope, its
+ * subject templated, plus `herald`, with the text template in `herald.text`); when body and attributes
+ * would pass {@link MAX_MESSAGE_BYTES}, `data` is replaced by `{"truncated": true, "bytes": N}` (and
+ * then `herald.text` cut).
+ */
+export const renderSqs = ({
+  event,
+  context,
+  settings,
+  template,
+}: RenderInput<SqsSettings, SqsSecrets>): SqsMessage => {
+  const { subject, text } = templatedEnvelope(event, heraldFields(context), template);
+  return sendMessageOf(settings, context, event, (budget) =>
+    fittingBody({ ...event, subject }, context, text, budget, sqsSafe),
+  );
+};
+
+/**
+ * Builds the `SendMessage` of a digest. Pure. The body is the digest envelope (`herald.digest`, each
+ * event with its id in `data.events`) plus `herald`, the newest events that fit, `data.more` counting
+ * the rest; attributes are the digest envelope's (source `herald`), and a FIFO queue's group id
+ * template is rendered over it (so the default `{{source}}` groups digests under `herald`).
+ */
+export const renderSqsDigest = ({
+  digest,
+  context,
+  settings,
+}: DigestRenderInput<SqsSettings, SqsSecrets>): SqsMessage =>
+  sendMessageOf(settings, context, digestEvent(digest, 0), (budget) =>
+    fittingDigestBody(digest, budget, (envelope) => sqsSafe(webhookBody(envelope, context))),
+  );
 
 /** The size SQS counts for a message: body and attributes. */
 export const messageBytes = (message: SqsMessage): number =>
