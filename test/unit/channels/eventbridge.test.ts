@@ -139,7 +139,9 @@ describe('renderEventBridge', () => {
   });
 
   // 20 events of up to 300 KB each: seconds of work, more on a loaded machine.
-  it('stays within the entry limit, keeping the envelope whole, for any event the envelope allows', { timeout: 60_000 }, () => {
+  it('stays within the entry limit, keeping the envelope whole, for any event the envelope allows', {
+    timeout: 60_000,
+  }, () => {
     fc.assert(
       fc.property(
         fc.string({ unit: 'binary', minLength: 1, maxLength: 256 }),

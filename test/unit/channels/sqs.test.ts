@@ -174,7 +174,9 @@ describe('renderSqs', () => {
   });
 
   // 20 events of up to 300 KB each: seconds of work, more on a loaded machine.
-  it('stays within the message limit, keeping the envelope whole, for any event the envelope allows', { timeout: 60_000 }, () => {
+  it('stays within the message limit, keeping the envelope whole, for any event the envelope allows', {
+    timeout: 60_000,
+  }, () => {
     fc.assert(
       fc.property(
         fc.string({ unit: 'binary', minLength: 1, maxLength: 256 }),
