@@ -10,6 +10,14 @@ import { DEFAULT_ROUTER_TIMEOUT, Routing } from './constructs/routing.ts';
 import { Storage } from './constructs/storage.ts';
 
 export interface HeraldProps {
+  /**
+   * The HTTP API's stage. `$default` serves the API at its root
+   * (`https://<id>.execute-api.<region>.amazonaws.com/v1/…`); any other name (letters, digits, `-`,
+   * `_`) serves it under that path (`…amazonaws.com/<stageName>/v1/…`), which the `ApiUrl` output
+   * includes.
+   * @default '$default'
+   */
+  readonly stageName?: string;
   /** Name of the EventBridge bus whose events Herald ingests. @default 'herald' */
   readonly eventBusName?: string;
   /**
@@ -240,6 +248,7 @@ export class Herald extends Construct {
       ...(props.eventBusName ? { eventBusName: props.eventBusName } : {}),
       ...(props.forward ? { forward: props.forward } : {}),
       ...(props.apiThrottle ? { throttle: props.apiThrottle } : {}),
+      ...(props.stageName === undefined ? {} : { stageName: props.stageName }),
       routerTimeout,
       memorySize,
     });
@@ -305,7 +314,7 @@ export class Herald extends Construct {
       memorySize,
     });
     this.observability = new Observability(this, 'Observability', {
-      api: this.ingest.api,
+      apiStage: this.ingest.stage,
       ingestQueue: this.ingest.queue,
       deliveryQueue: this.delivery.queue,
       redriveQueue: this.admin.redriveQueue,

@@ -1,5 +1,5 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { IHttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
   AlarmStatusWidget,
@@ -44,8 +44,8 @@ export interface HeraldFunctions {
 }
 
 export interface ObservabilityProps {
-  /** The HTTP API; its `$default` stage's 5xx count is alarmed on. */
-  readonly api: HttpApi;
+  /** The HTTP API's stage: its 5xx count is alarmed on, its requests graphed. */
+  readonly apiStage: IHttpStage;
   readonly ingestQueue: QueueWithDlq;
   readonly deliveryQueue: QueueWithDlq;
   /** The admin API's redrive queue, whose dead-letter queue is alarmed on like the others. */
@@ -127,8 +127,7 @@ export class Observability extends Construct {
       });
     }
 
-    const stage = props.api.defaultStage;
-    if (stage === undefined) throw new Error('the Herald API has no $default stage');
+    const stage = props.apiStage;
     const fns = props.functions;
     const backlogAge = props.deliveryBacklogAlarmAge ?? DEFAULT_DELIVERY_BACKLOG_AGE;
     const fiveMinutes = { period: Duration.minutes(5), statistic: Stats.SUM };
