@@ -7,6 +7,7 @@ import { HeraldStack } from './herald-stack.ts';
  * schedule and allow deliveries to 127.0.0.1:
  * - `stackName` (default `Herald`), `eventBusName` (default `herald`)
  * - `stageName`: the HTTP API's stage (default `$default`)
+ * - `metricsNamespace`: the CloudWatch namespace of Herald's own metrics (default `Herald`)
  * - `retrySchedule`: comma-separated seconds, e.g. `0,1,2`
  * - `allowPrivateTargets`: `true` for local development only
  * - `configCacheSeconds`: how long functions cache policies and channels
@@ -57,6 +58,7 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
   herald: {
     ...(context('eventBusName') ? { eventBusName: context('eventBusName') } : {}),
     ...(context('stageName') ? { stageName: context('stageName') } : {}),
+    ...(context('metricsNamespace') ? { metricsNamespace: context('metricsNamespace') } : {}),
     ...(retrySchedule ? { retrySchedule } : {}),
     allowPrivateTargets: context('allowPrivateTargets') === 'true',
     ...(configCacheSeconds ? { configCacheTtl: Duration.seconds(Number(configCacheSeconds)) } : {}),

@@ -27,6 +27,7 @@ export class HeraldStack extends Stack {
       StateTableName: storage.stateTable.tableName,
       SecretPrefix: this.herald.secretPrefix,
       AlarmTopicArn: this.herald.observability.alarmTopic.topicArn,
+      MetricsNamespace: this.herald.metricsNamespace,
       // What another account's trust policy (a channel's `roleArn`) or queue policy names.
       DeliverRoleArn: delivery.function.fn.role?.roleArn ?? '',
       AdminRoleArn: this.herald.admin.function.fn.role?.roleArn ?? '',

@@ -29,7 +29,7 @@ import { boolEnv, intEnv, listEnv, optionalEnv, requireEnv } from '#shared/runti
 import { ENV } from '#shared/runtime/env-names.ts';
 import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
 import { correlated } from '#shared/runtime/log.ts';
-import { METRIC, METRICS_NAMESPACE, UNKNOWN_CHANNEL_TYPE } from '#shared/runtime/metrics.ts';
+import { METRIC, UNKNOWN_CHANNEL_TYPE } from '#shared/runtime/metrics.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
 import { LazyTracer, tracedTransports } from '#shared/runtime/tracing.ts';
 import { TtlCache } from '#shared/runtime/ttl-cache.ts';
@@ -37,7 +37,7 @@ import { TtlCache } from '#shared/runtime/ttl-cache.ts';
 const logger = new Logger({ serviceName: 'herald-deliver' });
 const tracer = new LazyTracer({ serviceName: 'herald-deliver', log: logger });
 const metrics = new EmfMetrics(
-  new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'herald-deliver', logger }),
+  new Metrics({ namespace: requireEnv(ENV.metricsNamespace), serviceName: 'herald-deliver', logger }),
 );
 const sqs = counted(tracer.capture(new SQSClient({})));
 const db = DynamoDBDocumentClient.from(counted(tracer.capture(new DynamoDBClient({}))));
