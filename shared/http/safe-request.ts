@@ -1,5 +1,6 @@
 import type { LookupAddress } from 'node:dns';
-import type { RequestOptions } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { bareHost, isPrivateAddress } from './address-guard.ts';
 import { type DnsAnswer, type LookupAll, systemLookup } from './dns.ts';
@@ -35,22 +36,6 @@ export interface SafeRequestOptions {
   /** Where target names are resolved. @default the system resolver */
   readonly lookup?: LookupAll;
 }
-
-/**
- * Node's HTTP and HTTPS clients, loaded on the first request rather than at init: loading them (TLS
- * and HTTP parsers) takes 5 ms or more of a cold start, and the admin function only sends for a
- * test-send (issue 10). The AWS SDK loads them on its own first request too.
- */
-let clients:
-  | Promise<{ http: typeof import('node:http').request; https: typeof import('node:https').request }>
-  | undefined;
-const loadClients = () => {
-  clients ??= Promise.all([import('node:http'), import('node:https')]).then(([http, https]) => ({
-    http: http.request,
-    https: https.request,
-  }));
-  return clients;
-};
 
 /** How much of a response body is read: enough for a provider's error word or JSON error, no more. */
 const SNIPPET_BYTES = 512;
@@ -153,8 +138,7 @@ export const safeRequest = async (
 ): Promise<SafeResponse> => {
   const url = new URL(request.url);
   assertTargetAllowed(url, options);
-  const { http, https } = await loadClients();
-  const send = url.protocol === 'https:' ? https : http;
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const body = Buffer.from(request.body, 'utf8');
   const requestOptions: RequestOptions = {
     method: request.method,
