@@ -172,6 +172,14 @@ export const describeStackOutputs: ReadStackOutputs = async ({
   }
 };
 
+/**
+ * The stage's path in an `ApiUrl` output (`/prod`), or nothing: a `$default` stage is served at the
+ * API's root, and a stack without the output is taken to be so. Read without `URL`, which refuses an
+ * emulator's host such as `abc.execute-api.127.0.0.1:4566`.
+ */
+export const stagePath = (apiUrl: string | undefined): string =>
+  trimSlash(/^[a-z][\w+.-]*:\/\/[^/?#]*(\/[^?#]*)?/i.exec(apiUrl ?? '')?.[1] ?? '');
+
 const requireOutput = (outputs: StackOutputs, key: string, stackName: string): string => {
   const value = outputs[key];
   if (value === undefined || value === '') {
@@ -205,7 +213,7 @@ export const resolveEndpoint = async (
       const apiId = requireOutput(outputs, 'ApiId', plan.stackName);
       return {
         kind: plan.kind,
-        baseUrl: `${plan.emulator}/_aws/execute-api/${apiId}`,
+        baseUrl: `${plan.emulator}/_aws/execute-api/${apiId}${stagePath(outputs.ApiUrl)}`,
         region: plan.region,
         credentials: plan.credentials,
         outputs,

@@ -6,6 +6,8 @@ import { HeraldStack } from './herald-stack.ts';
  * The Herald app. Context (`-c key=value`) tunes it; the local scripts use it to shorten the retry
  * schedule and allow deliveries to 127.0.0.1:
  * - `stackName` (default `Herald`), `eventBusName` (default `herald`)
+ * - `stageName`: the HTTP API's stage (default `$default`)
+ * - `metricsNamespace`: the CloudWatch namespace of Herald's own metrics (default `Herald`)
  * - `retrySchedule`: comma-separated seconds, e.g. `0,1,2`
  * - `allowPrivateTargets`: `true` for local development only
  * - `configCacheSeconds`: how long functions cache policies and channels
@@ -55,6 +57,8 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
   description: 'Herald: serverless notification router',
   herald: {
     ...(context('eventBusName') ? { eventBusName: context('eventBusName') } : {}),
+    ...(context('stageName') ? { stageName: context('stageName') } : {}),
+    ...(context('metricsNamespace') ? { metricsNamespace: context('metricsNamespace') } : {}),
     ...(retrySchedule ? { retrySchedule } : {}),
     allowPrivateTargets: context('allowPrivateTargets') === 'true',
     ...(configCacheSeconds ? { configCacheTtl: Duration.seconds(Number(configCacheSeconds)) } : {}),

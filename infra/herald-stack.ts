@@ -16,7 +16,8 @@ export class HeraldStack extends Stack {
     const { ingest, delivery, storage } = this.herald;
     const outputs: Record<string, string> = {
       ApiId: ingest.api.apiId,
-      ApiUrl: ingest.api.apiEndpoint,
+      // The stage's path included when it is not `$default`: the CLI and the local scripts call it.
+      ApiUrl: ingest.url,
       EventBusName: ingest.bus.eventBusName,
       IngestQueueUrl: ingest.queue.queue.queueUrl,
       IngestDeadLetterQueueUrl: ingest.queue.deadLetterQueue.queueUrl,
@@ -26,6 +27,7 @@ export class HeraldStack extends Stack {
       StateTableName: storage.stateTable.tableName,
       SecretPrefix: this.herald.secretPrefix,
       AlarmTopicArn: this.herald.observability.alarmTopic.topicArn,
+      MetricsNamespace: this.herald.metricsNamespace,
       // What another account's trust policy (a channel's `roleArn`) or queue policy names.
       DeliverRoleArn: delivery.function.fn.role?.roleArn ?? '',
       AdminRoleArn: this.herald.admin.function.fn.role?.roleArn ?? '',

@@ -1,6 +1,7 @@
 import { Annotations, Duration, type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ENV } from '../shared/runtime/env-names.ts';
+import { DEFAULT_METRICS_NAMESPACE } from '../shared/runtime/metrics.ts';
 import { Admin } from './constructs/admin.ts';
 import { Delivery } from './constructs/delivery.ts';
 import { Digests } from './constructs/digests.ts';
@@ -11,6 +12,14 @@ import { DEFAULT_ROUTER_TIMEOUT, Routing } from './constructs/routing.ts';
 import { Storage } from './constructs/storage.ts';
 
 export interface HeraldProps {
+  /**
+   * The HTTP API's stage. `$default` serves the API at its root
+   * (`https://<id>.execute-api.<region>.amazonaws.com/v1/…`); any other name (letters, digits, `-`,
+   * `_`) serves it under that path (`…amazonaws.com/<stageName>/v1/…`), which the `ApiUrl` output
+   * includes.
+   * @default '$default'
+   */
+  readonly stageName?: string;
   /** Name of the EventBridge bus whose events Herald ingests. @default 'herald' */
   readonly eventBusName?: string;
   /**
@@ -170,6 +179,15 @@ export interface HeraldProps {
    */
   readonly deliveryBacklogAlarmAge?: Duration;
   /**
+   * CloudWatch namespace of Herald's own metrics (events accepted, deliveries by outcome, latency…),
+   * which the ingest, router and deliver functions write and the dashboard graphs. Give each Herald
+   * stack of an account and region its own (e.g. `Herald/prod`), or their metrics add up: the
+   * `service` and `channelType` dimensions do not tell stacks apart. Letters, digits, spaces and
+   * `. - _ / # :`, up to 255, not starting with `AWS/`.
+   * @default 'Herald'
+   */
+  readonly metricsNamespace?: string;
+  /**
    * Memory in MB per function (128 to 10,240), e.g. `{ deliver: 512 }`: Lambda allots CPU in proportion,
    * so more memory makes a CPU-bound function faster (rendering, signing, TLS), at a higher price per
    * millisecond. Functions: `ingest`, `authorizer`, `router`, `deliver`, `admin`, `redrive`.
@@ -205,12 +223,15 @@ export class Herald extends Construct {
   readonly observability: Observability;
   /** Secrets Manager name prefix under which channel secrets are kept. */
   readonly secretPrefix: string;
+  /** The namespace of Herald's own metrics. */
+  readonly metricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: HeraldProps = {}) {
     super(scope, id);
     const configCacheTtl = props.configCacheTtl ?? Duration.seconds(30);
     const retentionDays = (props.retention ?? Duration.days(30)).toDays();
     this.secretPrefix = props.secretPrefix ?? `${Stack.of(this).stackName}/channels/`;
+    this.metricsNamespace = checkMetricsNamespace(props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE);
     const secretRefs: SecretRefs = {
       secretArns: props.secretRefArns ?? [],
       kmsKeyArns: checkKmsKeyArns(this, props.secretKmsKeyArns ?? [], props.secretRefArns ?? []),
@@ -243,6 +264,7 @@ export class Herald extends Construct {
       ...(props.eventBusName ? { eventBusName: props.eventBusName } : {}),
       ...(props.forward ? { forward: props.forward } : {}),
       ...(props.apiThrottle ? { throttle: props.apiThrottle } : {}),
+      ...(props.stageName === undefined ? {} : { stageName: props.stageName }),
       routerTimeout,
       memorySize,
     });
@@ -314,7 +336,7 @@ export class Herald extends Construct {
       memorySize: memorySize.digest,
     });
     this.observability = new Observability(this, 'Observability', {
-      api: this.ingest.api,
+      apiStage: this.ingest.stage,
       ingestQueue: this.ingest.queue,
       deliveryQueue: this.delivery.queue,
       redriveQueue: this.admin.redriveQueue,
@@ -327,12 +349,17 @@ export class Herald extends Construct {
         redrive: this.admin.redriveFunction.fn,
         digest: this.digests.function.fn,
       },
+      metricsNamespace: this.metricsNamespace,
       ...(props.alarmTopicArn === undefined ? {} : { alarmTopicArn: props.alarmTopicArn }),
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
       ...(props.deliveryBacklogAlarmAge === undefined
         ? {}
         : { deliveryBacklogAlarmAge: props.deliveryBacklogAlarmAge }),
     });
+    // The functions that write Herald's own metrics.
+    for (const fn of [this.ingest.function, this.routing.function, this.delivery.function]) {
+      fn.env(ENV.metricsNamespace, this.metricsNamespace);
+    }
     if (props.faultInjection === true) {
       for (const fn of [this.ingest.function, this.routing.function, this.delivery.function]) {
         fn.env(ENV.faultInjection, 'true');
@@ -353,6 +380,16 @@ export class Herald extends Construct {
     }
   }
 }
+
+/** CloudWatch's rule for namespaces; `AWS/` is reserved for AWS's own. */
+const checkMetricsNamespace = (namespace: string): string => {
+  if (Token.isUnresolved(namespace)) return namespace;
+  if (/^[\w.\-/#: ]{1,255}$/.test(namespace) && !namespace.startsWith('AWS/')) return namespace;
+  throw new Error(
+    `metricsNamespace ${JSON.stringify(namespace)}: a CloudWatch namespace is 1 to 255 letters, digits, ` +
+      'spaces and . - _ / # :, not starting with AWS/',
+  );
+};
 
 /**
  * The `secretKmsKeyArns` as given, once each is a key ARN: IAM authorizes `kms:Decrypt` on the key, so

@@ -27,3 +27,6 @@ export const bundlingRoot = (): { projectRoot: string; depsLockFilePath: string 
   const depsLockFilePath = join(root, 'package-lock.json');
   return existsSync(depsLockFilePath) ? { projectRoot: root, depsLockFilePath } : undefined;
 };
+
+/** The Powertools Tracer's own entry, bundled beside each function's `index.js` (see `HeraldFunction`). */
+export const tracerEntry = (): string => join(root, 'shared', 'runtime', 'xray-tracer.ts');

@@ -100,7 +100,7 @@ const main = async () => {
   }
   await new Promise((resolve) => setTimeout(resolve, 2500));
 
-  const eventsUrl = apiUrl(endpoint, required('ApiId'), '/v1/events');
+  const eventsUrl = apiUrl(endpoint, outputs, '/v1/events');
   const body = JSON.stringify({
     type: 'demo.hello',
     source: 'npm-run-local',
@@ -111,7 +111,7 @@ const main = async () => {
   });
   const keyResponse = await signedFetch({
     method: 'POST',
-    url: apiUrl(endpoint, required('ApiId'), '/v1/api-keys'),
+    url: apiUrl(endpoint, outputs, '/v1/api-keys'),
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'npm-run-local' }),
   });

@@ -31,10 +31,12 @@ import { lookupFor } from '#shared/http/dns.ts';
 import { boolEnv, intEnv, listEnv, optionalEnv, requireEnv } from '#shared/runtime/env.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
+import { LazyTracer, tracedTransports } from '#shared/runtime/tracing.ts';
 
 const logger = new Logger({ serviceName: 'herald-admin' });
-const db = DynamoDBDocumentClient.from(counted(new DynamoDBClient({})));
-const sqs = counted(new SQSClient({}));
+const tracer = new LazyTracer({ serviceName: 'herald-admin', log: logger });
+const db = DynamoDBDocumentClient.from(counted(tracer.capture(new DynamoDBClient({}))));
+const sqs = counted(tracer.capture(new SQSClient({})));
 const config = new ConfigRepository(db, requireEnv(ENV.configTable), logger);
 const stateTableName = requireEnv(ENV.stateTable);
 const retentionSeconds = intEnv(ENV.retentionDays, 30) * 86_400;
@@ -44,7 +46,7 @@ const auditLog = new AuditLog({
   repository: new AuditRepository(db, stateTableName, retentionSeconds),
   log: logger,
 });
-const secrets = secretsManagerStore(counted(new SecretsManagerClient({})));
+const secrets = secretsManagerStore(counted(tracer.capture(new SecretsManagerClient({}))));
 const allowPrivateTargets = boolEnv(ENV.allowPrivateTargets, false);
 /** Where channel target names are resolved: the stack's DNS servers, else the system resolver. */
 const lookup = lookupFor(listEnv(ENV.dnsServers));
@@ -70,11 +72,14 @@ const routes = adminRoutes({
       // Set by Lambda itself: an emulator's queue URL names no region, so its ARN takes this one.
       region: process.env.AWS_REGION ?? 'us-east-1',
     },
-    transports: createTransports({
-      allowPrivateTargets,
-      lookup,
-      ...(smtpTrustedCa === undefined ? {} : { smtpTrustedCa }),
-    }),
+    transports: tracedTransports(
+      tracer,
+      createTransports({
+        allowPrivateTargets,
+        lookup,
+        ...(smtpTrustedCa === undefined ? {} : { smtpTrustedCa }),
+      }),
+    ),
     digests: new DigestFlusher(new DigestRepository(db, stateTableName, retentionSeconds), deliveryQueue),
   }),
   policies: new PolicyAdmin(config),
@@ -131,6 +136,7 @@ const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
 };
 
 export const handler = middy(handle)
+  .use(tracer.middleware())
   .use(injectLambdaContext(logger))
   .use(httpErrors(logger))
   .use(countRequests(logger));

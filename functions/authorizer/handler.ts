@@ -11,10 +11,12 @@ import { ApiKeyHashes, bearerKey, hashApiKey } from '#shared/aws/api-key-hashes.
 import { requireEnv } from '#shared/runtime/env.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
+import { LazyTracer } from '#shared/runtime/tracing.ts';
 
 const logger = new Logger({ serviceName: 'herald-authorizer' });
+const tracer = new LazyTracer({ serviceName: 'herald-authorizer', log: logger });
 const apiKeys = new ApiKeyHashes(
-  DynamoDBDocumentClient.from(counted(new DynamoDBClient({}))),
+  DynamoDBDocumentClient.from(counted(tracer.capture(new DynamoDBClient({})))),
   requireEnv(ENV.configTable),
 );
 
@@ -47,4 +49,7 @@ const handle = async (event: APIGatewayRequestAuthorizerEventV2): Promise<Result
   };
 };
 
-export const handler = middy(handle).use(injectLambdaContext(logger)).use(countRequests(logger));
+export const handler = middy(handle)
+  .use(tracer.middleware())
+  .use(injectLambdaContext(logger))
+  .use(countRequests(logger));

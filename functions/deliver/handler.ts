@@ -30,16 +30,18 @@ import { boolEnv, intEnv, listEnv, optionalEnv, requireEnv } from '#shared/runti
 import { ENV } from '#shared/runtime/env-names.ts';
 import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
 import { correlated } from '#shared/runtime/log.ts';
-import { METRIC, METRICS_NAMESPACE, UNKNOWN_CHANNEL_TYPE } from '#shared/runtime/metrics.ts';
+import { METRIC, UNKNOWN_CHANNEL_TYPE } from '#shared/runtime/metrics.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
+import { LazyTracer, tracedTransports } from '#shared/runtime/tracing.ts';
 import { TtlCache } from '#shared/runtime/ttl-cache.ts';
 
 const logger = new Logger({ serviceName: 'herald-deliver' });
+const tracer = new LazyTracer({ serviceName: 'herald-deliver', log: logger });
 const metrics = new EmfMetrics(
-  new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'herald-deliver', logger }),
+  new Metrics({ namespace: requireEnv(ENV.metricsNamespace), serviceName: 'herald-deliver', logger }),
 );
-const sqs = counted(new SQSClient({}));
-const db = DynamoDBDocumentClient.from(counted(new DynamoDBClient({})));
+const sqs = counted(tracer.capture(new SQSClient({})));
+const db = DynamoDBDocumentClient.from(counted(tracer.capture(new DynamoDBClient({}))));
 const deliveryQueue = new Queue(sqs, requireEnv(ENV.deliveryQueueUrl));
 const deadLetters = new Queue(sqs, requireEnv(ENV.deliveryDlqUrl));
 /** Operational events go through Herald's own pipeline, like any event. */
@@ -51,7 +53,7 @@ const configRepository = new ConfigRepository(db, requireEnv(ENV.configTable), l
 const channels = new TtlCache(intEnv(ENV.configCacheSeconds, 30) * 1000, (id: string) =>
   configRepository.getChannel(id),
 );
-const ownSecrets = secretsManagerStore(counted(new SecretsManagerClient({})));
+const ownSecrets = secretsManagerStore(counted(tracer.capture(new SecretsManagerClient({}))));
 const secretPrefix = requireEnv(ENV.secretPrefix);
 const channelSecretsRoleArn = optionalEnv(ENV.channelSecretsRoleArn);
 /**
@@ -73,7 +75,7 @@ const storeFor = (channelId: string, secretId: string) => {
         DurationSeconds: 3600,
       },
     });
-    store = secretsManagerStore(counted(new SecretsManagerClient({ credentials })));
+    store = secretsManagerStore(counted(tracer.capture(new SecretsManagerClient({ credentials }))));
     channelStores.set(channelId, store);
   }
   return store;
@@ -84,11 +86,15 @@ const secrets = new TtlCache(intEnv(ENV.secretCacheSeconds, 300) * 1000, (key: s
   return storeFor(channelId, secretId).read(secretId);
 });
 const smtpTrustedCa = optionalEnv(ENV.smtpTrustedCa);
-const transports = createTransports({
-  allowPrivateTargets: boolEnv(ENV.allowPrivateTargets, false),
-  lookup: lookupFor(listEnv(ENV.dnsServers)),
-  ...(smtpTrustedCa === undefined ? {} : { smtpTrustedCa }),
-});
+/** Each send is a subsegment of a traced invocation (`send http`, `send sns`…). */
+const transports = tracedTransports(
+  tracer,
+  createTransports({
+    allowPrivateTargets: boolEnv(ENV.allowPrivateTargets, false),
+    lookup: lookupFor(listEnv(ENV.dnsServers)),
+    ...(smtpTrustedCa === undefined ? {} : { smtpTrustedCa }),
+  }),
+);
 /** Admin writes clear both caches within a second (SPEC §5: a fixed target is used at once). */
 const generation = new ConfigGeneration(
   () => configRepository.generation(),
@@ -198,6 +204,7 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
 const handle = (event: SQSEvent) => processBatch(event, deliverRecord, logger);
 
 export const handler = middy(handle)
+  .use(tracer.middleware())
   .use(injectLambdaContext(logger))
   .use(publishMetrics(metrics))
   .use(countRequests(logger));

@@ -10,10 +10,12 @@ import { DigestFlusher } from '#shared/digest/flush.ts';
 import { intEnv, requireEnv } from '#shared/runtime/env.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
+import { LazyTracer } from '#shared/runtime/tracing.ts';
 
 const logger = new Logger({ serviceName: 'herald-digest' });
-const sqs = counted(new SQSClient({}));
-const db = DynamoDBDocumentClient.from(counted(new DynamoDBClient({})));
+const tracer = new LazyTracer({ serviceName: 'herald-digest', log: logger });
+const sqs = counted(tracer.capture(new SQSClient({})));
+const db = DynamoDBDocumentClient.from(counted(tracer.capture(new DynamoDBClient({}))));
 const flusher = new DigestFlusher(
   new DigestRepository(db, requireEnv(ENV.stateTable), intEnv(ENV.retentionDays, 30) * 86_400),
   new Queue(sqs, requireEnv(ENV.deliveryQueueUrl)),
@@ -33,4 +35,7 @@ const handle = async (): Promise<void> => {
     throw new Error(`${failed.length} digests could not be queued; the next run retries`);
 };
 
-export const handler = middy(handle).use(injectLambdaContext(logger)).use(countRequests(logger));
+export const handler = middy(handle)
+  .use(tracer.middleware())
+  .use(injectLambdaContext(logger))
+  .use(countRequests(logger));

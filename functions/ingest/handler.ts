@@ -16,16 +16,18 @@ import { EmfMetrics, publishMetrics } from '#shared/runtime/emf-metrics.ts';
 import { boolEnv, intEnv, requireEnv } from '#shared/runtime/env.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
-import { METRIC, METRICS_NAMESPACE } from '#shared/runtime/metrics.ts';
+import { METRIC } from '#shared/runtime/metrics.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
+import { LazyTracer } from '#shared/runtime/tracing.ts';
 
 const logger = new Logger({ serviceName: 'herald-ingest' });
+const tracer = new LazyTracer({ serviceName: 'herald-ingest', log: logger });
 const metrics = new EmfMetrics(
-  new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'herald-ingest', logger }),
+  new Metrics({ namespace: requireEnv(ENV.metricsNamespace), serviceName: 'herald-ingest', logger }),
 );
-const queue = new Queue(counted(new SQSClient({})), requireEnv(ENV.ingestQueueUrl));
+const queue = new Queue(counted(tracer.capture(new SQSClient({}))), requireEnv(ENV.ingestQueueUrl));
 const state = new StateRepository(
-  DynamoDBDocumentClient.from(counted(new DynamoDBClient({}))),
+  DynamoDBDocumentClient.from(counted(tracer.capture(new DynamoDBClient({})))),
   requireEnv(ENV.stateTable),
   intEnv(ENV.retentionDays, 30) * 86_400,
 );
@@ -69,6 +71,7 @@ const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
 };
 
 export const handler = middy(handle)
+  .use(tracer.middleware())
   .use(injectLambdaContext(logger))
   .use(publishMetrics(metrics))
   .use(httpErrors(logger))

@@ -13,13 +13,15 @@ import { intEnv, requireEnv } from '#shared/runtime/env.ts';
 import { ENV } from '#shared/runtime/env-names.ts';
 import { lazySchema } from '#shared/runtime/lazy-schema.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
+import { LazyTracer } from '#shared/runtime/tracing.ts';
 
 /** How long one invocation redrives before it hands the rest to the next (the timeout is 60 s). */
 const RUN_MILLISECONDS = 40_000;
 
 const logger = new Logger({ serviceName: 'herald-redrive' });
-const sqs = counted(new SQSClient({}));
-const db = DynamoDBDocumentClient.from(counted(new DynamoDBClient({})));
+const tracer = new LazyTracer({ serviceName: 'herald-redrive', log: logger });
+const sqs = counted(tracer.capture(new SQSClient({})));
+const db = DynamoDBDocumentClient.from(counted(tracer.capture(new DynamoDBClient({}))));
 const state = new StateRepository(db, requireEnv(ENV.stateTable), intEnv(ENV.retentionDays, 30) * 86_400);
 const redriveQueue = new Queue(sqs, requireEnv(ENV.redriveQueueUrl));
 const redriver = new Redriver({ state, deliveryQueue: new Queue(sqs, requireEnv(ENV.deliveryQueueUrl)) });
@@ -45,5 +47,6 @@ const continueRedrive = async (record: SQSRecord): Promise<void> => {
 };
 
 export const handler = middy((event: SQSEvent) => processBatch(event, continueRedrive, logger))
+  .use(tracer.middleware())
   .use(injectLambdaContext(logger))
   .use(countRequests(logger));

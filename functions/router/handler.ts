@@ -21,15 +21,17 @@ import { ENV } from '#shared/runtime/env-names.ts';
 import { FAULT_ENV, faults } from '#shared/runtime/faults.ts';
 import { LiveConfig } from '#shared/runtime/live-config.ts';
 import { correlated } from '#shared/runtime/log.ts';
-import { METRICS_NAMESPACE, UNKNOWN_CHANNEL_TYPE } from '#shared/runtime/metrics.ts';
+import { UNKNOWN_CHANNEL_TYPE } from '#shared/runtime/metrics.ts';
 import { counted, countRequests } from '#shared/runtime/request-counter.ts';
+import { LazyTracer } from '#shared/runtime/tracing.ts';
 
 const logger = new Logger({ serviceName: 'herald-router' });
+const tracer = new LazyTracer({ serviceName: 'herald-router', log: logger });
 const metrics = new EmfMetrics(
-  new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'herald-router', logger }),
+  new Metrics({ namespace: requireEnv(ENV.metricsNamespace), serviceName: 'herald-router', logger }),
 );
-const sqs = counted(new SQSClient({}));
-const db = DynamoDBDocumentClient.from(counted(new DynamoDBClient({})));
+const sqs = counted(tracer.capture(new SQSClient({})));
+const db = DynamoDBDocumentClient.from(counted(tracer.capture(new DynamoDBClient({}))));
 const deliveryQueue = new Queue(sqs, requireEnv(ENV.deliveryQueueUrl));
 /** The records of a batch are routed at once; their jobs share `SendMessageBatch` requests. */
 const deliveryJobs = new CoalescingSender(deliveryQueue);
@@ -104,6 +106,7 @@ const routeRecord = async (record: SQSRecord): Promise<void> => {
 const handle = (event: SQSEvent) => processBatch(event, routeRecord, logger);
 
 export const handler = middy(handle)
+  .use(tracer.middleware())
   .use(injectLambdaContext(logger))
   .use(publishMetrics(metrics))
   .use(countRequests(logger));

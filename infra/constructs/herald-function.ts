@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { type CfnRole, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -7,7 +9,8 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, type EnvName } from '../../shared/runtime/env-names.ts';
-import { bundlingRoot } from '../paths.ts';
+import { TRACER_FILE } from '../../shared/runtime/tracing.ts';
+import { bundlingRoot, tracerEntry } from '../paths.ts';
 
 /** Herald's functions, by the name of their folder under `functions/`. */
 export type HeraldFunctionName =
@@ -50,6 +53,39 @@ export interface SecretRefs {
 }
 
 const NO_SECRET_REFS: SecretRefs = { secretArns: [], kmsKeyArns: [] };
+
+/** A word for a POSIX shell, quoted. */
+const shellWord = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+
+/**
+ * The command that bundles the Powertools Tracer into `xray-tracer.js` beside the function's
+ * `index.js` (the same esbuild options but the source map), run by `NodejsFunction` after its own
+ * bundling: the Tracer is loaded from there on the first sampled invocation
+ * (`shared/runtime/tracing.ts`), never at init.
+ * Bundling runs on this machine (`inputDir` is the project root, esbuild is run as `NodejsFunction`
+ * runs it with npm) or in CDK's bundling container (`inputDir` is the mounted project, esbuild is on
+ * its PATH).
+ */
+const tracerBundleCommand = (inputDir: string, outputDir: string, projectRoot: string | undefined) => {
+  const local = existsSync(inputDir);
+  const entry = local ? tracerEntry() : join(inputDir, relative(projectRoot ?? process.cwd(), tracerEntry()));
+  return [
+    ...(local ? ['npx', '--no-install', 'esbuild'] : ['esbuild']),
+    '--bundle',
+    entry,
+    `--outfile=${join(outputDir, TRACER_FILE)}`,
+    '--platform=node',
+    '--format=cjs',
+    '--target=node24',
+    '--minify',
+    // No source map: with `--enable-source-maps` Node reads a module's map when it loads it, which
+    // adds about 25 ms to the first sampled invocation for a file that is nearly all the X-Ray SDK.
+    '--main-fields=module,main',
+    '--log-level=warning',
+  ]
+    .map(shellWord)
+    .join(' ');
+};
 
 /** Where channels may send, as the stack allows it (see {@link HeraldProps}). */
 export interface ChannelDestinations {
@@ -126,9 +162,9 @@ export class HeraldFunction extends Construct {
       memorySize,
       timeout: props.timeout ?? Duration.seconds(30),
       logGroup,
-      // Lambda records each sampled invocation's segments (initialization, invocation, overhead). The
-      // Powertools Tracer (SDK calls as subsegments) is left out: it loads the X-Ray SDK, which adds
-      // 6 to 18 ms to every cold start (docs/operations.md#metrics-logs-and-traces).
+      // Lambda records each sampled invocation's segments (initialization, invocation, overhead); the
+      // Powertools Tracer, loaded from its own file on the first sampled invocation only, adds the
+      // handler, SDK requests and outbound sends as subsegments (docs/operations.md#traces).
       tracing: Tracing.ACTIVE,
       environment: {
         [ENV.nodeOptions]: '--enable-source-maps',
@@ -143,6 +179,13 @@ export class HeraldFunction extends Construct {
         sourcesContent: false,
         mainFields: ['module', 'main'],
         externalModules: [],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir, outputDir) => [
+            tracerBundleCommand(inputDir, outputDir, bundlingRoot()?.projectRoot),
+          ],
+        },
       },
       ...bundlingRoot(),
     });

@@ -1,5 +1,5 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { type CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { type CfnStage, HttpApi, HttpMethod, type IHttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   HttpIamAuthorizer,
   HttpLambdaAuthorizer,
@@ -18,6 +18,19 @@ import { functionEntry } from '../paths.ts';
 import { HeraldFunction } from './herald-function.ts';
 import { QueueWithDlq } from './queues.ts';
 
+/** The stage HTTP APIs serve at their root, with no stage name in the path. */
+export const DEFAULT_STAGE = '$default';
+
+/** API Gateway's rule for stage names: letters, digits, `-` and `_` (up to 128), or `$default`. */
+const checkStageName = (stageName: string): string => {
+  if (Token.isUnresolved(stageName) || stageName === DEFAULT_STAGE || /^[\w-]{1,128}$/.test(stageName)) {
+    return stageName;
+  }
+  throw new Error(
+    `stageName ${JSON.stringify(stageName)}: a stage name is $default or 1 to 128 letters, digits, - and _`,
+  );
+};
+
 /** Events on another bus (e.g. `default`, where AWS services publish) that Herald ingests too. */
 export interface ForwardRule {
   readonly eventBusName: string;
@@ -35,6 +48,8 @@ export interface IngestProps {
   /** @default 'herald' */
   readonly eventBusName?: string;
   readonly retentionDays: number;
+  /** The API's stage (see `HeraldProps.stageName`). @default '$default' */
+  readonly stageName?: string;
   /** Throttling of the API's stage (every route). @default the account's API Gateway limits */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
   /** The timeout of the router, which the ingest queue feeds: its visibility timeout derives from it. */
@@ -50,6 +65,10 @@ export interface IngestProps {
  */
 export class Ingest extends Construct {
   readonly api: HttpApi;
+  /** The API's one stage: `$default`, or the one `stageName` names. */
+  readonly stage: IHttpStage;
+  /** The API's base URL: its endpoint, then `/<stage>` unless the stage is `$default`. */
+  readonly url: string;
   readonly bus: EventBus;
   readonly queue: QueueWithDlq;
   readonly function: HeraldFunction;
@@ -88,15 +107,22 @@ export class Ingest extends Construct {
       }),
     );
 
-    this.api = new HttpApi(this, 'Api', { description: 'Herald API' });
-    // Access logs of the $default stage: one JSON line per request, no headers or bodies (they carry
-    // API keys and user data). HTTP APIs write them through API Gateway's service-linked role.
+    const stageName = checkStageName(props.stageName ?? DEFAULT_STAGE);
+    const atRoot = stageName === DEFAULT_STAGE;
+    this.api = new HttpApi(this, 'Api', { description: 'Herald API', createDefaultStage: atRoot });
+    const stage = atRoot
+      ? this.api.defaultStage
+      : this.api.addStage('Stage', { stageName, autoDeploy: true });
+    if (stage === undefined) throw new Error('the Herald API has no $default stage');
+    this.stage = stage;
+    this.url = atRoot ? this.api.apiEndpoint : `${this.api.apiEndpoint}/${stageName}`;
+    // Access logs of the stage: one JSON line per request, no headers or bodies (they carry API keys
+    // and user data). HTTP APIs write them through API Gateway's service-linked role.
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const defaultStage = this.api.defaultStage?.node.defaultChild as CfnStage | undefined;
-    if (defaultStage === undefined) throw new Error('the Herald API has no $default stage');
+    const defaultStage = stage.node.defaultChild as CfnStage;
     defaultStage.accessLogSettings = {
       destinationArn: accessLogs.logGroupArn,
       format: JSON.stringify({

@@ -1,5 +1,5 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { IHttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
   AlarmStatusWidget,
@@ -19,12 +19,7 @@ import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  CHANNEL_TYPE_DIMENSION,
-  METRIC,
-  METRICS_NAMESPACE,
-  type MetricName,
-} from '../../shared/runtime/metrics.ts';
+import { CHANNEL_TYPE_DIMENSION, METRIC, type MetricName } from '../../shared/runtime/metrics.ts';
 import type { QueueWithDlq } from './queues.ts';
 
 /** Where the runbook explains each alarm: `docs/operations.md`, one section per kind of alarm. */
@@ -45,13 +40,15 @@ export interface HeraldFunctions {
 }
 
 export interface ObservabilityProps {
-  /** The HTTP API; its `$default` stage's 5xx count is alarmed on. */
-  readonly api: HttpApi;
+  /** The HTTP API's stage: its 5xx count is alarmed on, its requests graphed. */
+  readonly apiStage: IHttpStage;
   readonly ingestQueue: QueueWithDlq;
   readonly deliveryQueue: QueueWithDlq;
   /** The admin API's redrive queue, whose dead-letter queue is alarmed on like the others. */
   readonly redriveQueue: QueueWithDlq;
   readonly functions: HeraldFunctions;
+  /** The namespace the functions write Herald's own metrics to (`HeraldProps.metricsNamespace`). */
+  readonly metricsNamespace: string;
   /** An existing SNS topic for the alarms. @default a new topic */
   readonly alarmTopicArn?: string;
   /** An e-mail address subscribed to the alarm topic. @default none */
@@ -91,8 +88,16 @@ const DELIVERY_OUTCOMES: readonly (readonly [MetricName, string])[] = [
  * `dimensions` beside `service`: a channel type is graphed as soon as a function writes a metric for
  * it, with no list of types here.
  */
-const searchOf = (metric: MetricName, dimensions: readonly string[], statistic: string): string =>
-  `SEARCH('{${[METRICS_NAMESPACE, ...dimensions, 'service'].join(',')}} MetricName="${metric}"', '${statistic}', 60)`;
+const searchOf = (
+  namespace: string,
+  metric: MetricName,
+  dimensions: readonly string[],
+  statistic: string,
+): string => {
+  // A name with other characters than letters, digits and `_` is quoted in a search's schema.
+  const schema = [/^\w+$/.test(namespace) ? namespace : `"${namespace}"`, ...dimensions, 'service'];
+  return `SEARCH('{${schema.join(',')}} MetricName="${metric}"', '${statistic}', 60)`;
+};
 
 /** A graph label naming each series of a search by one of its dimensions (a CloudWatch dynamic label). */
 const dimensionLabel = (dimension: string): string => `\${PROP('Dim.${dimension}')}`;
@@ -128,8 +133,7 @@ export class Observability extends Construct {
       });
     }
 
-    const stage = props.api.defaultStage;
-    if (stage === undefined) throw new Error('the Herald API has no $default stage');
+    const stage = props.apiStage;
     const fns = props.functions;
     const backlogAge = props.deliveryBacklogAlarmAge ?? DEFAULT_DELIVERY_BACKLOG_AGE;
     const fiveMinutes = { period: Duration.minutes(5), statistic: Stats.SUM };
@@ -262,18 +266,20 @@ export class Observability extends Construct {
       }),
     );
     const perChannelType = [CHANNEL_TYPE_DIMENSION];
+    const search = (metric: MetricName, dimensions: readonly string[], statistic: string) =>
+      searchOf(props.metricsNamespace, metric, dimensions, statistic);
     this.dashboard.addWidgets(
       new GraphWidget({
         ...wide,
         title: 'Events accepted (per minute)',
         left: [
           new SearchExpression({
-            expression: searchOf(METRIC.eventsAccepted, [], 'Sum'),
+            expression: search(METRIC.eventsAccepted, [], 'Sum'),
             label: dimensionLabel('service'),
             ...minute,
           }),
           new MathExpression({
-            expression: `SUM(${searchOf(METRIC.eventsAccepted, [], 'Sum')})`,
+            expression: `SUM(${search(METRIC.eventsAccepted, [], 'Sum')})`,
             label: 'all',
             ...minute,
           }),
@@ -284,14 +290,14 @@ export class Observability extends Construct {
         title: 'Deliveries by outcome (per minute)',
         left: [
           new MathExpression({
-            expression: `SUM(${searchOf(METRIC.notificationsMatched, perChannelType, 'Sum')})`,
+            expression: `SUM(${search(METRIC.notificationsMatched, perChannelType, 'Sum')})`,
             label: 'matched',
             ...minute,
           }),
           ...DELIVERY_OUTCOMES.map(
             ([metric, label]) =>
               new MathExpression({
-                expression: `SUM(${searchOf(metric, perChannelType, 'Sum')})`,
+                expression: `SUM(${search(metric, perChannelType, 'Sum')})`,
                 label,
                 ...minute,
               }),
@@ -306,7 +312,7 @@ export class Observability extends Construct {
         left: DELIVERY_OUTCOMES.map(
           ([metric, label]) =>
             new SearchExpression({
-              expression: searchOf(metric, perChannelType, 'Sum'),
+              expression: search(metric, perChannelType, 'Sum'),
               label: `${label} ${dimensionLabel(CHANNEL_TYPE_DIMENSION)}`,
               ...minute,
             }),
@@ -318,7 +324,7 @@ export class Observability extends Construct {
         left: (['p50', 'p90', 'p99'] as const).map(
           (percentile) =>
             new SearchExpression({
-              expression: searchOf(METRIC.deliveryLatency, perChannelType, percentile),
+              expression: search(METRIC.deliveryLatency, perChannelType, percentile),
               label: `${percentile} ${dimensionLabel(CHANNEL_TYPE_DIMENSION)}`,
               ...minute,
             }),

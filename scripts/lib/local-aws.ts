@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeTimeToLiveCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { stagePath } from '../../cli/endpoint.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const LOCAL_DIR = join(ROOT, '.local');
@@ -200,6 +201,8 @@ export interface LocalDeployOptions {
   readonly stackName?: string;
   /** @default 'herald' */
   readonly eventBusName?: string;
+  /** The HTTP API's stage. @default '$default' */
+  readonly stageName?: string;
   /** Retry schedule in seconds (short for tests). */
   readonly retrySchedule?: readonly number[];
   readonly configCacheSeconds?: number;
@@ -259,6 +262,7 @@ export const deployStack = async (
     `allowPrivateTargets=${options.allowPrivateTargets ?? true}`,
     'destroyData=true',
     ...(options.eventBusName ? [`eventBusName=${options.eventBusName}`] : []),
+    ...(options.stageName ? [`stageName=${options.stageName}`] : []),
     ...(options.retrySchedule ? [`retrySchedule=${options.retrySchedule.join(',')}`] : []),
     ...(options.configCacheSeconds === undefined ? [] : [`configCacheSeconds=${options.configCacheSeconds}`]),
     ...(options.apiKeyCacheSeconds === undefined ? [] : [`apiKeyCacheSeconds=${options.apiKeyCacheSeconds}`]),
@@ -338,6 +342,9 @@ const applyEmulatorWorkarounds = async (endpoint: string, outputs: StackOutputs,
   }
 };
 
-/** The emulator's URL for an HTTP API path. */
-export const apiUrl = (endpoint: string, apiId: string, path: string): string =>
-  `${endpoint.replace(/\/$/, '')}/_aws/execute-api/${apiId}${path}`;
+/** The emulator's URL for a path of the stack's HTTP API (on its stage). */
+export const apiUrl = (endpoint: string, outputs: Readonly<StackOutputs>, path: string): string => {
+  const apiId = outputs.ApiId;
+  if (apiId === undefined) throw new Error('the stack has no ApiId output');
+  return `${endpoint.replace(/\/$/, '')}/_aws/execute-api/${apiId}${stagePath(outputs.ApiUrl)}${path}`;
+};

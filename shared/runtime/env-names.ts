@@ -11,6 +11,8 @@ export const ENV = {
   nodeOptions: 'NODE_OPTIONS',
   /** The Powertools Logger's log level: every function. */
   logLevel: 'POWERTOOLS_LOG_LEVEL',
+  /** CloudWatch namespace of Herald's own metrics (Powertools' own name for it): ingest, router, deliver. */
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   /** Name of the config table (policies, channels, API keys): authorizer, router, deliver, admin. */
   configTable: 'CONFIG_TABLE_NAME',
   /** Name of the state table (events, deliveries, redrives): ingest, router, deliver, admin, redrive. */

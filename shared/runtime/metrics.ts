@@ -1,6 +1,6 @@
 /**
  * Herald's own CloudWatch metrics (embedded metric format, written by the functions as log lines):
- * their namespace, names and dimension, and the narrow port handlers and domain code count through.
+ * their default namespace, names and dimension, and the narrow port handlers and domain code count through.
  * This module imports nothing, so the dashboard in `infra/` graphs the same names without loading
  * handler code (see `emf-metrics.ts` for the Powertools side).
  *
@@ -8,7 +8,11 @@
  * but {@link METRIC.eventsAccepted} also have {@link CHANNEL_TYPE_DIMENSION}.
  */
 
-export const METRICS_NAMESPACE = 'Herald';
+/**
+ * The namespace unless the stack names another (`metricsNamespace`): the functions read theirs from
+ * `ENV.metricsNamespace`, the dashboard searches the stack's.
+ */
+export const DEFAULT_METRICS_NAMESPACE = 'Herald';
 
 /** The dimension that splits notification and delivery metrics by the channel's type (`webhook`, …). */
 export const CHANNEL_TYPE_DIMENSION = 'channelType';

@@ -48,14 +48,13 @@ export const benchStack = async (): Promise<BenchStack> => {
     { stackName: 'HeraldBench', eventBusName: 'herald-bench', retrySchedule: [0, 1, 1], countRequests: true },
     log,
   );
-  const apiId = outputs.ApiId ?? '';
   return {
     emulator,
     outputs,
     call: async (method, path, body) => {
       const response = await signedFetch({
         method,
-        url: apiUrl(emulator.endpoint, apiId, path),
+        url: apiUrl(emulator.endpoint, outputs, path),
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });

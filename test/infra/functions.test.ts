@@ -1,15 +1,23 @@
 /**
  * What the stack gives each function: queue visibility timeouts that follow the consuming function's
  * timeout, memory per function, log permissions on its own log group only, and `kms:Decrypt` for the
- * keys of referenced secrets only where they are read.
+ * keys of referenced secrets only where they are read, and the Powertools Tracer in a file of its own
+ * beside each bundle.
  */
-import { App, Duration } from 'aws-cdk-lib';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ATTEMPT_LEASE } from '../../infra/constructs/delivery.ts';
+import { HeraldFunction } from '../../infra/constructs/herald-function.ts';
 import { VISIBILITY_TIMEOUT_FACTOR } from '../../infra/constructs/queues.ts';
 import { HeraldStack, type HeraldStackProps } from '../../infra/herald-stack.ts';
+import { functionEntry } from '../../infra/paths.ts';
 import { ATTEMPT_LEASE_SECONDS } from '../../shared/aws/state-repository.ts';
+import { TRACER_FILE } from '../../shared/runtime/tracing.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -225,6 +233,46 @@ describe('tracing and log level', () => {
         },
       ]);
     }
+  });
+});
+
+describe('the Tracer beside the bundle', () => {
+  it('ships the Powertools Tracer as xray-tracer.js beside index.js, and index.js without it', () => {
+    // Prepare: one function, bundled as the stack bundles them.
+    const app = new App({
+      outdir: mkdtempSync(join(tmpdir(), 'herald-tracer-')),
+      context: { 'aws:cdk:enable-asset-metadata': true },
+    });
+    const stack = new Stack(app, 'Traced', { env: ENV });
+    new HeraldFunction(stack, 'Authorizer', {
+      entry: functionEntry('authorizer'),
+      description: 'the API key authorizer, bundled',
+    });
+
+    // Act
+    const assembly = app.synth();
+
+    // Assess
+    const [fn] = Object.values(
+      assembly.getStackByName('Traced').template.Resources as Record<
+        string,
+        Resource & { Metadata?: Record<string, string> }
+      >,
+    ).filter((resource) => resource.Type === 'AWS::Lambda::Function');
+    const asset = join(assembly.directory, fn?.Metadata?.['aws:asset:path'] ?? 'missing');
+    expect(readdirSync(asset).sort()).toEqual(['index.js', 'index.js.map', TRACER_FILE]);
+    const bundle = readFileSync(join(asset, 'index.js'), 'utf8');
+    const tracer = readFileSync(join(asset, TRACER_FILE), 'utf8');
+    // The X-Ray SDK's segment emitter and Powertools' Tracer are in the Tracer's file only (`includes`:
+    // a failed `toContain` would print the whole bundle).
+    for (const marker of ['AWS_XRAY_DAEMON_ADDRESS', 'POWERTOOLS_TRACER_CAPTURE_RESPONSE']) {
+      expect(tracer.includes(marker), marker).toBe(true);
+      expect(bundle.includes(marker), marker).toBe(false);
+    }
+    // index.js names the file and loads it with import() of a computed path, which esbuild leaves alone.
+    expect(bundle.includes(`"${TRACER_FILE}"`)).toBe(true);
+    const loaded = createRequire(import.meta.url)(join(asset, TRACER_FILE)) as { startTracer?: unknown };
+    expect(typeof loaded.startTracer).toBe('function');
   });
 });
 

@@ -313,6 +313,52 @@ describe('maxConcurrency and apiThrottle', () => {
   });
 });
 
+describe('stageName', () => {
+  it('serves the API on the $default stage at its root unless a stage is named', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { StageName: '$default', AutoDeploy: true });
+    template.hasOutput('ApiUrl', {
+      Value: { 'Fn::GetAtt': [logicalIdOf('AWS::ApiGatewayV2::Api', 'Api'), 'ApiEndpoint'] },
+    });
+  });
+
+  it('serves the API on the named stage only, with its access logs, and puts the stage in ApiUrl', () => {
+    // Prepare
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new HeraldStack(app, 'Staged', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+      herald: { stageName: 'live', apiThrottle: { rateLimit: 200, burstLimit: 400 } },
+    });
+
+    // Act
+    const staged = Template.fromStack(stack);
+
+    // Assess
+    staged.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    staged.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: 'live',
+      AutoDeploy: true,
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('routeKey') },
+      DefaultRouteSettings: { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+    });
+    const api = Object.keys(staged.findResources('AWS::ApiGatewayV2::Api'))[0];
+    staged.hasOutput('ApiUrl', {
+      Value: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [api, 'ApiEndpoint'] }, '/live']] },
+    });
+    staged.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: '5xx',
+      Dimensions: Match.arrayWith([{ Name: 'Stage', Value: 'live' }]),
+    });
+  });
+
+  it('refuses a stage name API Gateway would refuse', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    expect(() => new HeraldStack(app, 'Bad', { herald: { stageName: 'prod/v1' } })).toThrow(
+      /stageName "prod\/v1"/,
+    );
+  });
+});
+
 describe('dnsServers', () => {
   it('points only the functions that check channel targets (admin, deliver) at the given resolvers', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });

@@ -302,3 +302,58 @@ describe('Observability', () => {
     );
   });
 });
+
+describe('metricsNamespace', () => {
+  /** The namespace each function writes its metrics to (undefined: none, it writes no metrics). */
+  const namespaces = (stack: Template) =>
+    Object.fromEntries(
+      Object.entries(stack.findResources('AWS::Lambda::Function')).map(([logicalId, resource]) => [
+        /Herald(\w+?)Function/.exec(logicalId)?.[1] ?? logicalId,
+        resource.Properties.Environment?.Variables?.POWERTOOLS_METRICS_NAMESPACE as string | undefined,
+      ]),
+    );
+
+  it('has the ingest, router and deliver functions write to Herald unless the stack names a namespace', () => {
+    // Act
+    const template = synth();
+
+    // Assess
+    expect(namespaces(template)).toEqual({
+      IngestIngest: 'Herald',
+      IngestAuthorizer: undefined,
+      RoutingRouter: 'Herald',
+      DeliveryDeliver: 'Herald',
+      AdminAdmin: undefined,
+      AdminRedrive: undefined,
+    });
+    template.hasOutput('MetricsNamespace', { Value: 'Herald' });
+  });
+
+  it("writes to and graphs the stack's own namespace", () => {
+    // Act
+    const template = synth({ metricsNamespace: 'Herald/prod' });
+
+    // Assess
+    expect(Object.values(namespaces(template)).filter((namespace) => namespace !== undefined)).toEqual([
+      'Herald/prod',
+      'Herald/prod',
+      'Herald/prod',
+    ]);
+    template.hasOutput('MetricsNamespace', { Value: 'Herald/prod' });
+    const searches = dashboardOf(template).widgets.flatMap(({ properties }) =>
+      (properties.metrics ?? []).flatMap((metric) => {
+        const expression = (metric[0] as { expression?: string }).expression;
+        return expression === undefined ? [] : [expression];
+      }),
+    );
+    expect(searches).toHaveLength(16);
+    // The name has a `/`: quoted in the search's schema.
+    for (const search of searches) expect(search).toContain(`{"Herald/prod",`);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/\{Herald,/);
+  });
+
+  it('refuses a namespace CloudWatch would refuse', () => {
+    expect(() => synth({ metricsNamespace: 'AWS/Lambda' })).toThrow(/metricsNamespace "AWS\/Lambda"/);
+    expect(() => synth({ metricsNamespace: 'Herald!prod' })).toThrow(/metricsNamespace/);
+  });
+});

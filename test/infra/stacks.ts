@@ -25,6 +25,8 @@ export const STACKS: Record<string, HeraldStackProps> = {
       alarmEmail: 'oncall@example.com',
       maxConcurrency: { router: 5, deliver: 50 },
       apiThrottle: { rateLimit: 200, burstLimit: 400 },
+      stageName: 'live',
+      metricsNamespace: 'Herald/prod',
       retrySchedule: [Duration.seconds(0), Duration.minutes(1)],
       memorySize: { deliver: 512, router: 1024 },
       timeout: { router: Duration.seconds(20), deliver: Duration.seconds(45) },

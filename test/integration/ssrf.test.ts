@@ -4,15 +4,19 @@
  * a 400 naming the field, for every channel type that makes HTTP requests; and a name that turns
  * inward after it was saved (DNS rebinding) or answers one public and one private address is refused
  * when it is used. (The main test stack allows private targets so that it can reach its local
- * receivers; this file deploys a strict one, whose functions resolve names through a DNS stub.)
+ * receivers; this file deploys a strict one, whose functions resolve names through a DNS stub. Its API
+ * is on a named stage, `live`, so these calls also show a stage other than `$default` served under its
+ * path and found from the stack's outputs.)
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { resolveEndpoint } from '../../cli/endpoint.ts';
 import { apiUrl, deployStack, type StackOutputs, useEmulator } from '../../scripts/lib/local-aws.ts';
 import { signedFetch } from '../../scripts/lib/signed-fetch.ts';
 import { type DnsStub, startDnsStub } from './dns-stub.ts';
 import { sleep, unique } from './support.ts';
 
 const endpoint = inject('endpoint');
+const STAGE = 'live';
 let strict: StackOutputs;
 let dns: DnsStub;
 
@@ -25,6 +29,7 @@ beforeAll(async () => {
     {
       stackName: 'HeraldStrict',
       eventBusName: 'herald-strict',
+      stageName: STAGE,
       allowPrivateTargets: false,
       dnsServers: [dns.address],
       retrySchedule: [0, 1, 1],
@@ -51,7 +56,7 @@ interface Answer {
 const call = async (method: string, path: string, body?: unknown): Promise<Answer> => {
   const response = await signedFetch({
     method,
-    url: apiUrl(endpoint, strict.ApiId ?? '', path),
+    url: apiUrl(endpoint, strict, path),
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
@@ -91,6 +96,25 @@ const CHANNELS: [string, string, (url: string) => unknown][] = [
     (url) => ({ type: 'pagerduty', config: { routingKey: 'R'.repeat(32), endpoint: url } }),
   ],
 ];
+
+describe('a named stage', () => {
+  it('serves the API under /live only, where the outputs and the CLI find it', async () => {
+    // Act
+    const cli = await resolveEndpoint({ local: true, stack: 'HeraldStrict' }, { AWS_ENDPOINT_URL: endpoint });
+    const onStage = await signedFetch({ method: 'GET', url: `${cli.baseUrl}/v1/policies` });
+    const atRoot = await signedFetch({
+      method: 'GET',
+      url: `${endpoint}/_aws/execute-api/${strict.ApiId}/v1/policies`,
+    });
+
+    // Assess
+    expect(strict.ApiUrl).toMatch(new RegExp(`/${STAGE}$`));
+    expect(cli.baseUrl).toBe(`${endpoint}/_aws/execute-api/${strict.ApiId}/${STAGE}`);
+    expect(apiUrl(endpoint, strict, '/v1/policies')).toBe(`${cli.baseUrl}/v1/policies`);
+    expect(onStage.status).toBe(200);
+    expect(atRoot.status).toBe(404);
+  });
+});
 
 describe('save-time SSRF checks on a strict stack', () => {
   it.each(CHANNELS)(

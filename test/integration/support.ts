@@ -68,7 +68,7 @@ export const postEvents = async (
 ): Promise<{ status: number; json: unknown }> => {
   const response = await signedFetch({
     method: 'POST',
-    url: apiUrl(endpoint, output('ApiId'), options.path ?? '/v1/iam/events'),
+    url: apiUrl(endpoint, outputs, options.path ?? '/v1/iam/events'),
     headers: { 'content-type': options.contentType ?? 'application/json' },
     body: options.raw ?? JSON.stringify(body),
   });
@@ -117,7 +117,7 @@ export const postWithKey = async (
   body: unknown,
   key: string | undefined,
 ): Promise<{ status: number; text: string }> => {
-  const response = await fetch(apiUrl(endpoint, output('ApiId'), '/v1/events'), {
+  const response = await fetch(apiUrl(endpoint, outputs, '/v1/events'), {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -137,7 +137,7 @@ export const admin = async (
 ): Promise<ApiResult> => {
   const response = await signedFetch({
     method,
-    url: apiUrl(endpoint, output('ApiId'), path),
+    url: apiUrl(endpoint, outputs, path),
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });

@@ -5,6 +5,7 @@ import {
   type ReadStackOutputs,
   regionFromApiUrl,
   resolveEndpoint,
+  stagePath,
 } from '../../cli/endpoint.ts';
 
 const OUTPUTS = {
@@ -103,6 +104,21 @@ describe('planEndpoint', () => {
   });
 });
 
+describe('stagePath', () => {
+  it.each([
+    ['https://abc123.execute-api.eu-west-1.amazonaws.com', ''],
+    ['https://abc123.execute-api.eu-west-1.amazonaws.com/', ''],
+    ['https://abc123.execute-api.eu-west-1.amazonaws.com/live', '/live'],
+    ['https://abc123.execute-api.eu-west-1.amazonaws.com/live/', '/live'],
+    // MiniStack's ApiEndpoint, whose host `URL` refuses (it ends in an IPv4 address).
+    ['http://1a544f4a.execute-api.127.0.0.1:4566/live', '/live'],
+    ['http://1a544f4a.execute-api.127.0.0.1:4566', ''],
+    [undefined, ''],
+  ])('reads the stage of %s as %j', (apiUrl, path) => {
+    expect(stagePath(apiUrl)).toBe(path);
+  });
+});
+
 describe('resolveEndpoint', () => {
   it('builds the emulator URL of the API from the ApiId output', async () => {
     // Prepare
@@ -122,6 +138,35 @@ describe('resolveEndpoint', () => {
         credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
       },
     ]);
+  });
+
+  it('adds the stage of the ApiUrl output to the emulator URL when it is not $default', async () => {
+    // Prepare
+    const stacks = fakeStacks({
+      ...OUTPUTS,
+      ApiUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/live',
+    });
+
+    // Act
+    const endpoint = await resolveEndpoint({ local: true }, {}, stacks.read);
+
+    // Assess
+    expect(endpoint.baseUrl).toBe('http://127.0.0.1:4566/_aws/execute-api/abc123/live');
+  });
+
+  it('on AWS, calls the named stage the ApiUrl output includes', async () => {
+    // Prepare
+    const stacks = fakeStacks({
+      ...OUTPUTS,
+      ApiUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/live',
+    });
+
+    // Act
+    const endpoint = await resolveEndpoint({ stack: 'Prod' }, {}, stacks.read);
+
+    // Assess
+    expect(endpoint.baseUrl).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com/live');
+    expect(endpoint.region).toBe('eu-west-1');
   });
 
   it('on AWS, uses the ApiUrl output and signs for its region', async () => {

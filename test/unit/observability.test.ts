@@ -5,7 +5,7 @@ import { OPERATIONAL_SOURCE } from '#shared/domain/operational.ts';
 import { countRouting } from '#shared/route/route-metrics.ts';
 import { EmfMetrics, type MetricsWriter, publishMetrics } from '#shared/runtime/emf-metrics.ts';
 import { correlated } from '#shared/runtime/log.ts';
-import { METRICS_NAMESPACE } from '#shared/runtime/metrics.ts';
+import { DEFAULT_METRICS_NAMESPACE } from '#shared/runtime/metrics.ts';
 import { recordingLog, recordingMetrics } from './support.ts';
 
 /** A writer that keeps each published line as its dimensions and metrics. */
@@ -112,7 +112,7 @@ describe('EmfMetrics', () => {
       return true;
     });
     const metrics = new EmfMetrics(
-      new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'herald-deliver' }),
+      new Metrics({ namespace: DEFAULT_METRICS_NAMESPACE, serviceName: 'herald-deliver' }),
     );
     metrics.count('DeliveryFailed', { channelType: 'pagerduty' });
     metrics.latency(42, 'pagerduty');
