@@ -403,8 +403,13 @@ export class AdminClient {
     return this.delete(`/v1/channels/${segment(id)}`, options);
   }
 
-  async testChannel(id: string): Promise<TestResult> {
-    const answer = await this.call({ method: 'POST', path: `/v1/channels/${segment(id)}/test` });
+  /** Sends a test event to the channel now, or with `digest` a sample digest of three. */
+  async testChannel(id: string, options: { readonly digest?: boolean } = {}): Promise<TestResult> {
+    const answer = await this.call({
+      method: 'POST',
+      path: `/v1/channels/${segment(id)}/test`,
+      ...(options.digest === true ? { body: { digest: true } } : {}),
+    });
     return this.parse(TestResult, answer);
   }
 

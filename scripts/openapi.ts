@@ -16,6 +16,7 @@ import * as z from 'zod';
 import { DeliveryQuery } from '#shared/admin/activity.ts';
 import { ApiKeyRecord, CreateApiKey } from '#shared/admin/api-keys.ts';
 import { AuditListQuery } from '#shared/admin/audit.ts';
+import { ChannelTestRequest } from '#shared/admin/channels.ts';
 import { DeadLetterQuery, RedriveRequest } from '#shared/admin/dead-letters.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '#shared/admin/request.ts';
 import { ADMIN_ROUTE_KEYS } from '#shared/admin/routes.ts';
@@ -387,6 +388,7 @@ const schemaComponents = (): Record<string, JsonSchema> => {
     EventInput: inputSchema(EventInput),
     EventBatch: inputSchema(EventBatch),
     RedriveRequest: inputSchema(RedriveRequest),
+    ChannelTestRequest: inputSchema(ChannelTestRequest),
     CreateApiKey: inputSchema(CreateApiKey),
     Error: outputSchema(ErrorBody),
     GatewayError: outputSchema(GatewayError),
@@ -564,7 +566,11 @@ const adminOperations = (): Record<string, Operation> => ({
   'POST /v1/channels/{id}/test': {
     summary: 'Send a test notification',
     description:
-      'Sends a `herald.test` event through the channel and records the attempt; a failed send is a 200 with `ok: false`.',
+      'Sends a `herald.test` event through the channel and records the attempt; a failed send is a 200 with `ok: false`. With `{"digest": true}`, sends a sample digest of three test events instead, rendered as the channel renders its digests (400 for a type that takes none).',
+    requestBody: {
+      ...body('ChannelTestRequest', 'Optional: `{"digest": true}` for a sample digest.'),
+      required: false,
+    },
     responses: { 200: ok('What happened.', ref('ChannelTestResult')), ...errors(400, 404, 503) },
   },
   'GET /v1/channels/{id}/signing-secret': {

@@ -141,28 +141,32 @@ export const registerChannels = (program: Command, context: CliContext): void =>
       'deliver a test event to the channel now (or, with --all, to every enabled channel); exits 1 when one fails',
     )
     .option('--all', 'test every enabled channel, one line each')
-    .action(async (id: string | undefined, options: { all?: boolean }, command: Command) => {
-      const out = context.output(command);
-      if ((id === undefined) === !options.all) {
-        throw new UsageError('give a channel id, or --all to test every enabled channel');
-      }
-      const client = await context.client(command);
-      const ids =
-        id === undefined
-          ? (await out.progress('Listing channels', () => client.listAllChannels()))
-              .filter((channel) => channel.enabled)
-              .map((channel) => channel.id)
-          : [id];
-      const results: (TestResult & { channel: string })[] = [];
-      for (const channelId of ids) {
-        const result = await out.progress(`Sending a test event to channel ${channelId}`, () =>
-          client.testChannel(channelId),
-        );
-        results.push({ channel: channelId, ...result });
-        if (!out.json) out.line(testLine(channelId, result));
-      }
-      if (out.json) out.printJson(id === undefined ? { results } : results[0]);
-      else if (id === undefined && ids.length === 0) out.line('No enabled channels to test.');
-      if (results.some((result) => !result.ok)) throw new QuietExit(1);
-    });
+    .option('--digest', 'send a sample digest of three test events, as the channel renders its digests')
+    .action(
+      async (id: string | undefined, options: { all?: boolean; digest?: boolean }, command: Command) => {
+        const out = context.output(command);
+        if ((id === undefined) === !options.all) {
+          throw new UsageError('give a channel id, or --all to test every enabled channel');
+        }
+        const client = await context.client(command);
+        const ids =
+          id === undefined
+            ? (await out.progress('Listing channels', () => client.listAllChannels()))
+                .filter((channel) => channel.enabled)
+                .map((channel) => channel.id)
+            : [id];
+        const results: (TestResult & { channel: string })[] = [];
+        for (const channelId of ids) {
+          const result = await out.progress(
+            `Sending a test ${options.digest ? 'digest' : 'event'} to channel ${channelId}`,
+            () => client.testChannel(channelId, { digest: options.digest === true }),
+          );
+          results.push({ channel: channelId, ...result });
+          if (!out.json) out.line(testLine(channelId, result));
+        }
+        if (out.json) out.printJson(id === undefined ? { results } : results[0]);
+        else if (id === undefined && ids.length === 0) out.line('No enabled channels to test.');
+        if (results.some((result) => !result.ok)) throw new QuietExit(1);
+      },
+    );
 };

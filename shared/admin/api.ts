@@ -3,7 +3,7 @@ import type { ActivityAdmin } from './activity.ts';
 import type { ApiKeyAdmin } from './api-keys.ts';
 import type { AuditLog } from './audit.ts';
 import type { ChannelAdmin, PutResult } from './channels.ts';
-import { toChannelView } from './channels.ts';
+import { ChannelTestRequest, toChannelView } from './channels.ts';
 import { type DeadLetterAdmin, RedriveRequest } from './dead-letters.ts';
 import type { PolicyAdmin } from './policies.ts';
 import { toPolicyView } from './policies.ts';
@@ -82,7 +82,8 @@ export const adminRoutes = (services: AdminServices): Readonly<Record<AdminRoute
       await channels.delete(request);
       return noContent;
     },
-    'POST /v1/channels/{id}/test': async (request, now) => ok(await channels.test(pathId(request), now)),
+    'POST /v1/channels/{id}/test': async (request, now) =>
+      ok(await channels.test(pathId(request), now, parseBody(request, ChannelTestRequest))),
     'GET /v1/channels/{id}/signing-secret': async (request, now) =>
       ok(await channels.signingSecret(pathId(request), now), { 'cache-control': 'no-store' }),
     'GET /v1/policies': async (request) => {

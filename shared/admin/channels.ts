@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import type { ConfigRepository, Page } from '../aws/config-repository.ts';
 import type { StateRepository } from '../aws/state-repository.ts';
 import { ChannelInput, pickSettings } from '../channels/input.ts';
@@ -9,9 +10,11 @@ import {
   type SecretStore,
 } from '../channels/record.ts';
 import { CHANNEL_TYPE_NAMES, CHANNEL_TYPES, channelType } from '../channels/registry.ts';
+import type { Sendable } from '../channels/send.ts';
 import type { ChannelType, Target, Transports } from '../channels/types.ts';
 import { WebhookSecret } from '../channels/webhook/index.ts';
 import { attemptDelivery } from '../deliver/deliver.ts';
+import { buildDigest, type Digest, digestPeriod } from '../domain/digest.ts';
 import { HttpError, ValidationError } from '../domain/errors.ts';
 import type { HeraldEvent } from '../domain/event.ts';
 import { newEventId } from '../domain/ids.ts';
@@ -129,6 +132,39 @@ export interface SigningSecretView {
   /** Replaced secrets still signing until `until` (only while one rotates). */
   readonly previous?: readonly { readonly signingSecret: string; readonly until: string }[];
 }
+
+/** `POST /v1/channels/{id}/test`'s optional body: `{"digest": true}` sends a sample digest. */
+export const ChannelTestRequest = lazySchema(() => z.strictObject({ digest: z.boolean().optional() }));
+
+/**
+ * A digest of three test notifications, for a test-send that previews how the channel renders its
+ * digests: the channel's current period (an hour ending now when it has no `digest`).
+ */
+const sampleDigest = (channel: ChannelRecord, event: HeraldEvent, now: Date): Digest => {
+  const period =
+    channel.digest === undefined
+      ? { start: new Date(now.getTime() - 3_600_000), end: now }
+      : digestPeriod(channel.digest, now);
+  const entries = (['info', 'warning', 'info'] as const).map((severity, index) => ({
+    eventId: `${event.id}_${index + 1}`,
+    type: event.type,
+    source: event.source,
+    subject: `Test notification ${index + 1} of 3 to channel ${channel.id}`,
+    severity,
+    time: new Date(now.getTime() - (3 - index) * 60_000).toISOString(),
+    deliveryId: `msg_test_${index + 1}`,
+  }));
+  return buildDigest(
+    {
+      digestId: `dgst_test_${newEventId()}`,
+      channelId: channel.id,
+      periodStart: period.start.toISOString(),
+      periodEnd: period.end.toISOString(),
+      timezone: channel.digest?.timezone ?? 'UTC',
+    },
+    entries,
+  );
+};
 
 /** Admin operations on channels: CRUD with ETags, secrets kept apart, and test-sends. */
 export class ChannelAdmin {
@@ -401,9 +437,11 @@ export class ChannelAdmin {
   /**
    * Sends a `herald.test` event through the same channel code the deliver function uses, records the
    * attempt, and reports what happened (with `messageId` when the service answered one: SNS and SQS
-   * `MessageId`, EventBridge `EventId`). Never throws for a failed send.
+   * `MessageId`, EventBridge `EventId`). With `digest`, sends a sample digest of three test events
+   * instead, rendered as the channel's digests are (a preview; 400 for a type that takes none). Never
+   * throws for a failed send.
    */
-  async test(id: string, now: Date) {
+  async test(id: string, now: Date, options: { readonly digest?: boolean } = {}) {
     const channel = await this.get(id);
     const event: HeraldEvent = {
       id: `test_${newEventId()}`,
@@ -415,7 +453,14 @@ export class ChannelAdmin {
       attributes: {},
       data: { test: true },
     };
-    const deliveryId = `msg_test_${newEventId()}`;
+    if (options.digest === true && channelType(channel.type)?.digests !== true) {
+      throw new ValidationError('invalid_request', 'this channel type takes no digest', [
+        { path: 'digest', message: `the ${channel.type} channel type takes no digest` },
+      ]);
+    }
+    const what: Sendable =
+      options.digest === true ? { digest: sampleDigest(channel, event, now) } : { event };
+    const deliveryId = 'digest' in what ? what.digest.digestId : `msg_test_${newEventId()}`;
     const start = await this.deps.state.beginAttempt(
       deliveryId,
       { eventId: event.id, channelId: id, eventType: event.type },
@@ -424,7 +469,7 @@ export class ChannelAdmin {
     const { attempt, seq } = start.kind === 'started' ? start : { attempt: 1, seq: 1 };
     const { result, record } = await attemptDelivery(
       channel,
-      { event },
+      what,
       { deliveryId, attempt, channelId: id, policyIds: [] },
       seq,
       {

@@ -151,6 +151,29 @@ describe('digests', () => {
     expect(deliveries[1]?.payload).toMatchObject({ type: `${run}.change.step`, subject: 'Step 4' });
   });
 
+  it('previews a channel’s digest with herald channels test --digest: three test events, signed like a digest', async () => {
+    // Act
+    const tested = await herald('--json', 'channels', 'test', ids.change, '--digest');
+
+    // Assess
+    expect(tested.status).toBe(0);
+    expect(JSON.parse(tested.stdout)).toMatchObject({ ok: true, status: 200 });
+    const preview = (await receiver.waitFor(`/${ids.change}`, 3, 30_000))[2];
+    expect(preview?.verified).toBe(true);
+    expect(String(preview?.headers['webhook-id'])).toMatch(/^dgst_test_/);
+    expect(preview?.payload).toMatchObject({
+      type: 'herald.digest',
+      data: {
+        total: 3,
+        more: 0,
+        bySeverity: [
+          { severity: 'warning', count: 1 },
+          { severity: 'info', count: 2 },
+        ],
+      },
+    });
+  });
+
   it('delivers 30 events of one period as one digest to a webhook, an SMTP mailbox and Slack, and a critical one at once', {
     timeout: DIGEST_TIMEOUT_MS + 60_000,
   }, async () => {
