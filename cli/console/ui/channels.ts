@@ -101,18 +101,14 @@ export const renderChannel = async (id: string): Promise<Child> => {
     result,
     enableResult,
     h('h2', {}, 'Configuration'),
-    table(
-      'Configuration',
-      [
-        { header: 'Field', cell: (row: ChannelDetailAnswer['config'][number]) => h('code', {}, row.key) },
-        {
-          header: 'Value',
-          cell: (row) => (row.secret ? h('span', { class: 'secret' }, row.text) : row.text),
-        },
-      ],
-      answer.config,
-      'No settings.',
-    ),
+    answer.config.length === 0
+      ? h('p', { class: 'empty' }, 'No settings.')
+      : fields(
+          answer.config.map((field) => [
+            field.key,
+            field.secret ? h('span', { class: 'secret' }, field.text) : h('code', {}, field.text),
+          ]),
+        ),
     h('h2', {}, 'Recent deliveries'),
     table(
       'Recent deliveries',

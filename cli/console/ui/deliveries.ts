@@ -139,10 +139,10 @@ export const renderDeliveries = async (params: URLSearchParams): Promise<Child> 
     ),
     h(
       'p',
-      { class: 'note' },
-      filters.status === undefined
-        ? 'Newest first, by creation.'
-        : 'Newest first, by when they took the status.',
+      { class: 'note', id: 'filter-summary' },
+      `Status ${filters.status ?? 'any'}, channel ${filters.channel ?? 'any'}, created ${
+        filters.since === undefined ? 'any time' : `since ${filters.since.slice(0, 19).replace('T', ' ')} UTC`
+      }. Newest first, by ${filters.status === undefined ? 'creation' : 'when they took the status'}.`,
     ),
     rows,
     more,
