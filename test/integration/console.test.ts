@@ -342,7 +342,12 @@ describe('herald console in headless Chromium', () => {
 
   it('renders every page at 1280 and 390 pixels wide without sideways scrolling', async () => {
     browserPage();
-    // Prepare: a silence to show (expired at once, so no other test's notification is muted)
+    // Prepare: one more dead letter (the receiver refuses again) and a silence to show (expired at
+    // once, so no other test's notification is muted)
+    badFixed = false;
+    const sent = await postEvents({ type: eventType, source: 'console-test', subject: 'Deployed web' });
+    const deadId = (sent.json as { events: { id: string }[] }).events[0]?.id ?? '';
+    await waitForDeliveries(deadId, (statuses) => statuses[bad] === 'dead');
     const silence = unique('console-sil');
     await admin('PUT', `/v1/silences/${silence}`, {
       comment: 'console screenshot',
