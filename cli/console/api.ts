@@ -9,7 +9,7 @@ import type { AdminClient, ChannelView, DeadLetterPage, DeliverySummary, Redrive
 import { isSecretView, secretText } from '../commands/shared.ts';
 import { type CreateOptions, expireSilence, newSilenceId, silenceFromFlags } from '../commands/silences.ts';
 import { ConsoleRequestError } from './errors.ts';
-import { whatWouldMatch } from './match.ts';
+import { MatchRequest, whatWouldMatch } from './match.ts';
 import {
   type DeliveryFigures,
   MAX_DELIVERIES,
@@ -277,7 +277,7 @@ const routes: readonly Route[] = [
     method: 'POST',
     pattern: /^\/match$/,
     handler: async (client, _params, { body }) => {
-      const parsed = z.object({ event: z.unknown() }).parse(body);
+      const parsed = MatchRequest.parse(body);
       const [policies, channels, silences] = await Promise.all([
         client.listAllPolicies(),
         client.listAllChannels(),
