@@ -9,6 +9,7 @@ import { HeraldApiError } from './client.ts';
 import { registerApply } from './commands/apply.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerChannels } from './commands/channels.ts';
+import { registerConsole } from './commands/console.ts';
 import { registerDeliveries, registerDlq } from './commands/deliveries.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerKeys } from './commands/keys.ts';
@@ -50,6 +51,7 @@ export const buildProgram = (deps: CliDeps): Command => {
   registerKeys(program, context);
   registerSilences(program, context);
   registerAudit(program, context);
+  registerConsole(program, context);
   return program;
 };
 

@@ -1,5 +1,7 @@
-// Checks the two system prerequisites (Node >= 20, Python >= 3.10 with venv) and says what is missing.
+// Checks the two system prerequisites (Node >= 20, Python >= 3.10 with venv) and says what is missing;
+// warns when Chromium, which only the console's browser tests need, is not installed.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 const problems = [];
 const [major] = process.versions.node.split('.').map(Number);
@@ -20,6 +22,15 @@ if (python === undefined) {
       `${python} has no working venv/ensurepip module: install it (Debian/Ubuntu: apt-get install python3-venv).`,
     );
   }
+}
+
+// Not needed to run Herald, only for the console's browser tests (test/integration/console.test.ts).
+const chromium = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium';
+if (!existsSync(chromium)) {
+  console.warn(
+    `! Chromium was not found at ${chromium}: the console's browser tests will fail. Install it ` +
+      '(Debian/Ubuntu: apt-get install chromium) or set HERALD_CHROMIUM.',
+  );
 }
 
 if (problems.length > 0) {

@@ -15,6 +15,9 @@ const step = (title, command, args) => {
 const extra = process.argv.slice(2);
 let ok = step('Prerequisites', process.execPath, [join(root, 'scripts', 'check-prereqs.mjs')]);
 ok = ok && step('Type check', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
+ok =
+  ok &&
+  step('Type check (console browser code)', bin('tsc'), ['--noEmit', '-p', 'cli/console/ui/tsconfig.json']);
 ok = ok && step('Lint and format', bin('biome'), ['check', '.']);
 if (!ok) {
   console.log('\n0 passed, 1 failed');

@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parseDurationSeconds } from '#shared/domain/duration.ts';
 import { type SilenceInput, WEEKDAYS, type Weekday } from '#shared/domain/silence.ts';
-import type { SilenceView } from '../client.ts';
+import type { AdminClient, SilenceView, Written } from '../client.ts';
 import { type CliContext, UsageError } from '../context.ts';
 import { formatFields } from '../output.ts';
 import { matchText } from './policies.ts';
 import { describeWrite } from './shared.ts';
 
-interface CreateOptions {
+export interface CreateOptions {
   readonly id?: string;
   readonly match: string[];
   readonly events: string[];
@@ -89,6 +89,23 @@ export const silenceFromFlags = (options: CreateOptions, now: Date): SilenceInpu
     ...(windows.length === 0 ? {} : { schedule: { timezone: options.timezone ?? 'UTC', windows } }),
   };
 };
+
+/** Ends a silence at `now` (written back with `endsAt` now, against its ETag); it stays listed as expired. */
+export const expireSilence = async (
+  client: AdminClient,
+  id: string,
+  now: Date,
+): Promise<Written<SilenceView>> => {
+  const { view, etag } = await client.getSilence(id);
+  const { status: _status, etag: _etag, createdAt: _created, updatedAt: _updated, ...body } = view;
+  const at = now.getTime();
+  // A silence that has not started yet ends before it starts: both move to now.
+  const startsAt = Date.parse(body.startsAt) < at ? body.startsAt : new Date(at - 1).toISOString();
+  return client.putSilence(id, { ...body, startsAt, endsAt: new Date(at).toISOString() }, { ifMatch: etag });
+};
+
+/** A new silence's id when none is given: `sil-` and a random suffix. */
+export const newSilenceId = (): string => `sil-${randomBytes(4).toString('hex')}`;
 
 const windowText = (silence: SilenceView): string =>
   silence.schedule === undefined
@@ -182,7 +199,7 @@ export const registerSilences = (program: Command, context: CliContext): void =>
     .action(async (options: CreateOptions, command: Command) => {
       const out = context.output(command);
       const body = silenceFromFlags(options, new Date());
-      const id = options.id ?? `sil-${randomBytes(4).toString('hex')}`;
+      const id = options.id ?? newSilenceId();
       const client = await context.client(command);
       const written = await out.progress(`Creating silence ${id}`, () => client.putSilence(id, body));
       if (out.json) return out.printJson(written.view);
@@ -196,18 +213,9 @@ export const registerSilences = (program: Command, context: CliContext): void =>
     .action(async (id: string, _options: object, command: Command) => {
       const out = context.output(command);
       const client = await context.client(command);
-      const written = await out.progress(`Expiring silence ${id}`, async () => {
-        const { view, etag } = await client.getSilence(id);
-        const { status: _status, etag: _etag, createdAt: _created, updatedAt: _updated, ...body } = view;
-        const now = Date.now();
-        // A silence that has not started yet ends before it starts: both move to now.
-        const startsAt = Date.parse(body.startsAt) < now ? body.startsAt : new Date(now - 1).toISOString();
-        return client.putSilence(
-          id,
-          { ...body, startsAt, endsAt: new Date(now).toISOString() },
-          { ifMatch: etag },
-        );
-      });
+      const written = await out.progress(`Expiring silence ${id}`, () =>
+        expireSilence(client, id, new Date()),
+      );
       if (out.json) return out.printJson(written.view);
       out.line(`Silence ${id} expired at ${written.view.endsAt}.`);
     });
