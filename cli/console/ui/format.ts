@@ -2,9 +2,21 @@
 import { type Child, h } from './dom.ts';
 
 /** The statuses the console knows how to order and name; any other string the API answers is shown as is. */
-export const KNOWN_STATUSES = ['delivered', 'pending', 'dead', 'suppressed', 'digested', 'failed'] as const;
+export const KNOWN_STATUSES = [
+  'delivered',
+  'pending',
+  'dead',
+  'suppressed',
+  'digested',
+  'collecting',
+  'failed',
+] as const;
 
-const STATUS_LABELS: Readonly<Record<string, string>> = { pending: 'retrying (pending)' };
+const STATUS_LABELS: Readonly<Record<string, string>> = {
+  pending: 'retrying (pending)',
+  digested: 'digested (in a digest)',
+  collecting: 'collecting (open digest)',
+};
 
 export const statusLabel = (status: string): string => STATUS_LABELS[status] ?? status;
 

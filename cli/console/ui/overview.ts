@@ -104,6 +104,7 @@ export const renderOverview = async (params: URLSearchParams): Promise<Child> =>
     'pending',
     'dead',
     'suppressed',
+    'digested',
     ...Object.keys(figures.totals),
   ]);
   const since = figures.from;
