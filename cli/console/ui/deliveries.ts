@@ -152,7 +152,7 @@ export const renderDeliveries = async (params: URLSearchParams): Promise<Child> 
 type Delivery = EventDetail['deliveries'][number];
 type Attempt = Delivery['attempts'][number];
 
-const timeline = (delivery: Delivery): HTMLElement =>
+const timeline = (delivery: Pick<Delivery, 'deliveryId' | 'attempts'>): HTMLElement =>
   delivery.attempts.length === 0
     ? h('p', { class: 'empty' }, 'No attempt recorded yet.')
     : h(
@@ -209,8 +209,15 @@ export const renderEvent = async (id: string): Promise<Child> => {
           ['Delivery id', h('code', {}, delivery.deliveryId)],
           ['Attempts', delivery.attemptCount],
           ['Reason', delivery.reason ?? undefined],
+          [
+            'Digest',
+            delivery.digest === undefined
+              ? undefined
+              : [h('code', {}, delivery.digest.deliveryId), ' ', badge(delivery.digest.status)],
+          ],
         ]),
-        timeline(delivery),
+        // A notification that went into a digest was sent with the digest: its attempts are the digest's.
+        timeline(delivery.digest ?? delivery),
       ),
     ),
   ];
