@@ -206,10 +206,20 @@ export class DeadLetterAdmin {
     return toRedriveView(task);
   }
 
+  /** An event's deliveries; for a notification that went into a digest, the digest's. */
   private async deliveryIdsOf(eventId: string): Promise<string[]> {
     const event = await this.deps.state.getEvent(eventId);
     if (event === undefined) throw notFound('event', eventId);
-    return Object.values((event.deliveries ?? {}) as Record<string, string>);
+    const ids = Object.values((event.deliveries ?? {}) as Record<string, string>);
+    const resolved = await Promise.all(
+      ids.map(async (id) => {
+        const { delivery } = await this.deps.state.getDelivery(id);
+        return delivery?.status === 'digested' && typeof delivery.digestId === 'string'
+          ? delivery.digestId
+          : id;
+      }),
+    );
+    return [...new Set(resolved)];
   }
 
   /** The named deliveries that are dead; the rest are counted as skipped. */

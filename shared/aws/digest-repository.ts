@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  TransactionConflictException,
+} from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   paginateQuery,
@@ -36,6 +40,16 @@ export interface DigestAddition {
 }
 
 const epoch = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+/**
+ * How often a write that collided with another transaction on the digest's record is tried: every
+ * notification of a period writes that record, so a burst to one channel collides (DynamoDB cancels
+ * one of two transactions on an item, and the SDK does not retry a cancelled transaction).
+ */
+const MAX_CONFLICT_ATTEMPTS = 8;
+/** A random pause growing with the attempt (full jitter, 20 ms to 1.3 s), so colliding writers spread out. */
+const conflictPause = (attempt: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** Math.min(attempt, 7)));
 const ENTRY_PREFIX = 'entry#';
 
 const toRecord = (item: Record<string, unknown>): DigestRecord => ({
@@ -64,94 +78,111 @@ export class DigestRepository {
 
   /**
    * Adds a notification to a digest (creating the digest's record with its first one) and records the
-   * notification `digested`, in one transaction. False when the digest was closed already: nothing was
-   * written, the caller takes the next generation of the period.
+   * notification `digested`, in one transaction: `added`. `closed` when the digest was closed already
+   * (nothing written: the caller takes the next generation of the period). `handled` when the
+   * notification has a record already, in another digest or sent on its own (a second routing of the
+   * same event after its period closed, or after the channel's digest changed): nothing written, so no
+   * notification is ever in two digests. Transactions that collide on the digest's record (a burst of
+   * notifications to one channel) are tried again.
    */
-  async add(addition: DigestAddition, now: Date): Promise<boolean> {
+  async add(addition: DigestAddition, now: Date): Promise<'added' | 'closed' | 'handled'> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.write(addition, now);
+        return 'added';
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const [digestReason, , notificationReason] = (error.CancellationReasons ?? []).map(
+          (reason) => reason.Code,
+        );
+        if (digestReason === 'ConditionalCheckFailed') return 'closed';
+        if (notificationReason === 'ConditionalCheckFailed') return 'handled';
+        const conflict = error.CancellationReasons?.some((reason) => reason.Code === 'TransactionConflict');
+        if (!conflict || attempt >= MAX_CONFLICT_ATTEMPTS) throw error;
+        await conflictPause(attempt);
+      }
+    }
+  }
+
+  private async write(addition: DigestAddition, now: Date): Promise<void> {
     const { digest, entry } = addition;
     const digestPk = `${STATE_PREFIXES.delivery}${digest.digestId}`;
-    const expiresAt = epoch(now) + this.retentionSeconds;
-    try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: { pk: digestPk, sk: 'delivery' },
-                UpdateExpression:
-                  'SET #status = if_not_exists(#status, :collecting), channelId = :channelId, eventId = :digestId, eventType = :digestType, periodStart = :periodStart, periodEnd = :periodEnd, #timezone = :timezone, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, gsi1pk = :gsi1pk, gsi1sk = if_not_exists(gsi1sk, :gsi1sk), byChannel = :byChannel, byStatus = :byStatus, byChannelStatus = :byChannelStatus, statusSk = :statusSk, expiresAt = :expires',
-                ConditionExpression: 'attribute_not_exists(#status) OR #status = :collecting',
-                // Both are reserved words in DynamoDB expressions.
-                ExpressionAttributeNames: { '#status': 'status', '#timezone': 'timezone' },
-                ExpressionAttributeValues: {
-                  ':collecting': COLLECTING,
-                  ':channelId': digest.channelId,
-                  ':digestId': digest.digestId,
-                  ':digestType': 'herald.digest',
-                  ':periodStart': digest.periodStart,
-                  ':periodEnd': digest.periodEnd,
-                  ':timezone': digest.timezone,
-                  ':now': now.toISOString(),
-                  ':gsi1pk': 'delivery',
-                  ':gsi1sk': `${now.toISOString()}#${digest.digestId}`,
-                  ':byChannel': `channel#${digest.channelId}`,
-                  ':byStatus': `status#${COLLECTING}`,
-                  ':byChannelStatus': `${digest.channelId}#${COLLECTING}`,
-                  // The flush reads the collecting digests whose period has ended, oldest first.
-                  ':statusSk': `${digest.periodEnd}#${digest.digestId}`,
-                  ':expires': expiresAt,
-                },
+    // Kept for the retention period after the digest is due (not after the first notification): a long
+    // period's early notifications are still there when it is sent.
+    const expiresAt = Math.max(epoch(now), epoch(new Date(digest.periodEnd))) + this.retentionSeconds;
+    await this.db.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: { pk: digestPk, sk: 'delivery' },
+              UpdateExpression:
+                'SET #status = if_not_exists(#status, :collecting), channelId = :channelId, eventId = :digestId, eventType = :digestType, periodStart = :periodStart, periodEnd = :periodEnd, #timezone = :timezone, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, gsi1pk = :gsi1pk, gsi1sk = if_not_exists(gsi1sk, :gsi1sk), byChannel = :byChannel, byStatus = :byStatus, byChannelStatus = :byChannelStatus, statusSk = :statusSk, expiresAt = :expires',
+              ConditionExpression: 'attribute_not_exists(#status) OR #status = :collecting',
+              // Both are reserved words in DynamoDB expressions.
+              ExpressionAttributeNames: { '#status': 'status', '#timezone': 'timezone' },
+              ExpressionAttributeValues: {
+                ':collecting': COLLECTING,
+                ':channelId': digest.channelId,
+                ':digestId': digest.digestId,
+                ':digestType': 'herald.digest',
+                ':periodStart': digest.periodStart,
+                ':periodEnd': digest.periodEnd,
+                ':timezone': digest.timezone,
+                ':now': now.toISOString(),
+                ':gsi1pk': 'delivery',
+                ':gsi1sk': `${now.toISOString()}#${digest.digestId}`,
+                ':byChannel': `channel#${digest.channelId}`,
+                ':byStatus': `status#${COLLECTING}`,
+                ':byChannelStatus': `${digest.channelId}#${COLLECTING}`,
+                // The flush reads the collecting digests whose period has ended, oldest first.
+                ':statusSk': `${digest.periodEnd}#${digest.digestId}`,
+                ':expires': expiresAt,
               },
             },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  pk: digestPk,
-                  sk: `${ENTRY_PREFIX}${entry.time}#${entry.eventId}`,
-                  ...entry,
-                  expiresAt,
-                },
+          },
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: {
+                pk: digestPk,
+                sk: `${ENTRY_PREFIX}${entry.time}#${entry.eventId}`,
+                ...entry,
+                expiresAt,
               },
             },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  pk: `${STATE_PREFIXES.delivery}${addition.deliveryId}`,
-                  sk: 'delivery',
-                  eventId: addition.eventId,
-                  channelId: digest.channelId,
-                  eventType: addition.eventType,
-                  status: DIGESTED,
-                  digestId: digest.digestId,
-                  attempts: 0,
-                  createdAt: now.toISOString(),
-                  updatedAt: now.toISOString(),
-                  gsi1pk: 'delivery',
-                  gsi1sk: `${now.toISOString()}#${addition.deliveryId}`,
-                  byStatus: `status#${DIGESTED}`,
-                  byChannel: `channel#${digest.channelId}`,
-                  byChannelStatus: `${digest.channelId}#${DIGESTED}`,
-                  statusSk: `${now.toISOString()}#${addition.deliveryId}`,
-                  expiresAt,
-                },
+          },
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: {
+                pk: `${STATE_PREFIXES.delivery}${addition.deliveryId}`,
+                sk: 'delivery',
+                eventId: addition.eventId,
+                channelId: digest.channelId,
+                eventType: addition.eventType,
+                status: DIGESTED,
+                digestId: digest.digestId,
+                attempts: 0,
+                createdAt: now.toISOString(),
+                updatedAt: now.toISOString(),
+                gsi1pk: 'delivery',
+                gsi1sk: `${now.toISOString()}#${addition.deliveryId}`,
+                byStatus: `status#${DIGESTED}`,
+                byChannel: `channel#${digest.channelId}`,
+                byChannelStatus: `${digest.channelId}#${DIGESTED}`,
+                statusSk: `${now.toISOString()}#${addition.deliveryId}`,
+                expiresAt,
               },
+              // The same notification routed again goes into the digest it is in, or nowhere.
+              ConditionExpression: 'attribute_not_exists(pk) OR digestId = :digestId',
+              ExpressionAttributeValues: { ':digestId': digest.digestId },
             },
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (
-        error instanceof TransactionCanceledException &&
-        error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
-      ) {
-        return false;
-      }
-      throw error;
-    }
+          },
+        ],
+      }),
+    );
   }
 
   /** Collecting digests whose period ended by `now`, the oldest first (at most `limit`). */
@@ -194,6 +225,17 @@ export class DigestRepository {
    * of the channel, whichever came first).
    */
   async close(digestId: string, now: Date): Promise<boolean> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.closeOnce(digestId, now);
+      } catch (error) {
+        if (!(error instanceof TransactionConflictException) || attempt >= MAX_CONFLICT_ATTEMPTS) throw error;
+        await conflictPause(attempt);
+      }
+    }
+  }
+
+  private async closeOnce(digestId: string, now: Date): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({

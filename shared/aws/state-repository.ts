@@ -496,14 +496,16 @@ export class StateRepository {
           Key: { pk: `${STATE_PREFIXES.delivery}${delivery.deliveryId}`, sk: 'delivery' },
           UpdateExpression: `SET #status = :pending, ${SET_STATUS_KEYS}, attempts = :zero, updatedAt = :now REMOVE reason, notBefore, leaseUntil, rateSlot, byTypeStatus`,
           ConditionExpression: anyUndelivered
-            ? 'attribute_not_exists(#status) OR #status <> :delivered'
+            ? 'attribute_not_exists(#status) OR (#status <> :delivered AND #status <> :digested)'
             : '#status = :dead',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':pending': 'pending',
             ...statusKeys(delivery, 'pending', now),
             ':zero': 0,
-            ...(anyUndelivered ? { ':delivered': 'delivered' } : { ':dead': 'dead' }),
+            ...(anyUndelivered
+              ? { ':delivered': 'delivered', ':digested': 'digested' }
+              : { ':dead': 'dead' }),
             ':now': now.toISOString(),
           },
         }),
@@ -535,7 +537,8 @@ export class StateRepository {
           UpdateExpression:
             'ADD attempts :one, seq :one SET eventId = :eventId, channelId = :channelId, eventType = :eventType, #status = if_not_exists(#status, :pending), byChannel = if_not_exists(byChannel, :byChannel), createdAt = if_not_exists(createdAt, :now), gsi1pk = if_not_exists(gsi1pk, :gsi1pk), gsi1sk = if_not_exists(gsi1sk, :gsi1sk), updatedAt = :now, expiresAt = :expires, leaseUntil = :leaseUntil REMOVE rateSlot',
           ConditionExpression:
-            '(attribute_not_exists(#status) OR (#status <> :delivered AND #status <> :dead)) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :nowEpoch) AND (attribute_not_exists(notBefore) OR notBefore <= :nowEpoch)',
+            // A notification that went into a digest is sent with it, never on its own.
+            '(attribute_not_exists(#status) OR (#status <> :delivered AND #status <> :dead AND #status <> :digested)) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :nowEpoch) AND (attribute_not_exists(notBefore) OR notBefore <= :nowEpoch)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':one': 1,
@@ -545,6 +548,7 @@ export class StateRepository {
             ':pending': 'pending',
             ':delivered': 'delivered',
             ':dead': 'dead',
+            ':digested': 'digested',
             ':now': now.toISOString(),
             ':nowEpoch': epoch(now),
             ':leaseUntil': epoch(now) + ATTEMPT_LEASE_SECONDS,
@@ -567,7 +571,11 @@ export class StateRepository {
     const current = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
     );
-    if (current.Item?.status === 'delivered') return { kind: 'delivered' };
+    // A job for a notification that went into a digest (its channel's digest was removed between two
+    // routings of the event) ends as one already delivered: the digest carries it.
+    if (current.Item?.status === 'delivered' || current.Item?.status === 'digested') {
+      return { kind: 'delivered' };
+    }
     if (current.Item?.status === 'dead') return { kind: 'dead' };
     const until = Math.max(Number(current.Item?.leaseUntil ?? 0), Number(current.Item?.notBefore ?? 0));
     return { kind: 'busy', retryInSeconds: Math.max(1, until - epoch(now) + 1) };

@@ -175,11 +175,17 @@ export const deliverJob = async (
   if (start.kind === 'dead') return { kind: 'done', detail: 'already-dead' };
   if (start.kind === 'busy') return { kind: 'wait', delaySeconds: start.retryInSeconds };
   const { attempt, seq } = start;
+  // A digest is closed before anything else (whatever this attempt comes to, it leaves the collecting
+  // index, so the flush queues it no more), and what it holds then is all it will ever hold.
+  const digestEntries =
+    job.digest === undefined ? undefined : await ports.closeAndReadDigest(deliveryId, now());
+  /** Herald's own events raise no operational event and count for no auto-disable; a digest is not one. */
+  const ownEvent = isOperational(event) && job.digest === undefined;
 
   /** Best effort, after the fact: an operational event that cannot be sent is logged, not retried. */
   const emit = async (operational: HeraldEvent): Promise<void> => {
-    // A failed delivery of an operational event raises none: they never loop. A digest is not one.
-    if (isOperational(event) && job.digest === undefined) return;
+    // A failed delivery of an operational event raises none: they never loop.
+    if (ownEvent) return;
     await ports.emit(operational).catch((error: unknown) => {
       ports.logger.warn('could not send an operational event', {
         type: operational.type,
@@ -209,7 +215,7 @@ export const deliverJob = async (
     ports.metrics.count(METRIC.deliveryDeadLettered, { channelType });
     await emit(deliveryExhausted(job, reason, now()));
     const { autoDisable } = settings;
-    if (checkHealth && autoDisable !== undefined && channel?.enabled && !isOperational(event)) {
+    if (checkHealth && autoDisable !== undefined && channel?.enabled && !ownEvent) {
       const dead = await ports
         .deadInARow(channelId, autoDisable.withinSeconds, autoDisable.deadLetters, now())
         .catch(() => 0);
@@ -252,8 +258,7 @@ export const deliverJob = async (
     }
     let what: Sendable = { event };
     if (job.digest !== undefined) {
-      // Closed before it is read: what it holds now is all it will ever hold.
-      const entries = await ports.closeAndReadDigest(deliveryId, now());
+      const entries = digestEntries ?? [];
       if (entries.length === 0) return deadLetter('the digest lists no notifications (they expired)', false);
       what = {
         digest: buildDigest(

@@ -13,16 +13,22 @@ import type { HeraldEvent } from '../domain/event.ts';
 export const MAX_GENERATIONS = 8;
 
 export interface DigestStore {
-  /** False when the digest is closed. */
-  add(addition: DigestAddition, now: Date): Promise<boolean>;
+  /**
+   * `closed` when the digest is closed; `handled` when the notification is already in a digest or was
+   * sent on its own (see `DigestRepository.add`).
+   */
+  add(addition: DigestAddition, now: Date): Promise<'added' | 'closed' | 'handled'>;
 }
 
-/** Adds the notification to the channel's open digest; returns the digest's delivery id. */
+/**
+ * Adds the notification to the channel's open digest; returns the digest's delivery id, or undefined
+ * when the notification was handled already (routed before, into another digest or on its own).
+ */
 export const collectIntoDigest = async (
   store: DigestStore,
   notification: { deliveryId: string; channelId: string; event: HeraldEvent; digest: DigestSettings },
   now: Date,
-): Promise<string> => {
+): Promise<string | undefined> => {
   const { event, channelId } = notification;
   const period = digestPeriod(notification.digest, now);
   const link = eventLink(event);
@@ -53,7 +59,8 @@ export const collectIntoDigest = async (
       },
       now,
     );
-    if (added) return digest.digestId;
+    if (added === 'added') return digest.digestId;
+    if (added === 'handled') return undefined;
   }
   throw new Error(
     `the digest of channel ${channelId} for ${period.start.toISOString()} was closed ${MAX_GENERATIONS} times`,

@@ -55,6 +55,12 @@ export const flushDigests = async (
 /** How many closed digests one flush run queues at most (the next run, a minute later, takes the rest). */
 export const MAX_DUE_PER_FLUSH = 500;
 
+/**
+ * Routers read a config change within a second of it (the generation is read once a second); the
+ * second flush of a changed channel waits that and more.
+ */
+export const SETTLE_MS = 2_500;
+
 /** The flush over the state table and the delivery queue: the digest function's and the admin API's. */
 export class DigestFlusher {
   constructor(
@@ -62,6 +68,8 @@ export class DigestFlusher {
     private readonly deliveryQueue: {
       sendAll(entries: readonly { key: string; body: string }[]): Promise<string[]>;
     },
+    /** How long after the first flush of a changed channel the second one runs. */
+    private readonly settleMs = SETTLE_MS,
   ) {}
 
   private readonly ports: FlushPorts = {
@@ -74,8 +82,19 @@ export class DigestFlusher {
     return flushDigests(await this.digests.due(now, MAX_DUE_PER_FLUSH), this.ports, now);
   }
 
-  /** Queues a channel's open digests now, whatever their period (its `digest` changed). */
+  /**
+   * Queues a channel's open digests now, whatever their period (its `digest` changed), and once more
+   * when every router has the change (they read it within a second or so): a router still on the old
+   * setting may have opened another digest under it meanwhile, which would otherwise wait for the old
+   * period's end.
+   */
   async flushChannel(channelId: string, now: Date): Promise<void> {
+    await this.flushOpen(channelId, now);
+    await new Promise((resolve) => setTimeout(resolve, this.settleMs));
+    await this.flushOpen(channelId, new Date());
+  }
+
+  private async flushOpen(channelId: string, now: Date): Promise<void> {
     const { failed } = await flushDigests(await this.digests.collectingOf(channelId), this.ports, now);
     // Left open, they are flushed when their period ends: nothing is lost, only later.
     if (failed.length > 0) throw new Error(`could not queue the open digests ${failed.join(', ')}`);

@@ -88,12 +88,13 @@ export interface RouterPorts {
   digestOf(channelId: string): DigestSettings | undefined;
   /**
    * Adds the notification to the channel's open digest (the period `now` is in) and records it
-   * `digested` with the digest's delivery id, which it returns.
+   * `digested` with the digest's delivery id, which it returns; undefined when the notification was
+   * handled by an earlier routing of the event (in a digest, or sent on its own).
    */
   addToDigest(
     notification: { deliveryId: string; channelId: string; event: HeraldEvent; digest: DigestSettings },
     now: Date,
-  ): Promise<string>;
+  ): Promise<string | undefined>;
   /** Queues delivery jobs; returns the keys that failed. */
   enqueue(entries: readonly { key: string; body: string }[]): Promise<string[]>;
   /** Test-only crash points (off in production). */

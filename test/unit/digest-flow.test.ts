@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { DigestAddition } from '#shared/aws/digest-repository.ts';
 import { CHANNEL_TYPES } from '#shared/channels/registry.ts';
 import { collectIntoDigest, MAX_GENERATIONS } from '#shared/digest/collect.ts';
-import { flushDigests } from '#shared/digest/flush.ts';
+import { DigestFlusher, flushDigests } from '#shared/digest/flush.ts';
 import { digestIdFor } from '#shared/domain/digest.ts';
 import { ValidationError } from '#shared/domain/errors.ts';
 import type { HeraldEvent } from '#shared/domain/event.ts';
@@ -29,7 +29,12 @@ describe('collectIntoDigest', () => {
   it('adds the notification to the open digest of the period the routing time falls in', async () => {
     // Prepare
     const added: DigestAddition[] = [];
-    const store = { add: async (addition: DigestAddition) => added.push(addition) > 0 };
+    const store = {
+      add: async (addition: DigestAddition) => {
+        added.push(addition);
+        return 'added' as const;
+      },
+    };
 
     // Act
     const digestId = await collectIntoDigest(
@@ -72,7 +77,7 @@ describe('collectIntoDigest', () => {
     const store = {
       add: async (addition: DigestAddition) => {
         tried.push(addition.digest.digestId);
-        return tried.length > 1;
+        return tried.length > 1 ? ('added' as const) : ('closed' as const);
       },
     };
 
@@ -89,8 +94,23 @@ describe('collectIntoDigest', () => {
     expect(digestId).toBe(digestIdFor('ops', start, 1));
   });
 
+  it('puts a notification routed again after its digest closed into no second digest', async () => {
+    // Prepare: the notification's record names another digest already (its period closed since).
+    const store = { add: async () => 'handled' as const };
+
+    // Act
+    const digestId = await collectIntoDigest(
+      store,
+      { deliveryId: 'msg_1', channelId: 'ops', event, digest: { every: '1h' } },
+      NOW,
+    );
+
+    // Assess
+    expect(digestId).toBeUndefined();
+  });
+
   it('throws, so that the routing is retried, when every generation is closed', async () => {
-    const store = { add: async () => false };
+    const store = { add: async () => 'closed' as const };
     await expect(
       collectIntoDigest(
         store,
@@ -156,6 +176,49 @@ describe('flushDigests', () => {
         timezone: 'Europe/Berlin',
       },
     });
+  });
+});
+
+describe('DigestFlusher.flushChannel', () => {
+  it('flushes a changed channel twice: what a router on the old setting opened meanwhile goes too', async () => {
+    // Prepare: one digest open at the change; a router still on the old setting opens another.
+    const open = [
+      {
+        digestId: 'dgst_gen0',
+        channelId: 'ops',
+        periodStart: '2026-11-23T09:00:00.000Z',
+        periodEnd: '2026-11-23T10:00:00.000Z',
+        timezone: 'UTC',
+      },
+    ];
+    const queued: string[] = [];
+    const repository = {
+      due: async () => [],
+      collectingOf: async () => open.splice(0),
+      close: async () => true,
+    };
+    const queue = {
+      sendAll: async (entries: readonly { key: string }[]) => {
+        queued.push(...entries.map((entry) => entry.key));
+        // The late router opens generation 1 while the first flush runs.
+        if (entries.some((entry) => entry.key === 'dgst_gen0')) {
+          open.push({
+            digestId: 'dgst_gen1',
+            channelId: 'ops',
+            periodStart: '2026-11-23T09:00:00.000Z',
+            periodEnd: '2026-11-23T10:00:00.000Z',
+            timezone: 'UTC',
+          });
+        }
+        return [];
+      },
+    };
+
+    // Act
+    await new DigestFlusher(repository, queue, 0).flushChannel('ops', NOW);
+
+    // Assess
+    expect(queued).toEqual(['dgst_gen0', 'dgst_gen1']);
   });
 });
 
