@@ -6,7 +6,7 @@
 import { type Digest, digestEvent } from '../domain/digest.ts';
 import type { HeraldEvent } from '../domain/event.ts';
 import { zonedFormat } from '../domain/time-zone.ts';
-import { oneLine, truncate } from './text.ts';
+import { largestFitting, oneLine, truncate } from './text.ts';
 
 /**
  * Most event lines a chat message (Slack, Discord, Teams) lists before "and N more": a digest is read
@@ -45,21 +45,6 @@ const MAX_LINK_CHARS = 2048;
 export const markupSafeLink = (link: string | undefined): string | undefined => {
   if (link === undefined || link.length > MAX_LINK_CHARS || !SAFE_LINK.test(link)) return undefined;
   return URL.canParse(link) ? link : undefined;
-};
-
-/**
- * The largest n in [low, high] for which `ok(n)` holds, assuming it holds for every smaller n and for
- * `low` (unchecked); `low` when no larger one does.
- */
-export const largestFitting = (high: number, ok: (n: number) => boolean, low = 0): number => {
-  let bottom = low;
-  let top = high;
-  while (bottom < top) {
-    const middle = Math.ceil((bottom + top) / 2);
-    if (ok(middle)) bottom = middle;
-    else top = middle - 1;
-  }
-  return bottom;
 };
 
 /**

@@ -5,7 +5,7 @@
 import { type HeraldEvent, jsonBytes } from '../domain/event.ts';
 import type { StoredTemplate } from './record.ts';
 import { renderTemplate, type TemplateDelivery } from './template.ts';
-import { oneLine, truncate } from './text.ts';
+import { largestFitting, oneLine, truncate } from './text.ts';
 import type { DeliveryContext } from './types.ts';
 import { webhookBody } from './webhook/index.ts';
 
@@ -54,14 +54,13 @@ export const fittingBody = (
   const cut = event.data === undefined ? event : { ...event, data: truncatedData(event.data) };
   const withoutData = body(cut, text);
   if (text === undefined || fits(withoutData)) return withoutData;
-  // Binary search for the longest cut of the text that fits (an empty text always does: the
-  // envelope without data is bounded far below the limit).
-  let low = 0;
-  let high = text.length - 1;
-  while (low < high) {
-    const middle = Math.ceil((low + high) / 2);
-    if (fits(body(cut, truncate(text, middle)))) low = middle;
-    else high = middle - 1;
-  }
-  return body(cut, truncate(text, low));
+  // The longest cut of the text that fits (an empty text always does: the envelope without data is
+  // bounded far below the limit).
+  return body(
+    cut,
+    truncate(
+      text,
+      largestFitting(text.length - 1, (n) => fits(body(cut, truncate(text, n)))),
+    ),
+  );
 };

@@ -62,3 +62,18 @@ export const eventLink = (event: HeraldEvent): string | undefined => {
 /** `data` as indented JSON, cut to `max`; empty when the event has none. */
 export const dataText = (event: HeraldEvent, max: number): string =>
   event.data === undefined ? '' : truncate(JSON.stringify(event.data, null, 2), max);
+
+/**
+ * The largest n in [low, high] for which `ok(n)` holds, assuming it holds for every smaller n and for
+ * `low` (unchecked); `low` when no larger one does.
+ */
+export const largestFitting = (high: number, ok: (n: number) => boolean, low = 0): number => {
+  let bottom = low;
+  let top = high;
+  while (bottom < top) {
+    const middle = Math.ceil((bottom + top) / 2);
+    if (ok(middle)) bottom = middle;
+    else top = middle - 1;
+  }
+  return bottom;
+};

@@ -11,11 +11,10 @@ import {
   DIGEST_NAME_CHARS,
   DIGEST_SUBJECT_CHARS,
   entryTimeText,
-  largestFitting,
   MAX_CHAT_DIGEST_LINES,
   markupSafeLink,
 } from '../digest-text.ts';
-import { eventLink, oneLine, truncate } from '../text.ts';
+import { eventLink, largestFitting, oneLine, truncate } from '../text.ts';
 
 /**
  * Largest message Herald posts, in bytes of JSON. Teams refuses messages over 28 KB ("Limits and
@@ -192,33 +191,33 @@ const attributeFacts = (content: CardContent, shown: number): Fact[] => {
   return facts;
 };
 
+/** The coloured band a card opens with: the severity's label, the title, and what else the card adds. */
+const headerBand = (
+  look: (typeof SEVERITY_LOOK)[keyof typeof SEVERITY_LOOK],
+  label: string,
+  title: string,
+  ...more: TextBlock[]
+): Container => ({
+  type: 'Container',
+  style: look.style,
+  bleed: true,
+  items: [
+    { type: 'TextBlock', text: label, wrap: true, weight: 'Bolder', size: 'Small', color: look.color },
+    {
+      type: 'TextBlock',
+      text: inline(title, TITLE_CHARS),
+      wrap: true,
+      weight: 'Bolder',
+      size: 'Medium',
+      spacing: 'Small',
+    },
+    ...more,
+  ],
+});
+
 const buildPayload = (content: CardContent, allowance: Allowance): TeamsPayload => {
   const look = SEVERITY_LOOK[content.severity];
-  const body: CardElement[] = [
-    {
-      type: 'Container',
-      style: look.style,
-      bleed: true,
-      items: [
-        {
-          type: 'TextBlock',
-          text: look.label,
-          wrap: true,
-          weight: 'Bolder',
-          size: 'Small',
-          color: look.color,
-        },
-        {
-          type: 'TextBlock',
-          text: inline(content.title, TITLE_CHARS),
-          wrap: true,
-          weight: 'Bolder',
-          size: 'Medium',
-          spacing: 'Small',
-        },
-      ],
-    },
-  ];
+  const body: CardElement[] = [headerBand(look, look.label, content.title)];
   const text = content.text === undefined ? '' : paragraphs(content.text, allowance.textChars);
   if (text !== '') body.push({ type: 'TextBlock', text, wrap: true });
   const attributes = attributeFacts(content, allowance.attributes);
@@ -262,18 +261,6 @@ const buildPayload = (content: CardContent, allowance: Allowance): TeamsPayload 
 
 const fits = (payload: TeamsPayload): boolean => jsonBytes(payload) <= MAX_PAYLOAD_BYTES;
 
-/** The largest n in [0, max] for which `ok(n)` holds, assuming it holds for every smaller n; 0 if none. */
-const largest = (max: number, ok: (n: number) => boolean): number => {
-  let low = 0;
-  let high = max;
-  while (low < high) {
-    const middle = Math.ceil((low + high) / 2);
-    if (ok(middle)) low = middle;
-    else high = middle - 1;
-  }
-  return low;
-};
-
 /**
  * The message for a card's content, under {@link MAX_PAYLOAD_BYTES}: when too big, the `data` excerpt
  * is cut first (down to nothing), then attributes are left out from the last, then the description.
@@ -294,7 +281,7 @@ export const teamsPayload = (content: CardContent): TeamsPayload => {
   for (const [index, step] of steps.entries()) {
     const payload = buildPayload(content, allowance);
     if (fits(payload)) return payload;
-    allowance = step(largest(maxima[index] ?? 0, (n) => fits(buildPayload(content, step(n)))));
+    allowance = step(largestFitting(maxima[index] ?? 0, (n) => fits(buildPayload(content, step(n)))));
   }
   return buildPayload(content, allowance);
 };
@@ -360,36 +347,13 @@ const digestCard = (digest: Digest, shown: number): TeamsPayload => {
     .map((entry, index) => digestLine(entry, digest.period.timezone, index === 0));
   const more = digest.entries.length - lines.length;
   const body: CardElement[] = [
-    {
-      type: 'Container',
-      style: look.style,
-      bleed: true,
-      items: [
-        {
-          type: 'TextBlock',
-          text: `${look.label} · DIGEST`,
-          wrap: true,
-          weight: 'Bolder',
-          size: 'Small',
-          color: look.color,
-        },
-        {
-          type: 'TextBlock',
-          text: inline(digestTitle(digest), TITLE_CHARS),
-          wrap: true,
-          weight: 'Bolder',
-          size: 'Medium',
-          spacing: 'Small',
-        },
-        {
-          type: 'TextBlock',
-          text: inline(digestPeriodText(digest), TITLE_CHARS),
-          wrap: true,
-          isSubtle: true,
-          spacing: 'None',
-        },
-      ],
-    },
+    headerBand(look, `${look.label} · DIGEST`, digestTitle(digest), {
+      type: 'TextBlock',
+      text: inline(digestPeriodText(digest), TITLE_CHARS),
+      wrap: true,
+      isSubtle: true,
+      spacing: 'None',
+    }),
     ...(typeFacts.length === 0 ? [] : [{ type: 'FactSet' as const, facts: typeFacts }]),
     {
       type: 'FactSet',
