@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { App, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { LogLevel } from './herald.ts';
 import { HeraldStack } from './herald-stack.ts';
 
 /**
@@ -8,6 +9,7 @@ import { HeraldStack } from './herald-stack.ts';
  * - `stackName` (default `Herald`), `eventBusName` (default `herald`)
  * - `stageName`: the HTTP API's stage (default `$default`)
  * - `metricsNamespace`: the CloudWatch namespace of Herald's own metrics (default `Herald`)
+ * - `logLevel`: the functions' log level, `DEBUG`, `INFO` (default), `WARN` or `ERROR`
  * - `retrySchedule`: comma-separated seconds, e.g. `0,1,2`
  * - `allowPrivateTargets`: `true` for local development only
  * - `configCacheSeconds`: how long functions cache policies and channels
@@ -52,6 +54,12 @@ const autoDisableAfter = context('autoDisableAfter');
 const redriveForegroundSeconds = context('redriveForegroundSeconds');
 const routerTimeoutSeconds = context('routerTimeoutSeconds');
 const deliverTimeoutSeconds = context('deliverTimeoutSeconds');
+const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+const logLevelContext = context('logLevel');
+const logLevel = LOG_LEVELS.find((level) => level === logLevelContext?.toUpperCase());
+if (logLevelContext && logLevel === undefined) {
+  throw new Error(`logLevel ${JSON.stringify(logLevelContext)}: use one of ${LOG_LEVELS.join(', ')}`);
+}
 
 new HeraldStack(app, context('stackName') ?? 'Herald', {
   description: 'Herald: serverless notification router',
@@ -59,6 +67,7 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
     ...(context('eventBusName') ? { eventBusName: context('eventBusName') } : {}),
     ...(context('stageName') ? { stageName: context('stageName') } : {}),
     ...(context('metricsNamespace') ? { metricsNamespace: context('metricsNamespace') } : {}),
+    ...(logLevel ? { logLevel } : {}),
     ...(retrySchedule ? { retrySchedule } : {}),
     allowPrivateTargets: context('allowPrivateTargets') === 'true',
     ...(configCacheSeconds ? { configCacheTtl: Duration.seconds(Number(configCacheSeconds)) } : {}),

@@ -11,6 +11,9 @@ import { Observability } from './constructs/observability.ts';
 import { DEFAULT_ROUTER_TIMEOUT, Routing } from './constructs/routing.ts';
 import { Storage } from './constructs/storage.ts';
 
+/** The functions' log levels (Powertools Logger). */
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
 export interface HeraldProps {
   /**
    * The HTTP API's stage. `$default` serves the API at its root
@@ -188,6 +191,14 @@ export interface HeraldProps {
    */
   readonly metricsNamespace?: string;
   /**
+   * The functions' log level (`POWERTOOLS_LOG_LEVEL`). At `INFO` routine success writes no line (a
+   * delivered attempt, a routed event: the metrics count them and the state table records them), so
+   * logs cost little per notification; `DEBUG` adds a line for each, with ids, outcome and latency.
+   * Failures, retries, dead letters and warnings are logged at `INFO` and `WARN`.
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
+  /**
    * Memory in MB per function (128 to 10,240), e.g. `{ deliver: 512 }`: Lambda allots CPU in proportion,
    * so more memory makes a CPU-bound function faster (rendering, signing, TLS), at a higher price per
    * millisecond. Functions: `ingest`, `authorizer`, `router`, `deliver`, `admin`, `redrive`.
@@ -356,6 +367,19 @@ export class Herald extends Construct {
         ? {}
         : { deliveryBacklogAlarmAge: props.deliveryBacklogAlarmAge }),
     });
+    if (props.logLevel !== undefined) {
+      for (const fn of [
+        this.ingest.function,
+        this.ingest.authorizerFunction,
+        this.routing.function,
+        this.delivery.function,
+        this.admin.function,
+        this.admin.redriveFunction,
+        this.digests.function,
+      ]) {
+        fn.env(ENV.logLevel, props.logLevel);
+      }
+    }
     // The functions that write Herald's own metrics.
     for (const fn of [this.ingest.function, this.routing.function, this.delivery.function]) {
       fn.env(ENV.metricsNamespace, this.metricsNamespace);

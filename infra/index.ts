@@ -19,5 +19,5 @@ export { type HeraldFunctions, Observability, type ObservabilityProps } from './
 export { type FeedOptions, QueueWithDlq, type QueueWithDlqProps } from './constructs/queues.ts';
 export { Routing, type RoutingProps } from './constructs/routing.ts';
 export { Storage, type StorageProps } from './constructs/storage.ts';
-export { Herald, type HeraldProps } from './herald.ts';
+export { Herald, type HeraldProps, type LogLevel } from './herald.ts';
 export { HeraldStack, type HeraldStackProps } from './herald-stack.ts';

@@ -12,7 +12,7 @@ import { ConfigRepository } from '#shared/aws/config-repository.ts';
 import { DigestRepository } from '#shared/aws/digest-repository.ts';
 import { processBatch, Queue, RetryLaterError } from '#shared/aws/queue.ts';
 import { secretsManagerStore } from '#shared/aws/secret-store.ts';
-import { StateRepository } from '#shared/aws/state-repository.ts';
+import { StateRepository, type UnrecordedStart } from '#shared/aws/state-repository.ts';
 import { CHANNEL_TAG } from '#shared/channels/record.ts';
 import { createTransports } from '#shared/channels/transports/index.ts';
 import { type DeliverSettings, deliverJob } from '#shared/deliver/deliver.ts';
@@ -152,6 +152,8 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
     return;
   }
   await generation.sync();
+  // A first attempt writes nothing when it begins: the write of its outcome creates the record.
+  let unrecorded: UnrecordedStart | undefined;
   const result = await deliverJob(
     job,
     {
@@ -161,13 +163,24 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
         keep: (deliveryId, slot) => state.keepRateSlot(deliveryId, slot),
       },
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      giveBackAttempt: (deliveryId, slot) => state.giveBackAttempt(deliveryId, slot),
-      beginAttempt: (deliveryId, refs, now) => state.beginAttempt(deliveryId, refs, now),
-      scheduleNext: (_deliveryId, notBefore) => state.scheduleNext(refOf(job), notBefore, new Date()),
+      giveBackAttempt: async (deliveryId, slot) => {
+        // Nothing was counted for an unrecorded attempt: only the slot is kept.
+        if (unrecorded === undefined) await state.giveBackAttempt(deliveryId, slot);
+        else await state.keepRateSlot(deliveryId, slot);
+        unrecorded = undefined;
+      },
+      beginAttempt: async (deliveryId, refs, now) => {
+        const start = await state.beginAttempt(deliveryId, refs, now);
+        unrecorded =
+          start.kind === 'started' && start.fresh ? { eventId: refs.eventId, startedAt: now } : undefined;
+        return start;
+      },
+      scheduleNext: (_deliveryId, notBefore) =>
+        state.scheduleNext(refOf(job), notBefore, new Date(), unrecorded),
       recordAttempt: (attempt, now) => state.recordAttempt(attempt, now),
-      markDelivered: (_deliveryId, now, attempt) => state.markDelivered(refOf(job), now, attempt),
+      markDelivered: (_deliveryId, now, attempt) => state.markDelivered(refOf(job), now, attempt, unrecorded),
       markDead: (deadJob, reason, now) =>
-        state.markDead(refOf(deadJob), reason, JSON.stringify(deadJob), now),
+        state.markDead(refOf(deadJob), reason, JSON.stringify(deadJob), now, unrecorded),
       channel: (id) => channels.get(id),
       readSecret: (secretId) => secrets.get(JSON.stringify([job.channelId, secretId])),
       transports,

@@ -483,8 +483,11 @@ export class ChannelAdmin {
     const error = outcome.kind === 'delivered' ? null : outcome.error;
     // A failed test-send is `failed`, not dead: it is no dead letter, and no redrive sends it again.
     const ref = { deliveryId, channelId: id, eventType: event.type };
-    if (error === null) await this.deps.state.markDelivered(ref, new Date(), record);
-    else await this.deps.state.markFailed(ref, `test-send failed: ${error}`, new Date());
+    // A test-send's id is new: its attempt began without a write, and this one creates its record.
+    const unrecorded =
+      start.kind === 'started' && start.fresh ? { eventId: event.id, startedAt: now } : undefined;
+    if (error === null) await this.deps.state.markDelivered(ref, new Date(), record, unrecorded);
+    else await this.deps.state.markFailed(ref, `test-send failed: ${error}`, new Date(), unrecorded);
     return {
       ok: error === null,
       status: outcome.status ?? null,

@@ -41,6 +41,8 @@ export const deliveriesKey = (filter: {
   channelId?: string;
 }): z.ZodType<Record<string, string>> => {
   const key = { pk: z.string(), sk: z.string() };
+  // Delivered deliveries are listed from the creation-time indexes (see `listDelivered`).
+  if (filter.status === 'delivered') return deliveriesKey({ channelId: filter.channelId });
   if (filter.status !== undefined && filter.channelId !== undefined)
     return z.strictObject({
       ...key,

@@ -28,8 +28,12 @@ export const DELIVERIES_BY_TIME_INDEX = 'byTime';
  * What keeps a delivery's writes cheap (each index entry written is a write unit of its own): the
  * indexes hold keys (and the status indexes the channel and event type, which never change), not the
  * record, so an attempt that changes only counts and times writes no index; a delivery enters the
- * status indexes when it takes a status other than its first attempt's `pending`: delivered, dead,
- * suppressed, failed, or waiting for a retry. Lists read the records by key after the index.
+ * status indexes when it takes a status other than its first attempt's `pending`: dead, suppressed,
+ * failed, or waiting for a retry. A delivered delivery is in `byTime` and `byChannel` only (it leaves
+ * the status indexes, and one delivered at its first attempt never enters them): delivered is the
+ * status nearly every delivery ends in, and most listings are not of it, so "delivered" is listed from
+ * the creation-time indexes, keeping the records that are delivered. Lists read the records by key
+ * after the index.
  */
 export const DELIVERY_INDEXES = {
   status: 'byStatus',
@@ -43,6 +47,16 @@ export interface DeliveryRef {
   readonly deliveryId: string;
   readonly channelId: string;
   readonly eventType: string;
+}
+
+/**
+ * A first attempt begun without a write (see {@link StateRepository.beginAttempt}): the write that
+ * records its outcome creates the delivery's record, counting the attempt.
+ */
+export interface UnrecordedStart {
+  readonly eventId: string;
+  /** When the attempt began (the delivery's creation time). */
+  readonly startedAt: Date;
 }
 
 /** The delivery id of a delivery record (its key is the delivery prefix and the id). */
@@ -67,6 +81,32 @@ const statusKeys = (ref: DeliveryRef, status: DeliveryStatus, at: Date) => ({
   ':statusSk': `${at.toISOString()}#${ref.deliveryId}`,
 });
 const SET_STATUS_KEYS = 'byStatus = :byStatus, byChannelStatus = :byChannelStatus, statusSk = :statusSk';
+/**
+ * What creates the record of a delivery whose first attempt wrote none (`unrecorded`), beside the
+ * write of its outcome: the attempt counted, its creation time, event and the creation-time indexes.
+ */
+const creation = (
+  ref: DeliveryRef,
+  unrecorded: UnrecordedStart | undefined,
+  expiresAt: number,
+): { set: string; add: string; values: Record<string, unknown> } => {
+  if (unrecorded === undefined) return { set: '', add: '', values: {} };
+  const createdAt = unrecorded.startedAt.toISOString();
+  return {
+    set: ', eventId = :eventId, createdAt = if_not_exists(createdAt, :createdAt), gsi1pk = if_not_exists(gsi1pk, :gsi1pk), gsi1sk = if_not_exists(gsi1sk, :gsi1sk), byChannel = if_not_exists(byChannel, :byChannel), expiresAt = :expires',
+    add: ' ADD attempts :one, seq :one',
+    values: {
+      ':eventId': unrecorded.eventId,
+      ':createdAt': createdAt,
+      ':gsi1pk': 'delivery',
+      ':gsi1sk': `${createdAt}#${ref.deliveryId}`,
+      ':byChannel': `channel#${ref.channelId}`,
+      ':expires': expiresAt,
+      ':one': 1,
+    },
+  };
+};
+
 /** The dead letters by event type: only dead deliveries are in that index. */
 const deadByTypeKey = (eventType: string) => `${eventType}#dead`;
 
@@ -108,6 +148,9 @@ export type RedriveTask = z.infer<typeof RedriveTask>;
 
 /** Dead letters counted per channel read at most this many records (the rest is reported as truncated). */
 export const MAX_COUNTED_DEAD_LETTERS = 20_000;
+
+/** A listing of delivered deliveries, or the search for a channel's last success, reads at most this many. */
+export const MAX_EXAMINED_DELIVERIES = 1_000;
 
 /** Same event id within this window: acknowledged as a duplicate, not processed (SPEC §1). */
 export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
@@ -158,8 +201,11 @@ export const ATTEMPT_LEASE_SECONDS = 120;
 
 /** What starting an attempt came to. */
 export type AttemptStart =
-  /** `attempt` counts this round (for the retry schedule); `seq` the delivery's whole history. */
-  | { readonly kind: 'started'; readonly attempt: number; readonly seq: number }
+  /**
+   * `attempt` counts this round (for the retry schedule); `seq` the delivery's whole history. `fresh`:
+   * the delivery has no record yet and none was written: the outcome's write creates it.
+   */
+  | { readonly kind: 'started'; readonly attempt: number; readonly seq: number; readonly fresh?: true }
   | { readonly kind: 'delivered' }
   /** Dead-lettered: only a redrive starts it again. */
   | { readonly kind: 'dead' }
@@ -167,6 +213,20 @@ export type AttemptStart =
   | { readonly kind: 'busy'; readonly retryInSeconds: number };
 
 const epoch = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+/**
+ * What a delivery's record says about starting an attempt now, when it rules one out: delivered (or
+ * digested: a job for a notification that went into a digest ends as one already delivered, the digest
+ * carries it), dead, or busy while another copy holds the lease or the next attempt is not due.
+ */
+const heldStart = (item: Record<string, unknown>, now: Date): AttemptStart | undefined => {
+  if (item.status === 'delivered' || item.status === 'digested') return { kind: 'delivered' };
+  if (item.status === 'dead') return { kind: 'dead' };
+  const leaseUntil = Number(item.leaseUntil ?? 0);
+  const notBefore = Number(item.notBefore ?? 0);
+  if (leaseUntil < epoch(now) && notBefore <= epoch(now)) return undefined;
+  return { kind: 'busy', retryInSeconds: Math.max(1, Math.max(leaseUntil, notBefore) - epoch(now) + 1) };
+};
 
 /**
  * Event idempotency, delivery state and attempts in the state table (`pk`, `sk`, TTL on `expiresAt`).
@@ -304,6 +364,7 @@ export class StateRepository {
     startKey?: Record<string, unknown>;
   }): Promise<{ items: Record<string, unknown>[]; lastKey?: Record<string, unknown> }> {
     const { status, channelId } = query;
+    if (status === 'delivered') return this.listDelivered({ ...query, channelId });
     const [indexName, partitionName, partition, sortName] =
       status !== undefined && channelId !== undefined
         ? [DELIVERY_INDEXES.channelStatus, 'byChannelStatus', `${channelId}#${status}`, 'statusSk']
@@ -328,6 +389,67 @@ export class StateRepository {
     );
     const items = await this.records(result.Items ?? []);
     return result.LastEvaluatedKey === undefined ? { items } : { items, lastKey: result.LastEvaluatedKey };
+  }
+
+  /**
+   * Delivered deliveries, newest first (by creation: delivered ones are in no status index), optionally
+   * of one channel and since a time: the creation-time index read on, keeping the records that are
+   * delivered, until the page is full or {@link MAX_EXAMINED_DELIVERIES} were read (a short page then
+   * comes with the key to go on from).
+   */
+  private async listDelivered(query: {
+    channelId?: string;
+    since?: string;
+    limit: number;
+    startKey?: Record<string, unknown>;
+  }): Promise<{ items: Record<string, unknown>[]; lastKey?: Record<string, unknown> }> {
+    const items: Record<string, unknown>[] = [];
+    let examined = 0;
+    for await (const { record, key } of this.byCreation(query.channelId, query.since, query.startKey)) {
+      examined += 1;
+      if (record?.status === 'delivered') items.push(record);
+      if (items.length >= query.limit || examined >= MAX_EXAMINED_DELIVERIES) return { items, lastKey: key };
+    }
+    return { items };
+  }
+
+  /**
+   * Deliveries (all, or one channel's) newest first by creation, each with its record (undefined when
+   * it expired meanwhile) and its index key, read page by page.
+   */
+  private async *byCreation(
+    channelId: string | undefined,
+    since: string | undefined,
+    startKey: Record<string, unknown> | undefined,
+  ): AsyncGenerator<{ record?: Record<string, unknown>; key: Record<string, unknown> }> {
+    const [indexName, partitionName, partition] =
+      channelId === undefined
+        ? [DELIVERIES_BY_TIME_INDEX, 'gsi1pk', 'delivery']
+        : [DELIVERY_INDEXES.channel, 'byChannel', `channel#${channelId}`];
+    let next = startKey;
+    do {
+      const result = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: indexName,
+          KeyConditionExpression: `${partitionName} = :partition${since === undefined ? '' : ' AND gsi1sk >= :since'}`,
+          ExpressionAttributeValues: {
+            ':partition': partition,
+            ...(since === undefined ? {} : { ':since': since }),
+          },
+          ScanIndexForward: false,
+          Limit: 100,
+          ...(next === undefined ? {} : { ExclusiveStartKey: next }),
+        }),
+      );
+      const entries = result.Items ?? [];
+      const found = new Map((await this.records(entries)).map((record) => [String(record.pk), record]));
+      for (const entry of entries) {
+        const key = { pk: entry.pk, sk: entry.sk, gsi1sk: entry.gsi1sk, [partitionName]: partition };
+        yield { record: found.get(String(entry.pk)), key };
+      }
+      next = result.LastEvaluatedKey;
+    } while (next !== undefined);
   }
 
   /**
@@ -436,19 +558,16 @@ export class StateRepository {
    * counting up to `limit` (two index reads, on the dead-letter path only).
    */
   async deadInARow(channelId: string, withinSeconds: number, limit: number, now: Date): Promise<number> {
-    const lastDelivered = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: DELIVERY_INDEXES.channelStatus,
-        KeyConditionExpression: 'byChannelStatus = :partition',
-        ExpressionAttributeValues: { ':partition': `${channelId}#delivered` },
-        ProjectionExpression: 'statusSk',
-        ScanIndexForward: false,
-        Limit: 1,
-      }),
-    );
     const windowStart = new Date(now.getTime() - withinSeconds * 1000).toISOString();
-    const deliveredAt = String(lastDelivered.Items?.[0]?.statusSk ?? '');
+    // The channel's last success within the window: the newest delivered of its deliveries created in
+    // it (delivered ones are in no status index), reading at most MAX_EXAMINED_DELIVERIES of them.
+    let deliveredAt = '';
+    let examined = 0;
+    for await (const { record } of this.byCreation(channelId, windowStart, undefined)) {
+      if (record?.status === 'delivered') deliveredAt = statusTimeOf(record) ?? '';
+      examined += 1;
+      if (deliveredAt !== '' || examined >= MAX_EXAMINED_DELIVERIES) break;
+    }
     const from = deliveredAt > windowStart ? deliveredAt : windowStart;
     let count = 0;
     let startKey: Record<string, unknown> | undefined;
@@ -522,6 +641,12 @@ export class StateRepository {
    * lease. One delivery has one attempt chain, whatever copies of its job exist: a delivery delivered or
    * dead is not attempted again (a redrive starts a new round), and one whose lease another copy holds,
    * or whose next attempt is not due yet (`notBefore`), is `busy` until then.
+   *
+   * A delivery's first attempt, the one nearly every delivery ends with, costs one read and no write
+   * (`fresh`): the write recording its outcome creates the record ({@link markDelivered},
+   * {@link scheduleNext}, {@link markDead} with `unrecorded`). What that gives up is the lease on the
+   * first attempt: two copies of one job received at the same moment (SQS delivers at least once) may
+   * both send it, with the same `webhook-id`, and only one is recorded delivered (SPEC §5).
    */
   async beginAttempt(
     deliveryId: string,
@@ -529,6 +654,13 @@ export class StateRepository {
     now: Date,
   ): Promise<AttemptStart> {
     const key = { pk: `${STATE_PREFIXES.delivery}${deliveryId}`, sk: 'delivery' };
+    const read = async () =>
+      (await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })))
+        .Item;
+    const current = await read();
+    if (current === undefined) return { kind: 'started', attempt: 1, seq: 1, fresh: true };
+    const held = heldStart(current, now);
+    if (held !== undefined) return held;
     try {
       const result = await this.db.send(
         new UpdateCommand({
@@ -568,17 +700,13 @@ export class StateRepository {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
-    const current = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    const changed = await read();
+    return (
+      heldStart(changed ?? {}, now) ?? {
+        kind: 'busy',
+        retryInSeconds: 1,
+      }
     );
-    // A job for a notification that went into a digest (its channel's digest was removed between two
-    // routings of the event) ends as one already delivered: the digest carries it.
-    if (current.Item?.status === 'delivered' || current.Item?.status === 'digested') {
-      return { kind: 'delivered' };
-    }
-    if (current.Item?.status === 'dead') return { kind: 'dead' };
-    const until = Math.max(Number(current.Item?.leaseUntil ?? 0), Number(current.Item?.notBefore ?? 0));
-    return { kind: 'busy', retryInSeconds: Math.max(1, until - epoch(now) + 1) };
   }
 
   /**
@@ -736,14 +864,28 @@ export class StateRepository {
    * due: no copy of the job attempts it earlier. The delivery is listed as `pending` from its first
    * retry on (from when it began waiting).
    */
-  async scheduleNext(ref: DeliveryRef, notBefore: Date, now: Date): Promise<void> {
+  async scheduleNext(
+    ref: DeliveryRef,
+    notBefore: Date,
+    now: Date,
+    unrecorded?: UnrecordedStart,
+  ): Promise<void> {
+    const created = creation(ref, unrecorded, epoch(now) + this.retentionSeconds);
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: `${STATE_PREFIXES.delivery}${ref.deliveryId}`, sk: 'delivery' },
-        UpdateExpression:
-          'SET notBefore = :notBefore, byStatus = if_not_exists(byStatus, :byStatus), byChannelStatus = if_not_exists(byChannelStatus, :byChannelStatus), statusSk = if_not_exists(statusSk, :statusSk) REMOVE leaseUntil',
-        ExpressionAttributeValues: { ':notBefore': epoch(notBefore), ...statusKeys(ref, 'pending', now) },
+        UpdateExpression: `SET notBefore = :notBefore, #status = if_not_exists(#status, :pending), byStatus = if_not_exists(byStatus, :byStatus), byChannelStatus = if_not_exists(byChannelStatus, :byChannelStatus), statusSk = if_not_exists(statusSk, :statusSk), channelId = if_not_exists(channelId, :channelId), eventType = if_not_exists(eventType, :eventType), updatedAt = :now${created.set} REMOVE leaseUntil${created.add}`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':notBefore': epoch(notBefore),
+          ':pending': 'pending',
+          ':channelId': ref.channelId,
+          ':eventType': ref.eventType,
+          ':now': now.toISOString(),
+          ...statusKeys(ref, 'pending', now),
+          ...created.values,
+        },
       }),
     );
   }
@@ -767,8 +909,13 @@ export class StateRepository {
    * Marks a delivery delivered. Returns false when it already was: a pair is never recorded delivered
    * twice.
    */
-  async markDelivered(delivery: DeliveryRef, now: Date, attempt?: AttemptRecord): Promise<boolean> {
-    return this.finish(delivery, 'delivered', now, undefined, attempt);
+  async markDelivered(
+    delivery: DeliveryRef,
+    now: Date,
+    attempt?: AttemptRecord,
+    unrecorded?: UnrecordedStart,
+  ): Promise<boolean> {
+    return this.finish(delivery, 'delivered', now, { attempt, unrecorded });
   }
 
   /** Records a redrive task (progress readable through the admin API for `REDRIVE_RETENTION_SECONDS`). */
@@ -838,15 +985,26 @@ export class StateRepository {
   }
 
   /** Marks a test-send failed with the reason. */
-  async markFailed(delivery: DeliveryRef, reason: string, now: Date): Promise<void> {
-    await this.finish(delivery, 'failed', now, reason);
+  async markFailed(
+    delivery: DeliveryRef,
+    reason: string,
+    now: Date,
+    unrecorded?: UnrecordedStart,
+  ): Promise<void> {
+    await this.finish(delivery, 'failed', now, { reason, unrecorded });
   }
 
   /**
    * Marks a delivery dead with the reason, keeping its job beside it so that a redrive can send it
    * again. The job is written first: a dead delivery always has it.
    */
-  async markDead(delivery: DeliveryRef, reason: string, job: string, now: Date): Promise<void> {
+  async markDead(
+    delivery: DeliveryRef,
+    reason: string,
+    job: string,
+    now: Date,
+    unrecorded?: UnrecordedStart,
+  ): Promise<void> {
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
@@ -858,39 +1016,52 @@ export class StateRepository {
         },
       }),
     );
-    await this.finish(delivery, 'dead', now, reason);
+    await this.finish(delivery, 'dead', now, { reason, unrecorded });
   }
 
   /**
    * Sets a delivery's final status. `attempt` is the attempt that delivered it, kept in the record
    * (`deliveredAttempt`) instead of an item of its own: {@link getDelivery} lists it with the others.
+   * A delivered delivery leaves the status indexes (see {@link DELIVERY_INDEXES}).
    */
   private async finish(
     ref: DeliveryRef,
     status: DeliveryStatus,
     now: Date,
-    reason?: string,
-    attempt?: AttemptRecord,
+    options: { reason?: string; attempt?: AttemptRecord; unrecorded?: UnrecordedStart } = {},
   ): Promise<boolean> {
+    const { reason, attempt, unrecorded } = options;
+    const created = creation(ref, unrecorded, epoch(now) + this.retentionSeconds);
+    const delivered = status === 'delivered';
+    const removed = ['leaseUntil', ...(status === 'dead' ? [] : ['byTypeStatus'])];
+    if (delivered) removed.push('byStatus', 'byChannelStatus');
+    const keys = statusKeys(ref, status, now);
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: `${STATE_PREFIXES.delivery}${ref.deliveryId}`, sk: 'delivery' },
-          UpdateExpression: `SET #status = :status, ${SET_STATUS_KEYS}, channelId = if_not_exists(channelId, :channelId), eventType = if_not_exists(eventType, :eventType), updatedAt = :now${status === 'dead' ? ', byTypeStatus = :byTypeStatus' : ''}${reason === undefined ? '' : ', reason = :reason'}${attempt === undefined ? '' : ', deliveredAttempt = :attempt'} REMOVE leaseUntil${status === 'dead' ? '' : ', byTypeStatus'}`,
+          UpdateExpression: `SET #status = :status, ${delivered ? 'statusSk = :statusSk' : SET_STATUS_KEYS}, channelId = if_not_exists(channelId, :channelId), eventType = if_not_exists(eventType, :eventType), updatedAt = :now${status === 'dead' ? ', byTypeStatus = :byTypeStatus' : ''}${reason === undefined ? '' : ', reason = :reason'}${attempt === undefined ? '' : ', deliveredAttempt = :attempt'}${created.set} REMOVE ${removed.join(', ')}${created.add}`,
           // A job that never started an attempt (its function kept crashing) can still be marked dead.
-          ConditionExpression: 'attribute_not_exists(#status) OR #status <> :delivered',
+          // A first attempt that wrote nothing finds no record, or one a copy of its job wrote: it
+          // never overwrites a delivered or digested one.
+          ConditionExpression:
+            unrecorded === undefined
+              ? 'attribute_not_exists(#status) OR #status <> :delivered'
+              : 'attribute_not_exists(#status) OR (#status <> :delivered AND #status <> :digested)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':status': status,
-            ...statusKeys(ref, status, now),
+            ...(delivered ? { ':statusSk': keys[':statusSk'] } : keys),
             ...(status === 'dead' ? { ':byTypeStatus': deadByTypeKey(ref.eventType) } : {}),
             ':channelId': ref.channelId,
             ':eventType': ref.eventType,
             ':delivered': 'delivered',
+            ...(unrecorded === undefined ? {} : { ':digested': 'digested' }),
             ':now': now.toISOString(),
             ...(reason === undefined ? {} : { ':reason': reason }),
             ...(attempt === undefined ? {} : { ':attempt': attempt }),
+            ...created.values,
           },
         }),
       );

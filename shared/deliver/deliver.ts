@@ -286,7 +286,9 @@ export const deliverJob = async (
   }
 
   const { outcome } = result;
-  ports.logger.info('delivery attempt', {
+  // A delivered attempt is routine (counted in the metrics, recorded in the state table): its line is
+  // DEBUG, so a million deliveries do not write a million log lines; any other outcome is INFO.
+  const line = {
     deliveryId,
     channelId,
     eventId: event.id,
@@ -294,7 +296,9 @@ export const deliverJob = async (
     outcome: outcome.kind,
     httpStatus: outcome.status,
     latencyMs: result.latencyMs,
-  });
+  };
+  if (outcome.kind === 'delivered') ports.logger.debug('delivery attempt', line);
+  else ports.logger.info('delivery attempt', line);
   switch (outcome.kind) {
     case 'delivered':
       // Only the delivery's first attempt: a job routed again (its router batch crashed) is a new

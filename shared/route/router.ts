@@ -227,7 +227,8 @@ export const routeEvent = async (
     Object.fromEntries(planned.map((entry) => [entry.target.channelId, entry.deliveryId])),
   );
   const suppressedIds = suppressed.map((entry) => entry.target.channelId);
-  ports.logger.info('event routed', {
+  // Routine: DEBUG (the routing metrics count it); suppressed and digested notifications say why there.
+  ports.logger.debug('event routed', {
     eventId: event.id,
     type: event.type,
     channels: channelIds,

@@ -3,6 +3,8 @@ export type LogAttributes = Record<string, unknown>;
 
 /** The narrow logging surface domain code needs (Powertools' Logger satisfies it). */
 export interface Log {
+  /** What routine success says (each delivery, each routed event): off unless the log level is DEBUG. */
+  debug(message: string, attributes: LogAttributes): void;
   info(message: string, attributes: LogAttributes): void;
   warn(message: string, attributes: LogAttributes): void;
 }
@@ -14,6 +16,7 @@ export interface Log {
  * logger would be the last record's on every line).
  */
 export const correlated = (log: Log, correlationId: string): Log => ({
+  debug: (message, attributes) => log.debug(message, { correlationId, ...attributes }),
   info: (message, attributes) => log.info(message, { correlationId, ...attributes }),
   warn: (message, attributes) => log.warn(message, { correlationId, ...attributes }),
 });

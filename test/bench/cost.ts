@@ -54,12 +54,12 @@ const TARGET_PER_MILLION = 3;
 const SQS_CHUNK_BYTES = 64 * 1024;
 const DYNAMODB_WRITE_UNIT_BYTES = 1024;
 /**
- * Index writes per `UpdateItem` of a delivery record. The state table's five global secondary indexes
- * hold keys, not records, so an update writes an index only where it puts the record under a key
- * (see `shared/aws/state-repository.ts`): starting the first attempt puts it in `byTime` and
- * `byChannel` (2 index writes); marking it delivered puts it in `byStatus` and `byChannelStatus` (2; it
- * was in no status index while on its first attempt). A delivery delivered at the first attempt makes
- * one of each: 2 index writes per `UpdateItem` on average. (Each counts 1 unit: index entries are keys.)
+ * Index writes per `UpdateItem` of a delivery record. The state table's global secondary indexes hold
+ * keys, not records, so an update writes an index only where it puts the record under a key (see
+ * `shared/aws/state-repository.ts`). A first attempt begins with a read and no write; the one write
+ * of its outcome creates the record: delivered, it enters `byTime` and `byChannel` (2 index writes)
+ * and no status index. A retried delivery writes more (its waits enter the status indexes), which the
+ * steady-state run measured here does not have.
  */
 const DELIVERY_UPDATE_INDEX_WRITES = 2;
 const WRITES = /^DynamoDB\.(PutItem|UpdateItem|DeleteItem|BatchWriteItem|TransactWriteItems)\b/;

@@ -69,13 +69,14 @@ export const startLocalServer = async (): Promise<LocalServer> => {
 
 /** A logger that keeps what it was told. */
 export interface RecordingLog extends Log {
-  readonly lines: { level: 'info' | 'warn'; message: string; attributes: LogAttributes }[];
+  readonly lines: { level: 'debug' | 'info' | 'warn'; message: string; attributes: LogAttributes }[];
 }
 
 export const recordingLog = (): RecordingLog => {
   const lines: RecordingLog['lines'] = [];
   return {
     lines,
+    debug: (message, attributes) => lines.push({ level: 'debug', message, attributes }),
     info: (message, attributes) => lines.push({ level: 'info', message, attributes }),
     warn: (message, attributes) => lines.push({ level: 'warn', message, attributes }),
   };
