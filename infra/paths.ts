@@ -30,3 +30,6 @@ export const bundlingRoot = (): { projectRoot: string; depsLockFilePath: string 
 
 /** The Powertools Tracer's own entry, bundled beside each function's `index.js` (see `HeraldFunction`). */
 export const tracerEntry = (): string => join(root, 'shared', 'runtime', 'xray-tracer.ts');
+
+/** The digest renderers' own entry, bundled beside the `index.js` of functions that send digests. */
+export const digestsEntry = (): string => join(root, 'shared', 'channels', 'digests.ts');

@@ -71,6 +71,7 @@ export class Admin extends Construct {
       description: 'Herald admin API: channels, policies, API keys, deliveries, dead letters',
       timeout: Duration.seconds(29),
       memorySize: props.memorySize?.admin,
+      sendsDigests: true,
       environment: {
         [ENV.retentionDays]: String(props.retentionDays),
         [ENV.redriveForegroundMs]: String(props.redriveForeground.toMilliseconds()),

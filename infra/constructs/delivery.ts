@@ -80,6 +80,7 @@ export class Delivery extends Construct {
       description: 'Herald deliver: sends one event to one channel, with retries',
       timeout,
       memorySize: props.memorySize,
+      sendsDigests: true,
       environment: {
         [ENV.configCacheSeconds]: String(props.configCacheTtl.toSeconds()),
         [ENV.secretCacheSeconds]: String(props.secretCacheTtl.toSeconds()),

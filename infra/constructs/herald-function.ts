@@ -8,9 +8,10 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DIGESTS_FILE } from '../../shared/channels/digest-loading.ts';
 import { ENV, type EnvName } from '../../shared/runtime/env-names.ts';
 import { TRACER_FILE } from '../../shared/runtime/tracing.ts';
-import { bundlingRoot, tracerEntry } from '../paths.ts';
+import { bundlingRoot, digestsEntry, tracerEntry } from '../paths.ts';
 
 /** Herald's functions, by the name of their folder under `functions/`. */
 export type HeraldFunctionName =
@@ -42,6 +43,11 @@ export interface HeraldFunctionProps {
   readonly logRetention?: RetentionDays;
   /** @default RemovalPolicy.DESTROY (log groups only) */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Whether the function sends digests (deliver, and the admin API's test-send): its asset then also
+   * carries the digest renderers as `digests.js`, loaded when a digest is first sent. @default false
+   */
+  readonly sendsDigests?: boolean;
 }
 
 /** Existing secrets channels may reference with `secretRef`, and the KMS keys they are encrypted with. */
@@ -58,28 +64,36 @@ const NO_SECRET_REFS: SecretRefs = { secretArns: [], kmsKeyArns: [] };
 const shellWord = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
 
 /**
- * The command that bundles the Powertools Tracer into `xray-tracer.js` beside the function's
+ * The command that bundles a module loaded on first need into a file of its own beside the function's
  * `index.js` (the same esbuild options but the source map), run by `NodejsFunction` after its own
- * bundling: the Tracer is loaded from there on the first sampled invocation
- * (`shared/runtime/tracing.ts`), never at init.
+ * bundling: the Powertools Tracer as `xray-tracer.js`, loaded on the first sampled invocation
+ * (`shared/runtime/tracing.ts`), and the digest renderers as `digests.js`, loaded when a digest is
+ * first sent (`shared/channels/digest-loading.ts`); never at init.
  * Bundling runs on this machine (`inputDir` is the project root, esbuild is run as `NodejsFunction`
  * runs it with npm) or in CDK's bundling container (`inputDir` is the mounted project, esbuild is on
  * its PATH).
  */
-const tracerBundleCommand = (inputDir: string, outputDir: string, projectRoot: string | undefined) => {
+const lazyBundleCommand = (
+  source: string,
+  file: string,
+  inputDir: string,
+  outputDir: string,
+  projectRoot: string | undefined,
+) => {
   const local = existsSync(inputDir);
-  const entry = local ? tracerEntry() : join(inputDir, relative(projectRoot ?? process.cwd(), tracerEntry()));
+  const entry = local ? source : join(inputDir, relative(projectRoot ?? process.cwd(), source));
   return [
     ...(local ? ['npx', '--no-install', 'esbuild'] : ['esbuild']),
     '--bundle',
     entry,
-    `--outfile=${join(outputDir, TRACER_FILE)}`,
+    `--outfile=${join(outputDir, file)}`,
     '--platform=node',
     '--format=cjs',
     '--target=node24',
     '--minify',
     // No source map: with `--enable-source-maps` Node reads a module's map when it loads it, which
-    // adds about 25 ms to the first sampled invocation for a file that is nearly all the X-Ray SDK.
+    // adds about 25 ms to the first sampled invocation for a Tracer file that is nearly all the X-Ray
+    // SDK.
     '--main-fields=module,main',
     '--log-level=warning',
   ]
@@ -183,7 +197,18 @@ export class HeraldFunction extends Construct {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (inputDir, outputDir) => [
-            tracerBundleCommand(inputDir, outputDir, bundlingRoot()?.projectRoot),
+            lazyBundleCommand(tracerEntry(), TRACER_FILE, inputDir, outputDir, bundlingRoot()?.projectRoot),
+            ...(props.sendsDigests === true
+              ? [
+                  lazyBundleCommand(
+                    digestsEntry(),
+                    DIGESTS_FILE,
+                    inputDir,
+                    outputDir,
+                    bundlingRoot()?.projectRoot,
+                  ),
+                ]
+              : []),
           ],
         },
       },

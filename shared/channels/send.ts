@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { Digest } from '../domain/digest.ts';
 import type { HeraldEvent } from '../domain/event.ts';
+import { loadDigestRendering } from './digest-loading.ts';
 import { type ChannelRecord, type ReadSecret, readChannelSecrets } from './record.ts';
 import { channelType } from './registry.ts';
 import type { AttemptResult, DeliveryContext, Transports } from './types.ts';
@@ -26,7 +27,8 @@ export type Sendable = { readonly event: HeraldEvent } | { readonly digest: Dige
  * One attempt of one event (or one digest) to one channel: read its secrets, render for its type,
  * send, classify. The deliver function and the admin API's test-send both call this. Throws only when
  * the channel cannot be prepared: {@link InvalidChannelConfigError} when its config or secrets are
- * invalid (the error names fields, never values), the read error when a secret cannot be read.
+ * invalid (the error names fields, never values), the read error when a secret cannot be read, the
+ * import error when the digest renderers' file does not load.
  */
 export const sendToChannel = async (
   channel: ChannelRecord,
@@ -50,25 +52,30 @@ export const sendToChannel = async (
     throw new InvalidChannelConfigError(`the ${channel.type} channel type takes no digest`);
   }
   const secrets = await readChannelSecrets(channel, options.readSecret);
+  let render: () => unknown;
+  if ('digest' in what) {
+    // The digest renderers are loaded from their own file on the first digest (`digest-loading.ts`);
+    // a file that does not load throws from here, as a secret that cannot be read does.
+    const digests = await loadDigestRendering();
+    render = () =>
+      type.renderDigest(
+        { digest: what.digest, context, settings: channel.settings, secrets, now: options.now },
+        digests,
+      );
+  } else {
+    render = () =>
+      type.render({
+        event: what.event,
+        context,
+        settings: channel.settings,
+        secrets,
+        template: channel.template,
+        now: options.now,
+      });
+  }
   let message: unknown;
   try {
-    message =
-      'digest' in what
-        ? type.renderDigest({
-            digest: what.digest,
-            context,
-            settings: channel.settings,
-            secrets,
-            now: options.now,
-          })
-        : type.render({
-            event: what.event,
-            context,
-            settings: channel.settings,
-            secrets,
-            template: channel.template,
-            now: options.now,
-          });
+    message = render();
   } catch (error) {
     if (error instanceof z.ZodError) {
       // The settings are valid, so the secrets are not: being changed (the record is written before its

@@ -121,6 +121,12 @@ export interface RenderInput<Settings, Secrets> {
   readonly now: Date;
 }
 
+/**
+ * The digest renderers, in a file of their own (`digests.ts`, shipped as `digests.js`): what
+ * `loadDigestRendering` (`digest-loading.ts`) gives when a digest is sent.
+ */
+export type DigestRendering = typeof import('./digests.ts');
+
 /** What the renderer of a digest gets: the digest instead of an event (templates do not apply). */
 export interface DigestRenderInput<Settings, Secrets> {
   readonly digest: Digest;
@@ -192,9 +198,14 @@ export interface ChannelTypeSpec<S extends z.ZodObject, Secrets, Message> {
   readonly render: (input: RenderInput<z.output<S>, Secrets>) => Message;
   /**
    * Builds one message listing a digest's events, within the type's size limits (newest first, the
-   * rest counted as "and N more"). Pure. Absent: the type takes no `digest` (refused when saved).
+   * rest counted as "and N more"). Pure. Gets the digest renderers loaded from their own file
+   * (`digests`): the type's digest code lives there, out of the functions' cold start. Absent: the type
+   * takes no `digest` (refused when saved).
    */
-  readonly renderDigest?: (input: DigestRenderInput<z.output<S>, Secrets>) => Message;
+  readonly renderDigest?: (
+    input: DigestRenderInput<z.output<S>, Secrets>,
+    digests: DigestRendering,
+  ) => Message;
   /** Sends one rendered message and classifies what came back; never throws. */
   readonly send: (message: Message, transports: Transports, settings: z.output<S>) => Promise<AttemptResult>;
 }
@@ -224,8 +235,11 @@ export interface ChannelType {
   render(input: RenderInput<Record<string, unknown>, Record<string, unknown>>): unknown;
   /** Whether the type renders digests (a channel of it may have `digest`). */
   readonly digests: boolean;
-  /** {@link render} for a digest; throws when the type takes none. */
-  renderDigest(input: DigestRenderInput<Record<string, unknown>, Record<string, unknown>>): unknown;
+  /** {@link render} for a digest, with the digest renderers loaded; throws when the type takes none. */
+  renderDigest(
+    input: DigestRenderInput<Record<string, unknown>, Record<string, unknown>>,
+    digests: DigestRendering,
+  ): unknown;
   /** Sends what {@link render} made. */
   send(message: unknown, transports: Transports, settings: Record<string, unknown>): Promise<AttemptResult>;
 }
@@ -257,13 +271,16 @@ export const defineChannelType = <S extends z.ZodObject, Secrets, Message>(
         secrets: spec.secrets.parse(input.secrets),
       }),
     digests: spec.renderDigest !== undefined,
-    renderDigest: (input) => {
+    renderDigest: (input, digests) => {
       if (spec.renderDigest === undefined) throw new Error(`the ${spec.type} channel type takes no digest`);
-      return spec.renderDigest({
-        ...input,
-        settings: spec.settings.parse(input.settings),
-        secrets: spec.secrets.parse(input.secrets),
-      });
+      return spec.renderDigest(
+        {
+          ...input,
+          settings: spec.settings.parse(input.settings),
+          secrets: spec.secrets.parse(input.secrets),
+        },
+        digests,
+      );
     },
     send: sealedSend,
   };

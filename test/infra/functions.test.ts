@@ -1,8 +1,8 @@
 /**
  * What the stack gives each function: queue visibility timeouts that follow the consuming function's
  * timeout, memory per function, log permissions on its own log group only, and `kms:Decrypt` for the
- * keys of referenced secrets only where they are read, and the Powertools Tracer in a file of its own
- * beside each bundle.
+ * keys of referenced secrets only where they are read, and the Powertools Tracer (and, where digests
+ * are sent, the digest renderers) in a file of its own beside each bundle.
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,6 +17,7 @@ import { VISIBILITY_TIMEOUT_FACTOR } from '../../infra/constructs/queues.ts';
 import { HeraldStack, type HeraldStackProps } from '../../infra/herald-stack.ts';
 import { functionEntry } from '../../infra/paths.ts';
 import { ATTEMPT_LEASE_SECONDS } from '../../shared/aws/state-repository.ts';
+import { DIGESTS_FILE } from '../../shared/channels/digest-loading.ts';
 import { TRACER_FILE } from '../../shared/runtime/tracing.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -273,6 +274,47 @@ describe('the Tracer beside the bundle', () => {
     expect(bundle.includes(`"${TRACER_FILE}"`)).toBe(true);
     const loaded = createRequire(import.meta.url)(join(asset, TRACER_FILE)) as { startTracer?: unknown };
     expect(typeof loaded.startTracer).toBe('function');
+  });
+});
+
+describe('the digest renderers beside the bundle', () => {
+  it('ships the digest renderers as digests.js beside the index.js of a function that sends digests', () => {
+    // Prepare: the deliver function, bundled as the stack bundles it.
+    const app = new App({
+      outdir: mkdtempSync(join(tmpdir(), 'herald-digests-')),
+      context: { 'aws:cdk:enable-asset-metadata': true },
+    });
+    const stack = new Stack(app, 'Digests', { env: ENV });
+    new HeraldFunction(stack, 'Deliver', {
+      entry: functionEntry('deliver'),
+      description: 'the deliver function, bundled',
+      sendsDigests: true,
+    });
+
+    // Act
+    const assembly = app.synth();
+
+    // Assess
+    const [fn] = Object.values(
+      assembly.getStackByName('Digests').template.Resources as Record<
+        string,
+        Resource & { Metadata?: Record<string, string> }
+      >,
+    ).filter((resource) => resource.Type === 'AWS::Lambda::Function');
+    const asset = join(assembly.directory, fn?.Metadata?.['aws:asset:path'] ?? 'missing');
+    expect(readdirSync(asset).sort()).toEqual([DIGESTS_FILE, 'index.js', 'index.js.map', TRACER_FILE]);
+    const bundle = readFileSync(join(asset, 'index.js'), 'utf8');
+    const digests = readFileSync(join(asset, DIGESTS_FILE), 'utf8');
+    // The digest footer and the "N more types" fact are in the renderers' file only (`includes`: a
+    // failed `toContain` would print the whole bundle).
+    for (const marker of ['Herald digest', 'more type']) {
+      expect(digests.includes(marker), marker).toBe(true);
+      expect(bundle.includes(marker), marker).toBe(false);
+    }
+    expect(bundle.includes(`"${DIGESTS_FILE}"`)).toBe(true);
+    const loaded = createRequire(import.meta.url)(join(asset, DIGESTS_FILE)) as Record<string, unknown>;
+    expect(typeof loaded.buildDigest).toBe('function');
+    expect(typeof loaded.renderSlackDigest).toBe('function');
   });
 });
 

@@ -8,23 +8,15 @@
  */
 import type { APIEmbed, APIEmbedField, RESTPostAPIWebhookWithTokenJSONBody } from 'discord-api-types/v10';
 import * as z from 'zod';
-import { type Digest, digestPeriodText, digestTitle, fitLines, moreText } from '../../domain/digest.ts';
 import { type HeraldEvent, type Severity, Severity as SeveritySchema } from '../../domain/event.ts';
 import type { AttemptOutcome } from '../../domain/outcome.ts';
 import type { SafeResponse } from '../../http/safe-request.ts';
 import { lazySchema } from '../../runtime/lazy-schema.ts';
-import {
-  DIGEST_NAME_CHARS,
-  DIGEST_SUBJECT_CHARS,
-  entryTimeText,
-  MAX_CHAT_DIGEST_LINES,
-  markupSafeLink,
-} from '../digest-text.ts';
 import { HttpsUrl, jsonPost, secretUrlTarget, sendHttp, urlHost, withBodyDetail } from '../http.ts';
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate } from '../template.ts';
 import { colorNumber, eventLink, oneLine, SEVERITY_COLORS, truncate } from '../text.ts';
-import { type DigestRenderInput, defineChannelType, type RenderInput, type Transports } from '../types.ts';
+import { defineChannelType, type RenderInput, type Transports } from '../types.ts';
 import { heraldFields } from '../webhook/index.ts';
 
 /** Discord's embed limits, in characters (Message resource, "Embed Limits"). */
@@ -175,7 +167,7 @@ const attributeFields = (attributes: readonly [string, string][], shown: number)
   return fields;
 };
 
-const fieldsLength = (fields: readonly APIEmbedField[]): number =>
+export const fieldsLength = (fields: readonly APIEmbedField[]): number =>
   fields.reduce((sum, field) => sum + field.name.length + field.value.length, 0);
 
 /** Characters an embed counts against Discord's total. */
@@ -187,7 +179,7 @@ export const embedLength = (embed: APIEmbed): number =>
   (embed.author?.name.length ?? 0);
 
 /** The event time as Discord's ISO 8601 timestamp; undefined when it does not parse. */
-const timestamp = (time: string): string | undefined => {
+export const timestamp = (time: string): string | undefined => {
   const ms = Date.parse(time);
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 };
@@ -230,7 +222,7 @@ const buildEmbed = (event: HeraldEvent, subject: string | undefined, text: strin
 };
 
 /** The mentions for a severity as `content` (only those that fit) and the matching allowed mentions. */
-const mentionsFor = (settings: DiscordSettings, severity: Severity) => {
+export const mentionsFor = (settings: DiscordSettings, severity: Severity) => {
   const configured = settings.mentions[severity] ?? { users: [], roles: [] };
   const tags = [...configured.users.map((id) => `<@${id}>`), ...configured.roles.map((id) => `<@&${id}>`)];
   let content = '';
@@ -267,88 +259,6 @@ export const renderDiscord = (input: RenderInput<DiscordSettings, DiscordSecret>
       ...(mentions.content === '' ? {} : { content: mentions.content }),
       ...(settings.username === undefined ? {} : { username: settings.username }),
       embeds: [buildEmbed(event, subject, text)],
-      allowed_mentions: mentions.allowed,
-    },
-  };
-};
-
-/** Counts by type a digest lists before "and N more". */
-const DIGEST_TYPE_COUNTS = 20;
-
-/**
- * One event of a digest: `• **subject** · 07 Dec 09:14 · source · [link](url)`, subject and source
- * escaped as any event text (no markdown, no mention, no link of their own).
- */
-const digestLine = (entry: Digest['entries'][number], timezone: string): string => {
-  const link = markupSafeLink(entry.link);
-  return [
-    `• **${truncate(escapeMarkdown(oneLine(entry.subject)), DIGEST_SUBJECT_CHARS)}**`,
-    escapeMarkdown(entryTimeText(entry.time, timezone)),
-    truncate(escapeMarkdown(oneLine(entry.source)), DIGEST_NAME_CHARS),
-    ...(link === undefined ? [] : [`[link](${link})`]),
-  ].join(' · ');
-};
-
-/** The counts as two fields: by type (the most frequent first, cut with "and N more") and by severity. */
-const digestCountFields = (digest: Digest): APIEmbedField[] => {
-  const types = fitLines(
-    digest.byType,
-    ({ type, count }) => `${count} × ${truncate(escapeMarkdown(type), DIGEST_NAME_CHARS)}`,
-    { maxChars: EMBED_LIMITS.fieldValue, maxLines: DIGEST_TYPE_COUNTS },
-  );
-  const typeLines = types.more === 0 ? types.lines : [...types.lines, moreText(types.more)];
-  return [
-    { name: 'By type', value: typeLines.join('\n'), inline: true },
-    {
-      name: 'By severity',
-      value: digest.bySeverity.map(({ severity, count }) => `${count} ${severity}`).join('\n'),
-      inline: true,
-    },
-  ];
-};
-
-/**
- * Builds the Execute Webhook request of a digest. Pure. One embed coloured by the digest's highest
- * severity: the title (`Digest: 30 events (2 error, 28 info)`), the period and one line per event in
- * the description (newest first, at most {@link MAX_CHAT_DIGEST_LINES}, within 4096 characters and the
- * embed's 6000 in all, the rest counted as "and N more"), the counts as fields. The highest
- * severity's mentions ping, as for an event of that severity.
- */
-export const renderDiscordDigest = ({
-  digest,
-  settings,
-  secrets,
-}: DigestRenderInput<DiscordSettings, DiscordSecret>): DiscordMessage => {
-  const heading = truncate(digestTitle(digest), EMBED_LIMITS.title);
-  const fields = digestCountFields(digest);
-  const footer = 'Herald digest';
-  const period = `*${escapeMarkdown(digestPeriodText(digest))}*`;
-  const room = Math.min(
-    EMBED_LIMITS.description,
-    EMBED_LIMITS.total - heading.length - fieldsLength(fields) - footer.length,
-  );
-  // The period and a blank line come before the lines.
-  const listed = fitLines(digest.entries, (entry) => digestLine(entry, digest.period.timezone), {
-    maxChars: room - period.length - 2,
-    maxLines: MAX_CHAT_DIGEST_LINES,
-  });
-  const lines = listed.more === 0 ? listed.lines : [...listed.lines, moreText(listed.more)];
-  const mentions = mentionsFor(settings, digest.severity);
-  const time = timestamp(digest.period.end);
-  const embed: APIEmbed = {
-    title: heading,
-    description: [period, '', ...lines].join('\n'),
-    ...(time === undefined ? {} : { timestamp: time }),
-    color: colorNumber(SEVERITY_COLORS[digest.severity]),
-    fields,
-    footer: { text: footer },
-  };
-  return {
-    url: waitUrl(secrets.webhookUrl),
-    payload: {
-      ...(mentions.content === '' ? {} : { content: mentions.content }),
-      ...(settings.username === undefined ? {} : { username: settings.username }),
-      embeds: [embed],
       allowed_mentions: mentions.allowed,
     },
   };
@@ -475,6 +385,6 @@ export const discord = defineChannelType({
   targets: (_settings, secrets) => secretUrlTarget('webhookUrl', secrets),
   summary: (_settings, secrets) => urlHost(secrets.webhookUrl, 'webhook URL in a referenced secret'),
   render: renderDiscord,
-  renderDigest: renderDiscordDigest,
+  renderDigest: (input, digests) => digests.renderDiscordDigest(input),
   send: sendDiscord,
 });

@@ -1,10 +1,9 @@
 /**
  * `email`: an e-mail per event over SMTP or SES (SPEC §3): subject `[prefix] <subject>`, a text and an
  * HTML body with the attributes and data, priority headers by severity; a digest lists its events in
- * one e-mail (`digest.ts`).
+ * one e-mail (`digest.ts`, loaded from `digests.js` when a digest is sent).
  */
 import { defineChannelType } from '../types.ts';
-import { renderEmailDigest } from './digest.ts';
 import { renderEmail } from './render.ts';
 import { sendEmail } from './send.ts';
 import {
@@ -16,7 +15,6 @@ import {
   smtpPort,
 } from './settings.ts';
 
-export { MAX_EMAIL_DIGEST_LINES, MAX_EMAIL_DIGEST_TYPES, renderEmailDigest } from './digest.ts';
 export {
   type EmailMessage,
   emailBytes,
@@ -86,6 +84,6 @@ export const email = defineChannelType({
       ? `ses → ${recipientList(settings)}`
       : `smtp ${hostPort(settings.host ?? '?', smtpPort(settings))} → ${recipientList(settings)}`,
   render: renderEmail,
-  renderDigest: renderEmailDigest,
+  renderDigest: (input, digests) => digests.renderEmailDigest(input),
   send: (message, transports) => sendEmail(message, transports),
 });

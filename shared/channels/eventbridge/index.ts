@@ -6,12 +6,10 @@
  * retrying cannot help.
  */
 import * as z from 'zod';
-import { digestEvent } from '../../domain/digest.ts';
 import type { HeraldEvent } from '../../domain/event.ts';
 import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { classifyErrorCode, classifySendError, EVENTBRIDGE_ERRORS } from '../aws-errors.ts';
 import { checkRole, ExternalId, REGION, RoleArn, roleOf, roleSummary, roleTargets } from '../aws-role.ts';
-import { fittingDigestBody } from '../digest-text.ts';
 import { fittingBody, templatedEnvelope } from '../fitting-body.ts';
 import { timed } from '../http.ts';
 import { renderTemplate, type TemplateDelivery, TemplateText } from '../template.ts';
@@ -20,6 +18,7 @@ import {
   type AttemptResult,
   type DeliveryContext,
   type DigestRenderInput,
+  type DigestRendering,
   defineChannelType,
   type RenderInput,
   type Transports,
@@ -189,13 +188,12 @@ export const renderEventBridge = ({
  * counting the rest. `DetailType` and `Source` are the channel's templates over the digest envelope,
  * as for any event: by default `herald.digest` and `herald.herald`. `Time` is the period's end.
  */
-export const renderEventBridgeDigest = ({
-  digest,
-  context,
-  settings,
-}: DigestRenderInput<EventBridgeSettings, EventBridgeSecrets>): EventBridgeEntry =>
-  entryOf(settings, context, digestEvent(digest, 0), (budget) =>
-    fittingDigestBody(digest, budget, (envelope) => webhookBody(envelope, context)),
+export const renderEventBridgeDigest = (
+  { digest, context, settings }: DigestRenderInput<EventBridgeSettings, EventBridgeSecrets>,
+  digests: Pick<DigestRendering, 'digestEvent' | 'fittingDigestBody'>,
+): EventBridgeEntry =>
+  entryOf(settings, context, digests.digestEvent(digest, 0), (budget) =>
+    digests.fittingDigestBody(digest, budget, (envelope) => webhookBody(envelope, context)),
   );
 
 /** The size EventBridge counts for an entry. */

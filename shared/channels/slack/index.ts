@@ -12,19 +12,10 @@ import type {
   SectionBlock,
 } from '@slack/types';
 import * as z from 'zod';
-import { type Digest, digestPeriodText, digestTitle, fitLines, moreText } from '../../domain/digest.ts';
 import { type HeraldEvent, Severity } from '../../domain/event.ts';
 import type { AttemptOutcome } from '../../domain/outcome.ts';
 import type { SafeResponse } from '../../http/safe-request.ts';
 import { lazySchema } from '../../runtime/lazy-schema.ts';
-import {
-  DIGEST_NAME_CHARS,
-  DIGEST_SUBJECT_CHARS,
-  entryTimeText,
-  MAX_CHAT_DIGEST_LINES,
-  markupSafeLink,
-  packLines,
-} from '../digest-text.ts';
 import {
   bodyDetail,
   HttpsUrl,
@@ -37,7 +28,7 @@ import {
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate } from '../template.ts';
 import { dataText, ELLIPSIS, eventLink, oneLine, SEVERITY_COLORS, truncate } from '../text.ts';
-import { type DigestRenderInput, defineChannelType, type RenderInput, type Transports } from '../types.ts';
+import { defineChannelType, type RenderInput, type Transports } from '../types.ts';
 import { heraldFields } from '../webhook/index.ts';
 
 /**
@@ -157,7 +148,7 @@ export const mrkdwnText = (text: string, max: number): string => {
 /** Breaks runs of backticks with a zero-width space, so data cannot close its code block. */
 const fenceSafe = (text: string): string => text.replace(/`(?=`)/g, '`\u200B');
 
-const SEVERITY_LABELS: Readonly<Record<Severity, string>> = {
+export const SEVERITY_LABELS: Readonly<Record<Severity, string>> = {
   info: 'Info',
   warning: 'Warning',
   error: 'Error',
@@ -165,7 +156,7 @@ const SEVERITY_LABELS: Readonly<Record<Severity, string>> = {
 };
 
 /** A mrkdwn text object over escaped text; `verbatim` stops Slack from linking bare URLs and names. */
-const mrkdwn = (text: string): MrkdwnElement => ({ type: 'mrkdwn', text, verbatim: true });
+export const mrkdwn = (text: string): MrkdwnElement => ({ type: 'mrkdwn', text, verbatim: true });
 
 const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
@@ -284,85 +275,6 @@ export const renderSlack = (input: RenderInput<SlackSettings, SlackSecrets>): Sl
   };
 };
 
-/** Counts by type a digest lists before "and N more". */
-const DIGEST_TYPE_COUNTS = 20;
-
-/** A digest's counts as two fields: by type (the most frequent first) and by severity. */
-const digestCountFields = (digest: Digest): MrkdwnElement[] => {
-  const typeLabel = '*By type*\n';
-  const types = fitLines(digest.byType, ({ type, count }) => `${count} × \`${mrkdwnText(type, 128)}\``, {
-    maxChars: SLACK_LIMITS.fieldText - typeLabel.length,
-    maxLines: DIGEST_TYPE_COUNTS,
-  });
-  const typeLines = types.more === 0 ? types.lines : [...types.lines, moreText(types.more)];
-  const severities = digest.bySeverity.map(({ severity, count }) => `${count} ${SEVERITY_LABELS[severity]}`);
-  return [mrkdwn(`${typeLabel}${typeLines.join('\n')}`), mrkdwn(`*By severity*\n${severities.join('\n')}`)];
-};
-
-/**
- * One event of a digest: `• subject · 07 Dec 09:14 · source · link`. Subject and source are escaped
- * as any event text (they can never mention or link); the link is the event's own, when it is a URL
- * that cannot break out of its `<url|link>`.
- */
-const digestLine = (entry: Digest['entries'][number], timezone: string): string => {
-  const link = markupSafeLink(entry.link);
-  return [
-    `• ${mrkdwnText(oneLine(entry.subject), DIGEST_SUBJECT_CHARS)}`,
-    mrkdwnText(entryTimeText(entry.time, timezone), 64),
-    mrkdwnText(oneLine(entry.source), DIGEST_NAME_CHARS),
-    ...(link === undefined ? [] : [`<${link.replace(/&/g, '&amp;')}|link>`]),
-  ].join(' · ');
-};
-
-/**
- * Builds the Slack message of a digest. Pure. The header is the title (`[prefix] Digest: 30 events
- * (2 error, 28 info)`), the highest severity's mentions follow it; the attachment (coloured by that
- * severity) holds the period, the counts by type and severity, then one line per event, newest first,
- * in sections of at most 3000 characters, at most {@link MAX_CHAT_DIGEST_LINES} lines and 50 blocks in
- * all, the rest counted as "and N more".
- */
-export const renderSlackDigest = ({
-  digest,
-  settings,
-  secrets,
-}: DigestRenderInput<SlackSettings, SlackSecrets>): SlackMessage => {
-  const title = digestTitle(digest);
-  const heading = settings.prefix === undefined ? title : `${settings.prefix} ${title}`;
-  const mentions = settings.mentions[digest.severity] ?? [];
-  const header: HeaderBlock = {
-    type: 'header',
-    text: { type: 'plain_text', text: truncate(heading, SLACK_LIMITS.headerText) },
-  };
-  const mentionSection: SectionBlock[] =
-    mentions.length === 0 ? [] : [{ type: 'section', text: { type: 'mrkdwn', text: mentions.join(' ') } }];
-  const period: ContextBlock = {
-    type: 'context',
-    elements: [mrkdwn(mrkdwnText(digestPeriodText(digest), SLACK_LIMITS.sectionText))],
-  };
-  const counts: SectionBlock = { type: 'section', fields: digestCountFields(digest) };
-  // Header, mentions, period, counts and the "and N more" line take their blocks first.
-  const fixedBlocks = 1 + mentionSection.length + 3;
-  const { chunks, more } = packLines(digest.entries, (entry) => digestLine(entry, digest.period.timezone), {
-    maxChunks: SLACK_LIMITS.blocks - fixedBlocks,
-    maxChunkChars: SLACK_LIMITS.sectionText,
-    maxLines: MAX_CHAT_DIGEST_LINES,
-  });
-  const lines: SectionBlock[] = chunks.map((chunk) => ({ type: 'section', text: mrkdwn(chunk) }));
-  const rest: ContextBlock[] =
-    more === 0 ? [] : [{ type: 'context', elements: [mrkdwn(`_${moreText(more)}_`)] }];
-  const mentionText = mentions.length === 0 ? '' : `${mentions.join(' ')} `;
-  return {
-    webhookUrl: secrets.webhookUrl,
-    payload: {
-      text: `${mentionText}${mrkdwnText(heading, SLACK_LIMITS.text - mentionText.length)}`,
-      blocks: [header, ...mentionSection],
-      attachments: [{ color: SEVERITY_COLORS[digest.severity], blocks: [period, counts, ...lines, ...rest] }],
-      unfurl_links: false,
-      unfurl_media: false,
-    },
-  };
-};
-
 /** What Slack answers when the webhook or its channel is gone for good: the channel gets disabled. */
 const GONE_ANSWERS = new Set([
   'no_service',
@@ -414,6 +326,6 @@ export const slack = defineChannelType({
   targets: (_settings, secrets) => secretUrlTarget('webhookUrl', secrets),
   summary: (_settings, secrets) => urlHost(secrets.webhookUrl, 'webhook URL in a referenced secret'),
   render: renderSlack,
-  renderDigest: renderSlackDigest,
+  renderDigest: (input, digests) => digests.renderSlackDigest(input),
   send: sendSlack,
 });

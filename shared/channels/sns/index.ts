@@ -4,11 +4,9 @@
  * and the subject is what e-mail subscribers see.
  */
 import * as z from 'zod';
-import { digestEvent, digestTitle } from '../../domain/digest.ts';
 import type { HeraldEvent } from '../../domain/event.ts';
 import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { classifyAwsError, SNS_ERRORS } from '../aws-errors.ts';
-import { fittingDigestBody } from '../digest-text.ts';
 import { fittingBody, templatedEnvelope } from '../fitting-body.ts';
 import { timed } from '../http.ts';
 import { oneLine } from '../text.ts';
@@ -16,6 +14,7 @@ import {
   type AttemptResult,
   type DeliveryContext,
   type DigestRenderInput,
+  type DigestRendering,
   defineChannelType,
   type RenderInput,
   type Transports,
@@ -186,13 +185,12 @@ export const renderSns = ({
  * the rest; attributes and subject are the digest envelope's (source `herald`, severity the digest's
  * highest), so a FIFO topic groups digests under `herald`.
  */
-export const renderSnsDigest = ({
-  digest,
-  context,
-  settings,
-}: DigestRenderInput<SnsSettings, SnsSecrets>): SnsMessage =>
-  publishOf(settings, context, digestEvent(digest, 0), digestTitle(digest), (budget) =>
-    fittingDigestBody(digest, budget, (envelope) => webhookBody(envelope, context)),
+export const renderSnsDigest = (
+  { digest, context, settings }: DigestRenderInput<SnsSettings, SnsSecrets>,
+  digests: Pick<DigestRendering, 'digestEvent' | 'digestTitle' | 'fittingDigestBody'>,
+): SnsMessage =>
+  publishOf(settings, context, digests.digestEvent(digest, 0), digests.digestTitle(digest), (budget) =>
+    digests.fittingDigestBody(digest, budget, (envelope) => webhookBody(envelope, context)),
   );
 
 /** The size SNS counts for a publish (message and attributes; the subject too, to be safe). */

@@ -5,12 +5,10 @@
  * deduplication id, so a retried attempt never lands twice within SQS's five-minute window.
  */
 import * as z from 'zod';
-import { digestEvent } from '../../domain/digest.ts';
 import type { HeraldEvent } from '../../domain/event.ts';
 import { lazySchema } from '../../runtime/lazy-schema.ts';
 import { classifySendError, SQS_ERRORS } from '../aws-errors.ts';
 import { checkRole, ExternalId, REGION, RoleArn, roleOf, roleSummary, roleTargets } from '../aws-role.ts';
-import { fittingDigestBody } from '../digest-text.ts';
 import { fittingBody, templatedEnvelope } from '../fitting-body.ts';
 import { timed } from '../http.ts';
 import { renderTemplate, type TemplateDelivery, TemplateText } from '../template.ts';
@@ -20,6 +18,7 @@ import {
   type AttemptResult,
   type DeliveryContext,
   type DigestRenderInput,
+  type DigestRendering,
   defineChannelType,
   type RenderInput,
   type Transports,
@@ -241,13 +240,12 @@ export const renderSqs = ({
  * the rest; attributes are the digest envelope's (source `herald`), and a FIFO queue's group id
  * template is rendered over it (so the default `{{source}}` groups digests under `herald`).
  */
-export const renderSqsDigest = ({
-  digest,
-  context,
-  settings,
-}: DigestRenderInput<SqsSettings, SqsSecrets>): SqsMessage =>
-  sendMessageOf(settings, context, digestEvent(digest, 0), (budget) =>
-    fittingDigestBody(digest, budget, (envelope) => sqsSafe(webhookBody(envelope, context))),
+export const renderSqsDigest = (
+  { digest, context, settings }: DigestRenderInput<SqsSettings, SqsSecrets>,
+  digests: Pick<DigestRendering, 'digestEvent' | 'fittingDigestBody'>,
+): SqsMessage =>
+  sendMessageOf(settings, context, digests.digestEvent(digest, 0), (budget) =>
+    digests.fittingDigestBody(digest, budget, (envelope) => sqsSafe(webhookBody(envelope, context))),
   );
 
 /** The size SQS counts for a message: body and attributes. */

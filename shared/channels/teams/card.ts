@@ -5,15 +5,7 @@
  * `separator`), `FactSet` (`facts` of `title`/`value`, `separator`) and `Action.OpenUrl` (`title`,
  * `url`), plus Teams' own `msteams.width`.
  */
-import { type Digest, digestPeriodText, digestTitle, moreText } from '../../domain/digest.ts';
 import { type HeraldEvent, jsonBytes, type Severity } from '../../domain/event.ts';
-import {
-  DIGEST_NAME_CHARS,
-  DIGEST_SUBJECT_CHARS,
-  entryTimeText,
-  MAX_CHAT_DIGEST_LINES,
-  markupSafeLink,
-} from '../digest-text.ts';
 import { eventLink, largestFitting, oneLine, truncate } from '../text.ts';
 
 /**
@@ -30,9 +22,9 @@ export const TEXT_CHARS = 4000;
 export const DATA_CHARS = 4000;
 /** An attribute value (SPEC §1 allows 256) and an attribute name (64). */
 const FACT_VALUE_CHARS = 256;
-const FACT_TITLE_CHARS = 64;
+export const FACT_TITLE_CHARS = 64;
 /** Source and type are at most 128 characters (SPEC §1); time is an RFC 3339 string. */
-const META_CHARS = 128;
+export const META_CHARS = 128;
 
 export const ADAPTIVE_CARD_SCHEMA = 'http://adaptivecards.io/schemas/adaptive-card.json';
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -103,7 +95,7 @@ export interface TeamsPayload {
 }
 
 /** How each severity looks: the header band's style, its label's colour and words. */
-const SEVERITY_LOOK: Readonly<
+export const SEVERITY_LOOK: Readonly<
   Record<Severity, { style: ContainerStyle; color: TextColor; label: string; name: string }>
 > = {
   info: { style: 'accent', color: 'Accent', label: 'INFO', name: 'Info' },
@@ -135,7 +127,7 @@ export const escapeMarkdown = (text: string): string =>
 const BLANK = '—';
 
 /** A single-line value: line breaks become spaces, cut to `max`, then escaped; never blank. */
-const inline = (text: string, max: number): string =>
+export const inline = (text: string, max: number): string =>
   text.trim() === '' ? BLANK : escapeMarkdown(truncate(oneLine(text), max));
 
 /**
@@ -192,7 +184,7 @@ const attributeFacts = (content: CardContent, shown: number): Fact[] => {
 };
 
 /** The coloured band a card opens with: the severity's label, the title, and what else the card adds. */
-const headerBand = (
+export const headerBand = (
   look: (typeof SEVERITY_LOOK)[keyof typeof SEVERITY_LOOK],
   label: string,
   title: string,
@@ -213,6 +205,12 @@ const headerBand = (
     },
     ...more,
   ],
+});
+
+/** The message around a card. */
+export const messageOf = (card: AdaptiveCard): TeamsPayload => ({
+  type: 'message',
+  attachments: [{ contentType: ADAPTIVE_CARD_CONTENT_TYPE, contentUrl: null, content: card }],
 });
 
 const buildPayload = (content: CardContent, allowance: Allowance): TeamsPayload => {
@@ -253,13 +251,10 @@ const buildPayload = (content: CardContent, allowance: Allowance): TeamsPayload 
       ? {}
       : { actions: [{ type: 'Action.OpenUrl', title: 'Open', url: content.link }] }),
   };
-  return {
-    type: 'message',
-    attachments: [{ contentType: ADAPTIVE_CARD_CONTENT_TYPE, contentUrl: null, content: card }],
-  };
+  return messageOf(card);
 };
 
-const fits = (payload: TeamsPayload): boolean => jsonBytes(payload) <= MAX_PAYLOAD_BYTES;
+export const fits = (payload: TeamsPayload): boolean => jsonBytes(payload) <= MAX_PAYLOAD_BYTES;
 
 /**
  * The message for a card's content, under {@link MAX_PAYLOAD_BYTES}: when too big, the `data` excerpt
@@ -304,87 +299,3 @@ export const cardContent = (
   data: compactData(event.data),
   link: eventLink(event),
 });
-
-// --- Digests -------------------------------------------------------------------------------------
-
-/** Counts by type a digest card lists before "… N more types". */
-const DIGEST_TYPE_FACTS = 10;
-
-/** The message around a card. */
-const messageOf = (card: AdaptiveCard): TeamsPayload => ({
-  type: 'message',
-  attachments: [{ contentType: ADAPTIVE_CARD_CONTENT_TYPE, contentUrl: null, content: card }],
-});
-
-/**
- * One event of a digest as a TextBlock: `**subject** · 07 Dec 09:14 · source · [link](url)`, subject
- * and source escaped as any event text.
- */
-const digestLine = (entry: Digest['entries'][number], timezone: string, first: boolean): TextBlock => {
-  const link = markupSafeLink(entry.link);
-  const text = [
-    `**${inline(entry.subject, DIGEST_SUBJECT_CHARS)}**`,
-    inline(entryTimeText(entry.time, timezone), META_CHARS),
-    inline(entry.source, DIGEST_NAME_CHARS),
-    ...(link === undefined ? [] : [`[link](${link})`]),
-  ].join(' · ');
-  return { type: 'TextBlock', text, wrap: true, spacing: 'Small', ...(first ? { separator: true } : {}) };
-};
-
-/** The digest card showing its first `shown` events, "and N more" for the rest. */
-const digestCard = (digest: Digest, shown: number): TeamsPayload => {
-  const look = SEVERITY_LOOK[digest.severity];
-  const typeFacts: Fact[] = digest.byType.slice(0, DIGEST_TYPE_FACTS).map(({ type, count }) => ({
-    title: inline(type, FACT_TITLE_CHARS),
-    value: String(count),
-  }));
-  const hiddenTypes = digest.byType.length - typeFacts.length;
-  if (hiddenTypes > 0) {
-    typeFacts.push({ title: '…', value: `${hiddenTypes} more type${hiddenTypes === 1 ? '' : 's'}` });
-  }
-  const lines = digest.entries
-    .slice(0, shown)
-    .map((entry, index) => digestLine(entry, digest.period.timezone, index === 0));
-  const more = digest.entries.length - lines.length;
-  const body: CardElement[] = [
-    headerBand(look, `${look.label} · DIGEST`, digestTitle(digest), {
-      type: 'TextBlock',
-      text: inline(digestPeriodText(digest), TITLE_CHARS),
-      wrap: true,
-      isSubtle: true,
-      spacing: 'None',
-    }),
-    ...(typeFacts.length === 0 ? [] : [{ type: 'FactSet' as const, facts: typeFacts }]),
-    {
-      type: 'FactSet',
-      separator: true,
-      facts: digest.bySeverity.map(({ severity, count }) => ({
-        title: SEVERITY_LOOK[severity].name,
-        value: String(count),
-      })),
-    },
-    ...lines,
-    ...(more === 0
-      ? []
-      : [{ type: 'TextBlock' as const, text: moreText(more), wrap: true as const, isSubtle: true as const }]),
-  ];
-  return messageOf({
-    $schema: ADAPTIVE_CARD_SCHEMA,
-    type: 'AdaptiveCard',
-    version: '1.4',
-    msteams: { width: 'Full' },
-    body,
-  });
-};
-
-/**
- * The message of a digest, under {@link MAX_PAYLOAD_BYTES}: a header band coloured by the digest's
- * highest severity with the title and the period, the counts by type (at most ten, then "… N more
- * types") and by severity as facts, then one TextBlock per event, newest first (at most
- * {@link MAX_CHAT_DIGEST_LINES}, as many as fit), and "and N more".
- */
-export const digestPayload = (digest: Digest): TeamsPayload => {
-  const most = Math.min(digest.entries.length, MAX_CHAT_DIGEST_LINES);
-  const shown = largestFitting(most, (n) => fits(digestCard(digest, n)));
-  return digestCard(digest, shown);
-};

@@ -14,9 +14,9 @@ import { HttpsUrl, jsonPost, secretUrlTarget, sendHttp, urlHost } from '../http.
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate } from '../template.ts';
 import { truncate } from '../text.ts';
-import { type DigestRenderInput, defineChannelType, type RenderInput } from '../types.ts';
+import { defineChannelType, type RenderInput } from '../types.ts';
 import { heraldFields } from '../webhook/index.ts';
-import { cardContent, digestPayload, type TeamsPayload, teamsPayload } from './card.ts';
+import { cardContent, type TeamsPayload, teamsPayload } from './card.ts';
 
 export {
   ADAPTIVE_CARD_CONTENT_TYPE,
@@ -62,18 +62,6 @@ export const renderTeams = ({
     template?.text === undefined ? undefined : renderTemplate(template.text, event, herald, 'text');
   return { url: secrets.webhookUrl, payload: teamsPayload(cardContent(event, subject, text)) };
 };
-
-/**
- * Builds the card of a digest: title, period, counts by type and severity as facts, one line per
- * event (newest first) and "and N more", within the size Teams takes (see `digestPayload`).
- */
-export const renderTeamsDigest = ({
-  digest,
-  secrets,
-}: DigestRenderInput<TeamsSettings, TeamsSecrets>): TeamsMessage => ({
-  url: secrets.webhookUrl,
-  payload: digestPayload(digest),
-});
 
 /**
  * A legacy incoming webhook answers 200 and puts Teams' own failure in the body ("Webhook message
@@ -149,7 +137,7 @@ export const teams = defineChannelType({
   targets: (_settings, secrets) => secretUrlTarget('webhookUrl', secrets),
   summary: (_settings, secrets) => urlHost(secrets.webhookUrl, 'webhookUrl in a referenced secret'),
   render: renderTeams,
-  renderDigest: renderTeamsDigest,
+  renderDigest: (input, digests) => digests.renderTeamsDigest(input),
   send: (message, transports, settings) =>
     sendHttp(jsonPost(message.url, message.payload, settings.timeoutMs), transports, classifyTeams),
 });

@@ -6,13 +6,13 @@ import { DIGEST_EVENT_TYPE } from '../../domain/digest.ts';
 import type { HeraldEvent } from '../../domain/event.ts';
 import type { SafeRequest } from '../../http/safe-request.ts';
 import { lazySchema } from '../../runtime/lazy-schema.ts';
-import { fittingDigestBody } from '../digest-text.ts';
 import { HttpsUrl, secretUrlTarget, sendHttp, USER_AGENT, urlHost } from '../http.ts';
 import { TimeoutMs } from '../record.ts';
 import { renderTemplate, type TemplateDelivery } from '../template.ts';
 import {
   type DeliveryContext,
   type DigestRenderInput,
+  type DigestRendering,
   defineChannelType,
   type RenderInput,
 } from '../types.ts';
@@ -198,8 +198,9 @@ export const MAX_DIGEST_BODY_BYTES = 1_048_576;
  */
 export const renderWebhookDigest = (
   input: DigestRenderInput<WebhookSettings, WebhookSecret>,
+  digests: Pick<DigestRendering, 'fittingDigestBody'>,
 ): SafeRequest => {
-  const body = fittingDigestBody(input.digest, MAX_DIGEST_BODY_BYTES, (envelope) =>
+  const body = digests.fittingDigestBody(input.digest, MAX_DIGEST_BODY_BYTES, (envelope) =>
     webhookBody(envelope, input.context),
   );
   return signedRequest(body, DIGEST_EVENT_TYPE, input);

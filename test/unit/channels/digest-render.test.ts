@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
+import { loadDigestRendering } from '#shared/channels/digest-loading.ts';
 import {
   type DiscordMessage,
   EMBED_LIMITS,
@@ -99,8 +100,11 @@ const configOf = (type: ChannelType) => {
   };
 };
 
+/** The digest renderers, loaded as the deliver function loads them (from their own file when bundled). */
+const digests = await loadDigestRendering();
+
 const renderDigestWith = (type: ChannelType, digest: Digest, now: Date = NOW): unknown =>
-  type.renderDigest({ digest, context: CONTEXT, now, ...configOf(type) });
+  type.renderDigest({ digest, context: CONTEXT, now, ...configOf(type) }, digests);
 
 /** What a rendered digest shows: its text (for subjects and counts) and how it accounts for events. */
 interface Shown {
@@ -495,13 +499,16 @@ describe('digest specifics', () => {
 
     // Act
     const entry = renderDigestWith(type, digestOf(2)) as EventBridgeEntry;
-    const byDefault = type.renderDigest({
-      digest: digestOf(2),
-      context: CONTEXT,
-      now: NOW,
-      settings: { eventBusArn: 'arn:aws:events:eu-central-1:210987654321:event-bus/platform' },
-      secrets: {},
-    }) as EventBridgeEntry;
+    const byDefault = type.renderDigest(
+      {
+        digest: digestOf(2),
+        context: CONTEXT,
+        now: NOW,
+        settings: { eventBusArn: 'arn:aws:events:eu-central-1:210987654321:event-bus/platform' },
+        secrets: {},
+      },
+      digests,
+    ) as EventBridgeEntry;
 
     // Assess
     expect(entry.detailType).toBe('herald.digest');
