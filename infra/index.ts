@@ -18,6 +18,7 @@ export { type ForwardRule, Ingest, type IngestProps } from './constructs/ingest.
 export { type HeraldFunctions, Observability, type ObservabilityProps } from './constructs/observability.ts';
 export { type FeedOptions, QueueWithDlq, type QueueWithDlqProps } from './constructs/queues.ts';
 export { Routing, type RoutingProps } from './constructs/routing.ts';
+export type { ProvisionedCapacity } from './constructs/storage.ts';
 export { Storage, type StorageProps } from './constructs/storage.ts';
 export { Herald, type HeraldProps, type LogLevel } from './herald.ts';
 export { HeraldStack, type HeraldStackProps } from './herald-stack.ts';

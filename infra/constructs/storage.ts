@@ -1,11 +1,54 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, ProjectionType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, Capacity, ProjectionType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+
+/**
+ * Provisioned capacity for the state table, scaled by DynamoDB between `min` and `max` units to keep
+ * consumption near `targetUtilizationPercent` (the table and each of its indexes scale on their own).
+ */
+export interface ProvisionedCapacity {
+  readonly writeUnits: { readonly min: number; readonly max: number };
+  readonly readUnits: { readonly min: number; readonly max: number };
+  /** @default 70 */
+  readonly targetUtilizationPercent?: number;
+}
 
 export interface StorageProps {
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /** The state table's capacity mode: on demand when absent. */
+  readonly stateTableCapacity?: ProvisionedCapacity;
 }
+
+/** The state table's billing: on demand, or provisioned and auto scaled. */
+const stateTableBilling = (capacity: ProvisionedCapacity | undefined): Billing => {
+  if (capacity === undefined) return Billing.onDemand();
+  const target = capacity.targetUtilizationPercent ?? 70;
+  for (const [name, units] of Object.entries({
+    writeUnits: capacity.writeUnits,
+    readUnits: capacity.readUnits,
+  })) {
+    if (
+      !Number.isInteger(units.min) ||
+      units.min < 1 ||
+      !Number.isInteger(units.max) ||
+      units.max < units.min
+    ) {
+      throw new Error(
+        `stateTableCapacity.${name} ${JSON.stringify(units)}: min and max are whole numbers with 1 ≤ min ≤ max`,
+      );
+    }
+  }
+  if (!Number.isInteger(target) || target < 20 || target > 90) {
+    throw new Error(`stateTableCapacity.targetUtilizationPercent ${target}: a whole number from 20 to 90`);
+  }
+  const scaled = (units: { min: number; max: number }) =>
+    Capacity.autoscaled({ minCapacity: units.min, maxCapacity: units.max, targetUtilizationPercent: target });
+  return Billing.provisioned({
+    writeCapacity: scaled(capacity.writeUnits),
+    readCapacity: scaled(capacity.readUnits),
+  });
+};
 
 /**
  * DynamoDB: the config table (channels and policies; partition `kind`, sort `id`) and the state table
@@ -13,7 +56,8 @@ export interface StorageProps {
  * indexes `byTime`, `byChannel` list deliveries newest first by creation; `byStatus`, `byChannelStatus`,
  * `byTypeStatus` by when they took their status, which is how dead letters are listed and redriven;
  * the indexes hold keys, not records).
- * Both on-demand, encrypted at rest, with point-in-time recovery for the config.
+ * Both encrypted at rest, with point-in-time recovery for the config; the config table on demand, the
+ * state table on demand or provisioned (`stateTableCapacity`).
  */
 export class Storage extends Construct {
   readonly configTable: TableV2;
@@ -32,6 +76,7 @@ export class Storage extends Construct {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
       timeToLiveAttribute: 'expiresAt',
+      billing: stateTableBilling(props.stateTableCapacity),
       // Deliveries newest first: all of them, and under each filter the admin API offers, so every
       // filtered page is full. Unfiltered and by channel sort on creation time; the status indexes on
       // when the status was taken ("dead since", "delivered last"). The indexes hold keys (the status

@@ -27,6 +27,8 @@ export const STACKS: Record<string, HeraldStackProps> = {
       apiThrottle: { rateLimit: 200, burstLimit: 400 },
       stageName: 'live',
       metricsNamespace: 'Herald/prod',
+      logLevel: 'DEBUG',
+      stateTableCapacity: { writeUnits: { min: 50, max: 4000 }, readUnits: { min: 5, max: 500 } },
       retrySchedule: [Duration.seconds(0), Duration.minutes(1)],
       memorySize: { deliver: 512, router: 1024 },
       timeout: { router: Duration.seconds(20), deliver: Duration.seconds(45) },
