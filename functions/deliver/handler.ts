@@ -137,7 +137,13 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
   // One receive before the queue's own redrive would move it without a record: Herald marks it dead.
   if (Number(record.attributes.ApproximateReceiveCount) >= DELIVERY_MAX_RECEIVES - 1) {
     const reason = `the delivery queue received this job ${record.attributes.ApproximateReceiveCount} times without finishing it`;
-    await state.markDead(refOf(job), reason, JSON.stringify(job), new Date());
+    // The job may never have got as far as writing a record: this one creates it, no attempt counted.
+    const now = new Date();
+    await state.markDead(refOf(job), reason, JSON.stringify(job), now, {
+      eventId: job.event.id,
+      startedAt: now,
+      attempted: false,
+    });
     const channelType = await channels.get(job.channelId).then(
       (channel) => channel?.type ?? UNKNOWN_CHANNEL_TYPE,
       () => UNKNOWN_CHANNEL_TYPE,
@@ -170,7 +176,12 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
         unrecorded = undefined;
       },
       beginAttempt: async (deliveryId, refs, now) => {
-        const start = await state.beginAttempt(deliveryId, refs, now);
+        // To a channel that collects digests, the attempt writes its record before it sends, so that a
+        // router adding the same notification to a digest meanwhile finds it taken (never both).
+        const channel = await channels.get(refs.channelId).catch(() => undefined);
+        const start = await state.beginAttempt(deliveryId, refs, now, {
+          writeFirst: channel?.digest !== undefined,
+        });
         unrecorded =
           start.kind === 'started' && start.fresh ? { eventId: refs.eventId, startedAt: now } : undefined;
         return start;

@@ -77,9 +77,10 @@ export class Storage extends Construct {
       sortKey: { name: 'sk', type: AttributeType.STRING },
       timeToLiveAttribute: 'expiresAt',
       billing: stateTableBilling(props.stateTableCapacity),
-      // Deliveries newest first: all of them, and under each filter the admin API offers, so every
-      // filtered page is full. Unfiltered and by channel sort on creation time; the status indexes on
-      // when the status was taken ("dead since", "delivered last"). The indexes hold keys (the status
+      // Deliveries newest first: all of them, and under each filter the admin API offers. Unfiltered
+      // and by channel sort on creation time (delivered deliveries are listed from these); the status
+      // indexes, which take every status but delivered, on when the status was taken ("dead since").
+      // The indexes hold keys (the status
       // indexes also the channel and event type, which never change), not the record: an update that
       // changes only the record's counts and times then writes no index entry (see state-repository.ts).
       globalSecondaryIndexes: [

@@ -20,8 +20,8 @@ export const DELIVERIES_BY_TIME_INDEX = 'byTime';
 /**
  * Indexes that list deliveries newest first under a filter, so every filtered page is full. By channel
  * (`byChannel` = `channel#<id>`) sorts on `gsi1sk` (creation time, then id), like `byTime`. The status
- * indexes sort on `statusSk` (when the delivery took its status, then id), so "dead since" and "delivered
- * last" read straight off them: by status (`byStatus` = `status#<status>`), by channel and status
+ * indexes sort on `statusSk` (when the delivery took its status, then id), so "dead since" reads straight
+ * off them: by status (`byStatus` = `status#<status>`), by channel and status
  * (`byChannelStatus` = `<channel id>#<status>`), and dead letters by event type (`byTypeStatus` =
  * `<event type>#dead`, on dead deliveries only).
  *
@@ -57,6 +57,11 @@ export interface UnrecordedStart {
   readonly eventId: string;
   /** When the attempt began (the delivery's creation time). */
   readonly startedAt: Date;
+  /**
+   * False when no attempt was made (a job dead-lettered for crashing its function on every receive):
+   * the record is created, its attempts not counted. @default true
+   */
+  readonly attempted?: boolean;
 }
 
 /** The delivery id of a delivery record (its key is the delivery prefix and the id). */
@@ -94,7 +99,7 @@ const creation = (
   const createdAt = unrecorded.startedAt.toISOString();
   return {
     set: ', eventId = :eventId, createdAt = if_not_exists(createdAt, :createdAt), gsi1pk = if_not_exists(gsi1pk, :gsi1pk), gsi1sk = if_not_exists(gsi1sk, :gsi1sk), byChannel = if_not_exists(byChannel, :byChannel), expiresAt = :expires',
-    add: ' ADD attempts :one, seq :one',
+    add: unrecorded.attempted === false ? '' : ' ADD attempts :one, seq :one',
     values: {
       ':eventId': unrecorded.eventId,
       ':createdAt': createdAt,
@@ -102,7 +107,7 @@ const creation = (
       ':gsi1sk': `${createdAt}#${ref.deliveryId}`,
       ':byChannel': `channel#${ref.channelId}`,
       ':expires': expiresAt,
-      ':one': 1,
+      ...(unrecorded.attempted === false ? {} : { ':one': 1 }),
     },
   };
 };
@@ -151,6 +156,9 @@ export const MAX_COUNTED_DEAD_LETTERS = 20_000;
 
 /** A listing of delivered deliveries, or the search for a channel's last success, reads at most this many. */
 export const MAX_EXAMINED_DELIVERIES = 1_000;
+
+/** How long before an auto-disable window the search for the channel's last success starts. */
+const SUCCESS_LOOKBACK_SECONDS = 24 * 60 * 60;
 
 /** Same event id within this window: acknowledged as a duplicate, not processed (SPEC §1). */
 export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
@@ -346,7 +354,10 @@ export class StateRepository {
     // The attempt that delivered it is kept in the record (one write fewer per delivery).
     const { deliveredAttempt, ...delivery } = record;
     const kept = deliveredAttempt as Record<string, unknown> | undefined;
-    if (kept !== undefined && !attempts.some((attempt) => attempt.seq === kept.seq)) attempts.push(kept);
+    // (Two copies of a first attempt both number it 1: the delivered one is listed beside a failed one.)
+    const listed = (attempt: Record<string, unknown>) =>
+      attempt.seq === kept?.seq && attempt.outcome === kept?.outcome;
+    if (kept !== undefined && !attempts.some(listed)) attempts.push(kept);
     return { delivery, attempts };
   }
 
@@ -405,7 +416,14 @@ export class StateRepository {
   }): Promise<{ items: Record<string, unknown>[]; lastKey?: Record<string, unknown> }> {
     const items: Record<string, unknown>[] = [];
     let examined = 0;
-    for await (const { record, key } of this.byCreation(query.channelId, query.since, query.startKey)) {
+    // Most deliveries are delivered: pages a little larger than asked for are usually enough.
+    const pageSize = Math.min(100, Math.max(10, 2 * query.limit));
+    for await (const { record, key } of this.byCreation(
+      query.channelId,
+      query.since,
+      query.startKey,
+      pageSize,
+    )) {
       examined += 1;
       if (record?.status === 'delivered') items.push(record);
       if (items.length >= query.limit || examined >= MAX_EXAMINED_DELIVERIES) return { items, lastKey: key };
@@ -421,6 +439,7 @@ export class StateRepository {
     channelId: string | undefined,
     since: string | undefined,
     startKey: Record<string, unknown> | undefined,
+    pageSize: number,
   ): AsyncGenerator<{ record?: Record<string, unknown>; key: Record<string, unknown> }> {
     const [indexName, partitionName, partition] =
       channelId === undefined
@@ -438,7 +457,7 @@ export class StateRepository {
             ...(since === undefined ? {} : { ':since': since }),
           },
           ScanIndexForward: false,
-          Limit: 100,
+          Limit: pageSize,
           ...(next === undefined ? {} : { ExclusiveStartKey: next }),
         }),
       );
@@ -555,20 +574,30 @@ export class StateRepository {
 
   /**
    * How many of the channel's deliveries died since its last success and within `withinSeconds`,
-   * counting up to `limit` (two index reads, on the dead-letter path only).
+   * counting up to `limit` (on the dead-letter path only). The dead letters are counted first (one
+   * index read); only when there are `limit` of them is the last success looked for: delivered
+   * deliveries are in no status index, so it is the latest success among the channel's deliveries
+   * created since a day before the window (a delivery's retries may outlast the window), reading at most
+   * {@link MAX_EXAMINED_DELIVERIES} of them, newest first.
    */
   async deadInARow(channelId: string, withinSeconds: number, limit: number, now: Date): Promise<number> {
     const windowStart = new Date(now.getTime() - withinSeconds * 1000).toISOString();
-    // The channel's last success within the window: the newest delivered of its deliveries created in
-    // it (delivered ones are in no status index), reading at most MAX_EXAMINED_DELIVERIES of them.
+    const inWindow = await this.countDeadSince(channelId, windowStart, limit);
+    if (inWindow < limit) return inWindow;
+    const scanFrom = new Date(now.getTime() - withinSeconds * 1000 - SUCCESS_LOOKBACK_SECONDS * 1000);
     let deliveredAt = '';
     let examined = 0;
-    for await (const { record } of this.byCreation(channelId, windowStart, undefined)) {
-      if (record?.status === 'delivered') deliveredAt = statusTimeOf(record) ?? '';
+    for await (const { record } of this.byCreation(channelId, scanFrom.toISOString(), undefined, 100)) {
+      const at = record?.status === 'delivered' ? (statusTimeOf(record) ?? '') : '';
+      if (at > deliveredAt) deliveredAt = at;
       examined += 1;
-      if (deliveredAt !== '' || examined >= MAX_EXAMINED_DELIVERIES) break;
+      if (examined >= MAX_EXAMINED_DELIVERIES) break;
     }
-    const from = deliveredAt > windowStart ? deliveredAt : windowStart;
+    return deliveredAt > windowStart ? this.countDeadSince(channelId, deliveredAt, limit) : inWindow;
+  }
+
+  /** The channel's deliveries that died after `from` (an ISO time), counting up to `limit`. */
+  private async countDeadSince(channelId: string, from: string, limit: number): Promise<number> {
     let count = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -647,19 +676,24 @@ export class StateRepository {
    * {@link scheduleNext}, {@link markDead} with `unrecorded`). What that gives up is the lease on the
    * first attempt: two copies of one job received at the same moment (SQS delivers at least once) may
    * both send it, with the same `webhook-id`, and only one is recorded delivered (SPEC §5).
+   * `writeFirst` (a channel that collects digests) takes the lease on the first attempt too: a router
+   * adding the notification to a digest then finds its record and sends it on its own instead.
    */
   async beginAttempt(
     deliveryId: string,
     refs: { eventId: string; channelId: string; eventType: string },
     now: Date,
+    options: { writeFirst?: boolean } = {},
   ): Promise<AttemptStart> {
     const key = { pk: `${STATE_PREFIXES.delivery}${deliveryId}`, sk: 'delivery' };
     const read = async () =>
       (await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })))
         .Item;
     const current = await read();
-    if (current === undefined) return { kind: 'started', attempt: 1, seq: 1, fresh: true };
-    const held = heldStart(current, now);
+    if (current === undefined && options.writeFirst !== true) {
+      return { kind: 'started', attempt: 1, seq: 1, fresh: true };
+    }
+    const held = current === undefined ? undefined : heldStart(current, now);
     if (held !== undefined) return held;
     try {
       const result = await this.db.send(
@@ -732,8 +766,9 @@ export class StateRepository {
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: `${STATE_PREFIXES.delivery}${deliveryId}`, sk: 'delivery' },
-        UpdateExpression: 'SET rateSlot = :slot',
-        ExpressionAttributeValues: { ':slot': slot },
+        // A first attempt that kept a slot has no record yet: this one expires like any.
+        UpdateExpression: 'SET rateSlot = :slot, expiresAt = if_not_exists(expiresAt, :expires)',
+        ExpressionAttributeValues: { ':slot': slot, ':expires': epoch(new Date()) + this.retentionSeconds },
       }),
     );
   }
@@ -871,23 +906,34 @@ export class StateRepository {
     unrecorded?: UnrecordedStart,
   ): Promise<void> {
     const created = creation(ref, unrecorded, epoch(now) + this.retentionSeconds);
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: `${STATE_PREFIXES.delivery}${ref.deliveryId}`, sk: 'delivery' },
-        UpdateExpression: `SET notBefore = :notBefore, #status = if_not_exists(#status, :pending), byStatus = if_not_exists(byStatus, :byStatus), byChannelStatus = if_not_exists(byChannelStatus, :byChannelStatus), statusSk = if_not_exists(statusSk, :statusSk), channelId = if_not_exists(channelId, :channelId), eventType = if_not_exists(eventType, :eventType), updatedAt = :now${created.set} REMOVE leaseUntil${created.add}`,
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':notBefore': epoch(notBefore),
-          ':pending': 'pending',
-          ':channelId': ref.channelId,
-          ':eventType': ref.eventType,
-          ':now': now.toISOString(),
-          ...statusKeys(ref, 'pending', now),
-          ...created.values,
-        },
-      }),
-    );
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `${STATE_PREFIXES.delivery}${ref.deliveryId}`, sk: 'delivery' },
+          UpdateExpression: `SET notBefore = :notBefore, #status = if_not_exists(#status, :pending), byStatus = if_not_exists(byStatus, :byStatus), byChannelStatus = if_not_exists(byChannelStatus, :byChannelStatus), statusSk = if_not_exists(statusSk, :statusSk), channelId = if_not_exists(channelId, :channelId), eventType = if_not_exists(eventType, :eventType), updatedAt = :now${created.set} REMOVE leaseUntil${created.add}`,
+          ConditionExpression:
+            'attribute_not_exists(#status) OR (#status <> :delivered AND #status <> :digested AND #status <> :dead)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':notBefore': epoch(notBefore),
+            ':pending': 'pending',
+            ':delivered': 'delivered',
+            ':digested': 'digested',
+            ':dead': 'dead',
+            ':channelId': ref.channelId,
+            ':eventType': ref.eventType,
+            ':now': now.toISOString(),
+            ...statusKeys(ref, 'pending', now),
+            ...created.values,
+          },
+        }),
+      );
+    } catch (error) {
+      // Another copy of the job delivered it (or it died, or went into a digest) meanwhile: nothing to
+      // schedule; the job comes back and finds it so.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   /** Records one attempt (readable later through the admin API). */

@@ -304,7 +304,10 @@ export const deliverJob = async (
       // Only the delivery's first attempt: a job routed again (its router batch crashed) is a new
       // message, received once more for the first time, and must not crash after its send again.
       if (seq === 1 && ports.faults?.armed('deliver-after-send', event)) ports.faults.crash();
-      if (delivered !== undefined) await ports.markDelivered(deliveryId, now(), delivered);
+      // False: another copy of the job recorded it first (both sent it, with the same webhook-id).
+      if (delivered !== undefined && !(await ports.markDelivered(deliveryId, now(), delivered))) {
+        return { kind: 'done', detail: 'already-delivered' };
+      }
       ports.metrics.count(METRIC.deliverySucceeded, { channelType });
       return { kind: 'done', detail: 'delivered' };
     case 'gone':

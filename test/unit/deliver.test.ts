@@ -249,6 +249,24 @@ describe('deliverJob', () => {
     });
   });
 
+  it('counts no second success when another copy of the job recorded the delivery first', async () => {
+    // Prepare: two copies of a first attempt both sent; the other one's write came first.
+    const { ports, calls, metrics } = fakePorts(state);
+    ports.markDelivered = async (deliveryId) => {
+      calls.delivered.push(deliveryId);
+      return false;
+    };
+
+    // Act
+    const result = await deliverJob(job, ports, settingsFor());
+
+    // Assess
+    expect(result).toEqual({ kind: 'done', detail: 'already-delivered' });
+    expect(server.received).toHaveLength(1);
+    expect(calls.delivered).toEqual(['msg_delivery1']);
+    expect(Object.keys(metrics.counts).filter((name) => name.startsWith('DeliverySucceeded'))).toEqual([]);
+  });
+
   it('dead-letters a digest job whose digest lists nothing, sending nothing', async () => {
     const { ports, calls } = fakePorts({ ...state, digestEntries: [] });
     const digestJob = digestJobFor({
