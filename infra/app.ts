@@ -10,6 +10,8 @@ import { HeraldStack } from './herald-stack.ts';
  * - `stageName`: the HTTP API's stage (default `$default`)
  * - `metricsNamespace`: the CloudWatch namespace of Herald's own metrics (default `Herald`)
  * - `logLevel`: the functions' log level, `DEBUG`, `INFO` (default), `WARN` or `ERROR`
+ * - `stateTableWriteUnits`, `stateTableReadUnits` (`min-max`, both or neither): the state table
+ *   provisioned and auto scaled between them instead of on demand
  * - `retrySchedule`: comma-separated seconds, e.g. `0,1,2`
  * - `allowPrivateTargets`: `true` for local development only
  * - `configCacheSeconds`: how long functions cache policies and channels
@@ -54,6 +56,21 @@ const autoDisableAfter = context('autoDisableAfter');
 const redriveForegroundSeconds = context('redriveForegroundSeconds');
 const routerTimeoutSeconds = context('routerTimeoutSeconds');
 const deliverTimeoutSeconds = context('deliverTimeoutSeconds');
+/** `50-4000` → `{ min: 50, max: 4000 }` (bounds are checked by the construct). */
+const unitRange = (key: string): { min: number; max: number } | undefined => {
+  const value = context(key);
+  if (value === undefined) return undefined;
+  const match = /^(\d+)-(\d+)$/.exec(value);
+  if (match === null) throw new Error(`${key} ${JSON.stringify(value)}: write it as min-max, e.g. 50-4000`);
+  return { min: Number(match[1]), max: Number(match[2]) };
+};
+const stateTableWriteUnits = unitRange('stateTableWriteUnits');
+const stateTableReadUnits = unitRange('stateTableReadUnits');
+if ((stateTableWriteUnits === undefined) !== (stateTableReadUnits === undefined)) {
+  throw new Error(
+    'stateTableWriteUnits and stateTableReadUnits go together (a provisioned table needs both)',
+  );
+}
 const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 const logLevelContext = context('logLevel');
 const logLevel = LOG_LEVELS.find((level) => level === logLevelContext?.toUpperCase());
@@ -68,6 +85,9 @@ new HeraldStack(app, context('stackName') ?? 'Herald', {
     ...(context('stageName') ? { stageName: context('stageName') } : {}),
     ...(context('metricsNamespace') ? { metricsNamespace: context('metricsNamespace') } : {}),
     ...(logLevel ? { logLevel } : {}),
+    ...(stateTableWriteUnits && stateTableReadUnits
+      ? { stateTableCapacity: { writeUnits: stateTableWriteUnits, readUnits: stateTableReadUnits } }
+      : {}),
     ...(retrySchedule ? { retrySchedule } : {}),
     allowPrivateTargets: context('allowPrivateTargets') === 'true',
     ...(configCacheSeconds ? { configCacheTtl: Duration.seconds(Number(configCacheSeconds)) } : {}),
