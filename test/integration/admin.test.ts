@@ -367,6 +367,57 @@ describe('admin API: events, deliveries and dead letters', () => {
     expect(wrongToken.status).toBe(400);
   });
 
+  it('lists delivered deliveries from the creation-time indexes in full pages, and never under another status', async () => {
+    // Prepare: one channel whose receiver answers 200 and 404 in turn: three deliveries delivered at
+    // their first attempt (one write each, in no status index) and three dead, sent one at a time.
+    const type = unique('pages.delivered');
+    const path = '/pages-delivered';
+    const { channelId } = await webhookRoute(receiver, {
+      eventType: type,
+      path,
+      responder: (_path, count) => (count % 2 === 1 ? 200 : 404),
+    });
+    const ids: string[] = [];
+    for (let n = 1; n <= 6; n += 1) {
+      const sent = await postEvents({ type, source: 'tests', subject: `turn ${n}` });
+      ids.push((sent.json as { events: { id: string }[] }).events[0]?.id ?? '');
+      await receiver.waitFor(path, n, DELIVERY_TIMEOUT_MS);
+    }
+    const delivered = ids.filter((_id, index) => index % 2 === 0);
+    for (const id of ids.filter((_id, index) => index % 2 === 1)) await waitForDead(id, DELIVERY_TIMEOUT_MS);
+    type Page = { items: { status: string; eventId: string; channelId: string }[]; nextToken?: string };
+    const list = async (query: string) => (await admin('GET', `/v1/deliveries?${query}`)).json as Page;
+    const deadline = Date.now() + DELIVERY_TIMEOUT_MS;
+    while ((await list(`status=delivered&channel=${channelId}`)).items.length < 3 && Date.now() < deadline) {
+      await sleep(250);
+    }
+
+    // Act
+    const first = await list(`status=delivered&channel=${channelId}&limit=2`);
+    const second = await list(
+      `status=delivered&channel=${channelId}&limit=2&nextToken=${encodeURIComponent(first.nextToken ?? '')}`,
+    );
+    const pending = await list(`status=pending&channel=${channelId}`);
+    const dead = await list(`status=dead&channel=${channelId}`);
+    const all = await list(`channel=${channelId}`);
+    const anyChannel = await list('status=delivered&limit=5');
+
+    // Assess
+    expect(first.items).toHaveLength(2);
+    expect(first.nextToken).toBeDefined();
+    expect(second.items).toHaveLength(1);
+    const listed = [...first.items, ...second.items];
+    expect(listed.map((item) => item.eventId)).toEqual([...delivered].reverse());
+    expect(listed.every((item) => item.status === 'delivered' && item.channelId === channelId)).toBe(true);
+    expect(pending.items).toEqual([]);
+    expect(dead.items.map((item) => item.eventId).sort()).toEqual(
+      ids.filter((_id, index) => index % 2 === 1).sort(),
+    );
+    expect(all.items).toHaveLength(6);
+    expect(anyChannel.items).toHaveLength(5);
+    expect(anyChannel.items.every((item) => item.status === 'delivered')).toBe(true);
+  });
+
   it('lists dead letters by channel with counts and redrives them by id, never a delivered pair', async () => {
     // Prepare: a receiver that is down until the test brings it back, and a delivery that succeeded.
     const type = unique('redrive.me');
