@@ -168,6 +168,42 @@ describe('chaos', () => {
     expect(receiver.deliveriesTo(path)).toHaveLength(reached);
   }, 180_000);
 
+  it('keeps a channel enabled while a success came between its dead letters, and disables it 150 after', async () => {
+    // Prepare: the 101st delivery to arrive succeeds, every other one dies at its one attempt: 249
+    // dead letters within the window, but never 150 in a row.
+    const type = unique('flaky');
+    const path = `/${unique('flaky')}`;
+    const watchPath = `/${unique('watch-flaky')}`;
+    const flaky = await webhookRoute(receiver, {
+      eventType: type,
+      path,
+      responder: (_path, count) => (count === 101 ? 200 : 503),
+      channel: { retry: { maxAttempts: 1 } },
+    });
+    await webhookRoute(receiver, {
+      eventType: 'herald.channel.disabled',
+      path: watchPath,
+      policy: { match: { channel: flaky.channelId } },
+    });
+
+    // Act
+    await ingest(Array.from({ length: 250 }, (_, n) => ({ type, source: 'tests', subject: `flaky ${n}` })));
+    await receiver.waitFor(path, 250, 90_000);
+    await sleep(3_000);
+    const afterFlaky = (await admin('GET', `/v1/channels/${flaky.channelId}`)).json;
+    await ingest(Array.from({ length: 20 }, (_, n) => ({ type, source: 'tests', subject: `more ${n}` })));
+    const [disabled] = await receiver.waitFor(watchPath, 1, 90_000);
+
+    // Assess
+    expect(receiver.deliveriesTo(path).filter((delivery) => delivery.answered === 200)).toHaveLength(1);
+    expect(afterFlaky).toMatchObject({ enabled: true });
+    expect(disabled?.payload).toMatchObject({
+      type: 'herald.channel.disabled',
+      data: { reason: 'the last 150 deliveries were dead-lettered within 24h with no success between' },
+    });
+    expect(receiver.deliveriesTo(path).length).toBeGreaterThanOrEqual(251);
+  }, 240_000);
+
   it('routes 1,000 events to 5 channels through receivers failing 20 % at random: every pair delivered or dead, none delivered twice', async () => {
     // Prepare: five channels (three attempts each), receivers failing 20 % with up to 150 ms latency.
     const run = unique('mix');
