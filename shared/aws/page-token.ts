@@ -34,7 +34,8 @@ export const configKey = (kind: string) => z.strictObject({ kind: z.literal(kind
 
 /**
  * The shape of a key of the state table index a deliveries query reads (see `listDeliveries`): a token
- * from one filter cannot be used with another.
+ * from one filter cannot be used with another that reads another index (`status=delivered` reads the
+ * index of its channel filter without a status, so their tokens are interchangeable).
  */
 export const deliveriesKey = (filter: {
   status?: string;
