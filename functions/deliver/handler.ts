@@ -176,11 +176,16 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
         unrecorded = undefined;
       },
       beginAttempt: async (deliveryId, refs, now) => {
-        // To a channel that collects digests, the attempt writes its record before it sends, so that a
-        // router adding the same notification to a digest meanwhile finds it taken (never both).
+        // The first attempt writes its record (and takes the lease) before it sends when a copy of the
+        // job may be about: the message came back, or a routing that ran before queued it too; and to
+        // a channel that collects digests, so that a router adding the same notification to a digest
+        // meanwhile finds it taken (never both).
         const channel = await channels.get(refs.channelId).catch(() => undefined);
         const start = await state.beginAttempt(deliveryId, refs, now, {
-          writeFirst: channel?.digest !== undefined,
+          writeFirst:
+            channel?.digest !== undefined ||
+            job.again === true ||
+            Number(record.attributes.ApproximateReceiveCount) > 1,
         });
         unrecorded =
           start.kind === 'started' && start.fresh ? { eventId: refs.eventId, startedAt: now } : undefined;

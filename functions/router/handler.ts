@@ -94,6 +94,7 @@ const routeRecord = async (record: SQSRecord): Promise<void> => {
     },
     now,
     message.acceptedAt,
+    { again: Number(record.attributes.ApproximateReceiveCount) > 1 },
   );
   countRouting(
     metrics,

@@ -301,9 +301,12 @@ export const deliverJob = async (
   else ports.logger.info('delivery attempt', line);
   switch (outcome.kind) {
     case 'delivered':
-      // Only the delivery's first attempt: a job routed again (its router batch crashed) is a new
-      // message, received once more for the first time, and must not crash after its send again.
-      if (seq === 1 && ports.faults?.armed('deliver-after-send', event)) ports.faults.crash();
+      // Only the delivery's first attempt of its first routing: a job routed again (its router batch
+      // crashed: `again`) is a new message, received once more for the first time, and must not crash
+      // after its send again.
+      if (seq === 1 && job.again !== true && ports.faults?.armed('deliver-after-send', event)) {
+        ports.faults.crash();
+      }
       // False: another copy of the job recorded it first (both sent it, with the same webhook-id).
       if (delivered !== undefined && !(await ports.markDelivered(deliveryId, now(), delivered))) {
         return { kind: 'done', detail: 'already-delivered' };

@@ -32,6 +32,11 @@ export const DeliveryJob = lazySchema(() =>
     policyIds: z.array(z.string()),
     event: HeraldEvent,
     digest: DigestJobPeriod.optional(),
+    /**
+     * Queued by a routing that may have queued it before (the router's message came back after a
+     * crash): another copy of this job may exist, so its first attempt takes the delivery's lease.
+     */
+    again: z.literal(true).optional(),
   }),
 );
 export type DeliveryJob = z.infer<typeof DeliveryJob>;

@@ -137,6 +137,8 @@ export const routeEvent = async (
   ports: RouterPorts,
   now: Date,
   acceptedAt?: string,
+  /** `again`: this message came back (an earlier routing of it may have queued jobs). */
+  options: { again?: boolean } = {},
 ): Promise<RouteResult> => {
   // An event from HTTP ingest comes with its claim's time: no claim to write or read. A second copy of
   // it (SQS delivers at least once) is routed again to the same delivery ids, which deliver sends once.
@@ -211,6 +213,7 @@ export const routeEvent = async (
       channelId: target.channelId,
       policyIds: [...target.policyIds],
       event,
+      ...(options.again === true ? { again: true as const } : {}),
     };
     return { key: target.channelId, deliveryId, body: JSON.stringify(job) };
   });
