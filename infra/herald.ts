@@ -378,18 +378,17 @@ export class Herald extends Construct {
         ? {}
         : { deliveryBacklogAlarmAge: props.deliveryBacklogAlarmAge }),
     });
+    const everyFunction = [
+      this.ingest.function,
+      this.ingest.authorizerFunction,
+      this.routing.function,
+      this.delivery.function,
+      this.admin.function,
+      this.admin.redriveFunction,
+      this.digests.function,
+    ];
     if (props.logLevel !== undefined) {
-      for (const fn of [
-        this.ingest.function,
-        this.ingest.authorizerFunction,
-        this.routing.function,
-        this.delivery.function,
-        this.admin.function,
-        this.admin.redriveFunction,
-        this.digests.function,
-      ]) {
-        fn.env(ENV.logLevel, props.logLevel);
-      }
+      for (const fn of everyFunction) fn.env(ENV.logLevel, props.logLevel);
     }
     // The functions that write Herald's own metrics.
     for (const fn of [this.ingest.function, this.routing.function, this.delivery.function]) {
@@ -401,17 +400,7 @@ export class Herald extends Construct {
       }
     }
     if (props.countRequests === true) {
-      for (const fn of [
-        this.ingest.function,
-        this.ingest.authorizerFunction,
-        this.routing.function,
-        this.delivery.function,
-        this.admin.function,
-        this.admin.redriveFunction,
-        this.digests.function,
-      ]) {
-        fn.env(ENV.countRequests, 'true');
-      }
+      for (const fn of everyFunction) fn.env(ENV.countRequests, 'true');
     }
   }
 }
