@@ -160,6 +160,8 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
   await generation.sync();
   // A first attempt writes nothing when it begins: the write of its outcome creates the record.
   let unrecorded: UnrecordedStart | undefined;
+  /** The channel as deliverJob read it (before it begins the attempt). */
+  let loadedChannel: Awaited<ReturnType<typeof channels.get>>;
   const result = await deliverJob(
     job,
     {
@@ -180,10 +182,9 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
         // job may be about: the message came back, or a routing that ran before queued it too; and to
         // a channel that collects digests, so that a router adding the same notification to a digest
         // meanwhile finds it taken (never both).
-        const channel = await channels.get(refs.channelId).catch(() => undefined);
         const start = await state.beginAttempt(deliveryId, refs, now, {
           writeFirst:
-            channel?.digest !== undefined ||
+            loadedChannel?.digest !== undefined ||
             job.again === true ||
             Number(record.attributes.ApproximateReceiveCount) > 1,
         });
@@ -197,7 +198,10 @@ const deliverRecord = async (record: SQSRecord): Promise<void> => {
       markDelivered: (_deliveryId, now, attempt) => state.markDelivered(refOf(job), now, attempt, unrecorded),
       markDead: (deadJob, reason, now) =>
         state.markDead(refOf(deadJob), reason, JSON.stringify(deadJob), now, unrecorded),
-      channel: (id) => channels.get(id),
+      channel: async (id) => {
+        loadedChannel = await channels.get(id);
+        return loadedChannel;
+      },
       readSecret: (secretId) => secrets.get(JSON.stringify([job.channelId, secretId])),
       transports,
       disableChannel: async (id, reason, at) => {
