@@ -14,6 +14,7 @@ import { DigestEntry } from '../domain/digest.ts';
 import { batchGetAll } from './batch-get.ts';
 import { STATE_PREFIXES } from './partitions.ts';
 import { DELIVERY_INDEXES } from './state-repository.ts';
+import { timePartitionOf } from './time-partitions.ts';
 
 /** The status of a digest whose period is open: it collects notifications until it is flushed. */
 export const COLLECTING = 'collecting';
@@ -131,7 +132,7 @@ export class DigestRepository {
                 ':periodEnd': digest.periodEnd,
                 ':timezone': digest.timezone,
                 ':now': now.toISOString(),
-                ':gsi1pk': 'delivery',
+                ':gsi1pk': timePartitionOf(digest.digestId),
                 ':gsi1sk': `${now.toISOString()}#${digest.digestId}`,
                 ':byChannel': `channel#${digest.channelId}`,
                 ':byStatus': `status#${COLLECTING}`,
@@ -167,7 +168,7 @@ export class DigestRepository {
                 attempts: 0,
                 createdAt: now.toISOString(),
                 updatedAt: now.toISOString(),
-                gsi1pk: 'delivery',
+                gsi1pk: timePartitionOf(addition.deliveryId),
                 gsi1sk: `${now.toISOString()}#${addition.deliveryId}`,
                 byStatus: `status#${DIGESTED}`,
                 byChannel: `channel#${digest.channelId}`,

@@ -13,8 +13,18 @@ import type { HeraldEvent } from '../domain/event.ts';
 import { lazySchema } from '../runtime/lazy-schema.ts';
 import { batchGetAll } from './batch-get.ts';
 import { STATE_PREFIXES } from './partitions.ts';
+import {
+  mergeNewestFirst,
+  TIME_PARTITIONS,
+  TIME_SHARDS,
+  timePartitionOf,
+  UNSHARDED_TIME_PARTITION,
+} from './time-partitions.ts';
 
-/** The state table's index of deliveries by creation time (`gsi1pk` = `delivery`, `gsi1sk` = time#id). */
+/**
+ * The state table's index of deliveries by creation time (`gsi1pk` = `delivery#<shard>`, see
+ * `time-partitions.ts`; `gsi1sk` = time#id).
+ */
 export const DELIVERIES_BY_TIME_INDEX = 'byTime';
 
 /**
@@ -79,6 +89,21 @@ export const deliveryRefOf = (item: Record<string, unknown>): DeliveryRef => ({
 export const statusTimeOf = (item: Record<string, unknown>): string | undefined =>
   typeof item.statusSk === 'string' ? item.statusSk.split('#')[0] : undefined;
 
+/**
+ * The page-token key of a `byTime` entry: every partition is read from its sort key on, so the key names
+ * the unsharded partition whichever shard the entry is in (tokens from before the shards stay valid).
+ */
+const timeKeyOf = (entry: Record<string, unknown>): Record<string, unknown> => ({
+  pk: entry.pk,
+  sk: entry.sk,
+  gsi1sk: entry.gsi1sk,
+  gsi1pk: UNSHARDED_TIME_PARTITION,
+});
+
+/** The creation-time sort key a page token left off at. */
+const sortKeyOf = (key: Record<string, unknown> | undefined): string | undefined =>
+  typeof key?.gsi1sk === 'string' ? key.gsi1sk : undefined;
+
 /** The index keys a delivery's status puts it under, from `at` on. */
 const statusKeys = (ref: DeliveryRef, status: DeliveryStatus, at: Date) => ({
   ':byStatus': `status#${status}`,
@@ -103,7 +128,7 @@ const creation = (
     values: {
       ':eventId': unrecorded.eventId,
       ':createdAt': createdAt,
-      ':gsi1pk': 'delivery',
+      ':gsi1pk': timePartitionOf(ref.deliveryId),
       ':gsi1sk': `${createdAt}#${ref.deliveryId}`,
       ':byChannel': `channel#${ref.channelId}`,
       ':expires': expiresAt,
@@ -376,14 +401,13 @@ export class StateRepository {
   }): Promise<{ items: Record<string, unknown>[]; lastKey?: Record<string, unknown> }> {
     const { status, channelId } = query;
     if (status === 'delivered') return this.listDelivered({ ...query, channelId });
+    if (status === undefined && channelId === undefined) return this.listByTime(query);
     const [indexName, partitionName, partition, sortName] =
       status !== undefined && channelId !== undefined
         ? [DELIVERY_INDEXES.channelStatus, 'byChannelStatus', `${channelId}#${status}`, 'statusSk']
         : status !== undefined
           ? [DELIVERY_INDEXES.status, 'byStatus', `status#${status}`, 'statusSk']
-          : channelId !== undefined
-            ? [DELIVERY_INDEXES.channel, 'byChannel', `channel#${channelId}`, 'gsi1sk']
-            : [DELIVERIES_BY_TIME_INDEX, 'gsi1pk', 'delivery', 'gsi1sk'];
+          : [DELIVERY_INDEXES.channel, 'byChannel', `channel#${channelId}`, 'gsi1sk'];
     const result = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -400,6 +424,29 @@ export class StateRepository {
     );
     const items = await this.records(result.Items ?? []);
     return result.LastEvaluatedKey === undefined ? { items } : { items, lastKey: result.LastEvaluatedKey };
+  }
+
+  /**
+   * All deliveries, newest first by creation, optionally since a time: the `byTime` partitions merged
+   * (a page reads each of them once, `limit` keys at most, and then only the records it returns).
+   */
+  private async listByTime(query: {
+    since?: string;
+    limit: number;
+    startKey?: Record<string, unknown>;
+  }): Promise<{ items: Record<string, unknown>[]; lastKey?: Record<string, unknown> }> {
+    const entries: Record<string, unknown>[] = [];
+    let more = false;
+    for await (const entry of this.timeEntries(query.since, sortKeyOf(query.startKey), query.limit)) {
+      if (entries.length === query.limit) {
+        more = true;
+        break;
+      }
+      entries.push(entry);
+    }
+    const items = await this.records(entries);
+    const last = entries.at(-1);
+    return more && last !== undefined ? { items, lastKey: timeKeyOf(last) } : { items };
   }
 
   /**
@@ -433,7 +480,7 @@ export class StateRepository {
 
   /**
    * Deliveries (all, or one channel's) newest first by creation, each with its record (undefined when
-   * it expired meanwhile) and its index key, read page by page.
+   * it expired meanwhile) and its index key, read `pageSize` at a time.
    */
   private async *byCreation(
     channelId: string | undefined,
@@ -441,19 +488,48 @@ export class StateRepository {
     startKey: Record<string, unknown> | undefined,
     pageSize: number,
   ): AsyncGenerator<{ record?: Record<string, unknown>; key: Record<string, unknown> }> {
-    const [indexName, partitionName, partition] =
+    const [entries, keyOf] =
       channelId === undefined
-        ? [DELIVERIES_BY_TIME_INDEX, 'gsi1pk', 'delivery']
-        : [DELIVERY_INDEXES.channel, 'byChannel', `channel#${channelId}`];
+        ? [this.timeEntries(since, sortKeyOf(startKey), pageSize), timeKeyOf]
+        : [
+            this.channelEntries(channelId, since, startKey, pageSize),
+            (entry: Record<string, unknown>) => ({
+              pk: entry.pk,
+              sk: entry.sk,
+              gsi1sk: entry.gsi1sk,
+              byChannel: `channel#${channelId}`,
+            }),
+          ];
+    const withRecords = async (read: readonly Record<string, unknown>[]) => {
+      const found = new Map((await this.records(read)).map((record) => [String(record.pk), record]));
+      return read.map((entry) => ({ record: found.get(String(entry.pk)), key: keyOf(entry) }));
+    };
+    let page: Record<string, unknown>[] = [];
+    for await (const entry of entries) {
+      page.push(entry);
+      if (page.length < pageSize) continue;
+      yield* await withRecords(page);
+      page = [];
+    }
+    if (page.length > 0) yield* await withRecords(page);
+  }
+
+  /** One channel's entries of the `byChannel` index, newest first, since a time, after a key. */
+  private async *channelEntries(
+    channelId: string,
+    since: string | undefined,
+    startKey: Record<string, unknown> | undefined,
+    pageSize: number,
+  ): AsyncGenerator<Record<string, unknown>> {
     let next = startKey;
     do {
       const result = await this.db.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: indexName,
-          KeyConditionExpression: `${partitionName} = :partition${since === undefined ? '' : ' AND gsi1sk >= :since'}`,
+          IndexName: DELIVERY_INDEXES.channel,
+          KeyConditionExpression: `byChannel = :partition${since === undefined ? '' : ' AND gsi1sk >= :since'}`,
           ExpressionAttributeValues: {
-            ':partition': partition,
+            ':partition': `channel#${channelId}`,
             ...(since === undefined ? {} : { ':since': since }),
           },
           ScanIndexForward: false,
@@ -461,14 +537,64 @@ export class StateRepository {
           ...(next === undefined ? {} : { ExclusiveStartKey: next }),
         }),
       );
-      const entries = result.Items ?? [];
-      const found = new Map((await this.records(entries)).map((record) => [String(record.pk), record]));
-      for (const entry of entries) {
-        const key = { pk: entry.pk, sk: entry.sk, gsi1sk: entry.gsi1sk, [partitionName]: partition };
-        yield { record: found.get(String(entry.pk)), key };
-      }
+      yield* result.Items ?? [];
       next = result.LastEvaluatedKey;
     } while (next !== undefined);
+  }
+
+  /**
+   * Entries of the `byTime` index, newest first across its partitions (see `time-partitions.ts`):
+   * created since a time (inclusive) and before a sort key (exclusive: where a page token left off).
+   */
+  private timeEntries(
+    since: string | undefined,
+    before: string | undefined,
+    pageSize: number,
+  ): AsyncGenerator<Record<string, unknown>> {
+    // Deliveries spread evenly over the shards: a page of `pageSize` takes about 1/16 of it from each, so
+    // each is read a little over that at a time (the merge reads a shard again when it runs out).
+    const perPartition = Math.min(pageSize, Math.max(8, 2 * Math.ceil(pageSize / TIME_SHARDS)));
+    return mergeNewestFirst(
+      TIME_PARTITIONS,
+      async (partition, after) => {
+        const upper = after ?? before;
+        // (A token from a listing with an earlier `since` may start below this one's: nothing then.)
+        if (since !== undefined && upper !== undefined && upper < since) return { items: [], more: false };
+        // A key condition has one range: `since` and `upper` together are BETWEEN (inclusive), and the
+        // entry at `upper` itself, already listed, is dropped.
+        const range =
+          since !== undefined && upper !== undefined
+            ? ' AND gsi1sk BETWEEN :since AND :upper'
+            : since !== undefined
+              ? ' AND gsi1sk >= :since'
+              : upper !== undefined
+                ? ' AND gsi1sk < :upper'
+                : '';
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const result = await this.db.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: DELIVERIES_BY_TIME_INDEX,
+              KeyConditionExpression: `gsi1pk = :partition${range}`,
+              ExpressionAttributeValues: {
+                ':partition': partition,
+                ...(since === undefined ? {} : { ':since': since }),
+                ...(upper === undefined ? {} : { ':upper': upper }),
+              },
+              ScanIndexForward: false,
+              Limit: perPartition + 1,
+              ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+            }),
+          );
+          const items = (result.Items ?? []).filter((entry) => entry.gsi1sk !== upper);
+          startKey = result.LastEvaluatedKey;
+          if (items.length > 0 || startKey === undefined) return { items, more: startKey !== undefined };
+        } while (startKey !== undefined);
+        return { items: [], more: false };
+      },
+      (entry) => String(entry.gsi1sk),
+    );
   }
 
   /**
@@ -719,7 +845,7 @@ export class StateRepository {
             ':nowEpoch': epoch(now),
             ':leaseUntil': epoch(now) + ATTEMPT_LEASE_SECONDS,
             ':expires': epoch(now) + this.retentionSeconds,
-            ':gsi1pk': 'delivery',
+            ':gsi1pk': timePartitionOf(deliveryId),
             ':gsi1sk': `${now.toISOString()}#${deliveryId}`,
             ':byChannel': `channel#${refs.channelId}`,
           },
@@ -882,7 +1008,7 @@ export class StateRepository {
           attempts: 0,
           createdAt: now.toISOString(),
           updatedAt: now.toISOString(),
-          gsi1pk: 'delivery',
+          gsi1pk: timePartitionOf(delivery.deliveryId),
           gsi1sk: `${now.toISOString()}#${delivery.deliveryId}`,
           byStatus: 'status#suppressed',
           byChannel: `channel#${delivery.channelId}`,

@@ -9,6 +9,7 @@ import {
   postEvents,
   postWithKey,
   putEvent,
+  putStateItem,
   redriveAndWait,
   sendToQueue,
   sleep,
@@ -416,6 +417,69 @@ describe('admin API: events, deliveries and dead letters', () => {
     expect(all.items).toHaveLength(6);
     expect(anyChannel.items).toHaveLength(5);
     expect(anyChannel.items.every((item) => item.status === 'delivered')).toBe(true);
+  });
+
+  it('lists every delivery newest first across the time index partitions, in full pages, with a record from before them', async () => {
+    // Prepare: twelve deliveries, spread over the byTime partitions by their ids, and a record as a
+    // Herald from before the partitions wrote it (one partition key), created among them.
+    const start = new Date().toISOString();
+    const type = unique('pages.all');
+    const path = `/${unique('pages-all')}`;
+    const { channelId } = await webhookRoute(receiver, { eventType: type, path, responder: () => 200 });
+    const sent = await postEvents({
+      events: Array.from({ length: 12 }, (_, n) => ({ type, source: 'tests', subject: `all ${n}` })),
+    });
+    expect(sent.status).toBe(202);
+    await receiver.waitFor(path, 12, DELIVERY_TIMEOUT_MS);
+    type Page = { items: { deliveryId: string; channelId: string; createdAt: string }[]; nextToken?: string };
+    const list = async (query: string) => (await admin('GET', `/v1/deliveries?${query}`)).json as Page;
+    const ours = async () => (await list(`channel=${channelId}&limit=100`)).items;
+    const deadline = Date.now() + DELIVERY_TIMEOUT_MS;
+    while ((await ours()).length < 12 && Date.now() < deadline) await sleep(250);
+    const recorded = await ours();
+    const times = recorded.map((item) => item.createdAt).sort();
+    const legacyAt = times[6] ?? start;
+    const legacyId = `msg_${unique('legacy')}`;
+    await putStateItem({
+      pk: `delivery#${legacyId}`,
+      sk: 'delivery',
+      eventId: unique('legacy-event'),
+      channelId,
+      eventType: type,
+      status: 'delivered',
+      attempts: 1,
+      createdAt: legacyAt,
+      updatedAt: legacyAt,
+      gsi1pk: 'delivery',
+      gsi1sk: `${legacyAt}#${legacyId}`,
+      byChannel: `channel#${channelId}`,
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    });
+
+    // Act: every delivery since the test began, five at a time.
+    const pages: Page[] = [];
+    let token: string | undefined;
+    do {
+      const page = await list(
+        `since=${encodeURIComponent(start)}&limit=5${token === undefined ? '' : `&nextToken=${encodeURIComponent(token)}`}`,
+      );
+      pages.push(page);
+      token = page.nextToken;
+    } while (token !== undefined && pages.length < 100);
+    const partitions = await Promise.all(
+      recorded.map(async (item) => (await deliveryRecords(item.deliveryId)).delivery?.gsi1pk),
+    );
+
+    // Assess
+    const listed = pages.flatMap((page) => page.items);
+    const ids = listed.map((item) => item.deliveryId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(expect.arrayContaining([...recorded.map((item) => item.deliveryId), legacyId]));
+    const created = listed.map((item) => item.createdAt);
+    expect(created).toEqual([...created].sort().reverse());
+    expect(pages.slice(0, -1).every((page) => page.items.length === 5)).toBe(true);
+    expect(partitions.every((partition) => /^delivery#([0-9]|1[0-5])$/.test(String(partition)))).toBe(true);
+    expect(new Set(partitions).size).toBeGreaterThan(1);
   });
 
   it('lists dead letters by channel with counts and redrives them by id, never a delivered pair', async () => {

@@ -10,7 +10,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { apiUrl, ROOT, useEmulator } from '../../scripts/lib/local-aws.ts';
 import type { WebhookReceiver } from '../../scripts/lib/receiver.ts';
@@ -193,6 +193,11 @@ export const webhookRoute = async (
 /** Reads the delivery's state and attempts from the state table. */
 export const deliveryRecords = (deliveryId: string) =>
   new StateRepository(db, output('StateTableName'), 0).getDelivery(deliveryId);
+
+/** Writes an item straight into the state table (used to plant a record written by an older Herald). */
+export const putStateItem = async (item: Record<string, unknown>): Promise<void> => {
+  await db.send(new PutCommand({ TableName: output('StateTableName'), Item: item }));
+};
 
 /** Puts a message on a queue (used to plant a dead letter). */
 export const sendToQueue = async (
