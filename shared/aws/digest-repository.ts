@@ -12,9 +12,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { DigestEntry } from '../domain/digest.ts';
 import { batchGetAll } from './batch-get.ts';
+import { shardOf, TIME_KEY } from './index-shards.ts';
 import { STATE_PREFIXES } from './partitions.ts';
 import { DELIVERY_INDEXES } from './state-repository.ts';
-import { timePartitionOf } from './time-partitions.ts';
 
 /** The status of a digest whose period is open: it collects notifications until it is flushed. */
 export const COLLECTING = 'collecting';
@@ -132,9 +132,10 @@ export class DigestRepository {
                 ':periodEnd': digest.periodEnd,
                 ':timezone': digest.timezone,
                 ':now': now.toISOString(),
-                ':gsi1pk': timePartitionOf(digest.digestId),
+                ':gsi1pk': shardOf(TIME_KEY, digest.digestId),
                 ':gsi1sk': `${now.toISOString()}#${digest.digestId}`,
                 ':byChannel': `channel#${digest.channelId}`,
+                // Not sharded (one open digest per channel and period, written rarely): `due` reads it.
                 ':byStatus': `status#${COLLECTING}`,
                 ':byChannelStatus': `${digest.channelId}#${COLLECTING}`,
                 // The flush reads the collecting digests whose period has ended, oldest first.
@@ -168,9 +169,9 @@ export class DigestRepository {
                 attempts: 0,
                 createdAt: now.toISOString(),
                 updatedAt: now.toISOString(),
-                gsi1pk: timePartitionOf(addition.deliveryId),
+                gsi1pk: shardOf(TIME_KEY, addition.deliveryId),
                 gsi1sk: `${now.toISOString()}#${addition.deliveryId}`,
-                byStatus: `status#${DIGESTED}`,
+                byStatus: shardOf(`status#${DIGESTED}`, addition.deliveryId),
                 byChannel: `channel#${digest.channelId}`,
                 byChannelStatus: `${digest.channelId}#${DIGESTED}`,
                 statusSk: `${now.toISOString()}#${addition.deliveryId}`,

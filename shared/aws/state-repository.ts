@@ -12,14 +12,8 @@ import * as z from 'zod';
 import type { HeraldEvent } from '../domain/event.ts';
 import { lazySchema } from '../runtime/lazy-schema.ts';
 import { batchGetAll } from './batch-get.ts';
+import { INDEX_SHARDS, mergeNewestFirst, partitionsOf, shardOf, TIME_KEY } from './index-shards.ts';
 import { STATE_PREFIXES } from './partitions.ts';
-import {
-  mergeNewestFirst,
-  TIME_PARTITIONS,
-  TIME_SHARDS,
-  timePartitionOf,
-  UNSHARDED_TIME_PARTITION,
-} from './time-partitions.ts';
 
 /**
  * The state table's index of deliveries by creation time (`gsi1pk` = `delivery#<shard>`, see
@@ -31,9 +25,10 @@ export const DELIVERIES_BY_TIME_INDEX = 'byTime';
  * Indexes that list deliveries newest first under a filter, so every filtered page is full. By channel
  * (`byChannel` = `channel#<id>`) sorts on `gsi1sk` (creation time, then id), like `byTime`. The status
  * indexes sort on `statusSk` (when the delivery took its status, then id), so "dead since" reads straight
- * off them: by status (`byStatus` = `status#<status>`), by channel and status
+ * off them: by status (`byStatus` = `status#<status>#<shard>`), by channel and status
  * (`byChannelStatus` = `<channel id>#<status>`), and dead letters by event type (`byTypeStatus` =
- * `<event type>#dead`, on dead deliveries only).
+ * `<event type>#dead`, on dead deliveries only). `byTime` and `byStatus`, whose keys every channel's
+ * deliveries share, are sharded (`index-shards.ts`): their listings merge 17 partitions.
  *
  * What keeps a delivery's writes cheap (each index entry written is a write unit of its own): the
  * indexes hold keys (and the status indexes the channel and event type, which never change), not the
@@ -90,23 +85,55 @@ export const statusTimeOf = (item: Record<string, unknown>): string | undefined 
   typeof item.statusSk === 'string' ? item.statusSk.split('#')[0] : undefined;
 
 /**
- * The page-token key of a `byTime` entry: every partition is read from its sort key on, so the key names
- * the unsharded partition whichever shard the entry is in (tokens from before the shards stay valid).
+ * A listing of one sharded index key (see `index-shards.ts`): the index, its partition and sort
+ * attributes, and the key whose partitions it merges.
  */
-const timeKeyOf = (entry: Record<string, unknown>): Record<string, unknown> => ({
-  pk: entry.pk,
-  sk: entry.sk,
-  gsi1sk: entry.gsi1sk,
-  gsi1pk: UNSHARDED_TIME_PARTITION,
+interface ShardedListing {
+  readonly indexName: string;
+  readonly partitionName: 'gsi1pk' | 'byStatus';
+  readonly sortName: 'gsi1sk' | 'statusSk';
+  readonly key: string;
+}
+
+/** Every delivery by creation time. */
+const BY_TIME: ShardedListing = {
+  indexName: DELIVERIES_BY_TIME_INDEX,
+  partitionName: 'gsi1pk',
+  sortName: 'gsi1sk',
+  key: TIME_KEY,
+};
+
+/** Every delivery of a status, by when it took it. */
+const byStatusListing = (status: DeliveryStatus): ShardedListing => ({
+  indexName: DELIVERY_INDEXES.status,
+  partitionName: 'byStatus',
+  sortName: 'statusSk',
+  key: `status#${status}`,
 });
 
-/** The creation-time sort key a page token left off at. */
-const sortKeyOf = (key: Record<string, unknown> | undefined): string | undefined =>
-  typeof key?.gsi1sk === 'string' ? key.gsi1sk : undefined;
+/**
+ * The page-token key of an entry of a sharded listing: every partition is read from the entry's sort
+ * key on, so the key names the unsharded key whichever shard the entry is in (tokens from before the
+ * shards stay valid).
+ */
+const shardedKeyOf =
+  (listing: ShardedListing) =>
+  (entry: Record<string, unknown>): Record<string, unknown> => ({
+    pk: entry.pk,
+    sk: entry.sk,
+    [listing.sortName]: entry[listing.sortName],
+    [listing.partitionName]: listing.key,
+  });
+
+/** The sort key a page token left off at. */
+const sortKeyOf = (listing: ShardedListing, key: Record<string, unknown> | undefined): string | undefined => {
+  const value = key?.[listing.sortName];
+  return typeof value === 'string' ? value : undefined;
+};
 
 /** The index keys a delivery's status puts it under, from `at` on. */
 const statusKeys = (ref: DeliveryRef, status: DeliveryStatus, at: Date) => ({
-  ':byStatus': `status#${status}`,
+  ':byStatus': shardOf(`status#${status}`, ref.deliveryId),
   ':byChannelStatus': `${ref.channelId}#${status}`,
   ':statusSk': `${at.toISOString()}#${ref.deliveryId}`,
 });
@@ -128,7 +155,7 @@ const creation = (
     values: {
       ':eventId': unrecorded.eventId,
       ':createdAt': createdAt,
-      ':gsi1pk': timePartitionOf(ref.deliveryId),
+      ':gsi1pk': shardOf(TIME_KEY, ref.deliveryId),
       ':gsi1sk': `${createdAt}#${ref.deliveryId}`,
       ':byChannel': `channel#${ref.channelId}`,
       ':expires': expiresAt,
@@ -401,13 +428,13 @@ export class StateRepository {
   }): Promise<{ items: Record<string, unknown>[]; lastKey?: Record<string, unknown> }> {
     const { status, channelId } = query;
     if (status === 'delivered') return this.listDelivered({ ...query, channelId });
-    if (status === undefined && channelId === undefined) return this.listByTime(query);
+    if (channelId === undefined) {
+      return this.listSharded(status === undefined ? BY_TIME : byStatusListing(status), query);
+    }
     const [indexName, partitionName, partition, sortName] =
-      status !== undefined && channelId !== undefined
+      status !== undefined
         ? [DELIVERY_INDEXES.channelStatus, 'byChannelStatus', `${channelId}#${status}`, 'statusSk']
-        : status !== undefined
-          ? [DELIVERY_INDEXES.status, 'byStatus', `status#${status}`, 'statusSk']
-          : [DELIVERY_INDEXES.channel, 'byChannel', `channel#${channelId}`, 'gsi1sk'];
+        : [DELIVERY_INDEXES.channel, 'byChannel', `channel#${channelId}`, 'gsi1sk'];
     const result = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -427,17 +454,17 @@ export class StateRepository {
   }
 
   /**
-   * All deliveries, newest first by creation, optionally since a time: the `byTime` partitions merged
-   * (a page reads each of them once, `limit` keys at most, and then only the records it returns).
+   * A sharded listing's deliveries, newest first, since and before a time: its partitions merged (a page
+   * reads each of them once or so, a few keys at a time, and then only the records it returns).
    */
-  private async listByTime(query: {
-    since?: string;
-    limit: number;
-    startKey?: Record<string, unknown>;
-  }): Promise<{ items: Record<string, unknown>[]; lastKey?: Record<string, unknown> }> {
+  private async listSharded(
+    listing: ShardedListing,
+    query: { since?: string; before?: string; limit: number; startKey?: Record<string, unknown> },
+  ): Promise<{ items: Record<string, unknown>[]; lastKey?: Record<string, unknown> }> {
+    const upper = sortKeyOf(listing, query.startKey) ?? query.before;
     const entries: Record<string, unknown>[] = [];
     let more = false;
-    for await (const entry of this.timeEntries(query.since, sortKeyOf(query.startKey), query.limit)) {
+    for await (const entry of this.shardedEntries(listing, query.since, upper, query.limit)) {
       if (entries.length === query.limit) {
         more = true;
         break;
@@ -446,7 +473,7 @@ export class StateRepository {
     }
     const items = await this.records(entries);
     const last = entries.at(-1);
-    return more && last !== undefined ? { items, lastKey: timeKeyOf(last) } : { items };
+    return more && last !== undefined ? { items, lastKey: shardedKeyOf(listing)(last) } : { items };
   }
 
   /**
@@ -490,7 +517,7 @@ export class StateRepository {
   ): AsyncGenerator<{ record?: Record<string, unknown>; key: Record<string, unknown> }> {
     const [entries, keyOf] =
       channelId === undefined
-        ? [this.timeEntries(since, sortKeyOf(startKey), pageSize), timeKeyOf]
+        ? [this.shardedEntries(BY_TIME, since, sortKeyOf(BY_TIME, startKey), pageSize), shardedKeyOf(BY_TIME)]
         : [
             this.channelEntries(channelId, since, startKey, pageSize),
             (entry: Record<string, unknown>) => ({
@@ -543,19 +570,21 @@ export class StateRepository {
   }
 
   /**
-   * Entries of the `byTime` index, newest first across its partitions (see `time-partitions.ts`):
-   * created since a time (inclusive) and before a sort key (exclusive: where a page token left off).
+   * Entries of a sharded listing, newest first across its partitions (see `index-shards.ts`): since a
+   * time (inclusive) and before a sort key (exclusive: where a page token left off).
    */
-  private timeEntries(
+  private shardedEntries(
+    listing: ShardedListing,
     since: string | undefined,
     before: string | undefined,
     pageSize: number,
   ): AsyncGenerator<Record<string, unknown>> {
-    // Deliveries spread evenly over the shards: a page of `pageSize` takes about 1/16 of it from each, so
+    const { indexName, partitionName, sortName } = listing;
+    // Entries spread evenly over the shards: a page of `pageSize` takes about 1/16 of it from each, so
     // each is read a little over that at a time (the merge reads a shard again when it runs out).
-    const perPartition = Math.min(pageSize, Math.max(8, 2 * Math.ceil(pageSize / TIME_SHARDS)));
+    const perPartition = Math.min(pageSize, Math.max(8, 2 * Math.ceil(pageSize / INDEX_SHARDS)));
     return mergeNewestFirst(
-      TIME_PARTITIONS,
+      partitionsOf(listing.key),
       async (partition, after) => {
         const upper = after ?? before;
         // (A token from a listing with an earlier `since` may start below this one's: nothing then.)
@@ -564,19 +593,19 @@ export class StateRepository {
         // entry at `upper` itself, already listed, is dropped.
         const range =
           since !== undefined && upper !== undefined
-            ? ' AND gsi1sk BETWEEN :since AND :upper'
+            ? ` AND ${sortName} BETWEEN :since AND :upper`
             : since !== undefined
-              ? ' AND gsi1sk >= :since'
+              ? ` AND ${sortName} >= :since`
               : upper !== undefined
-                ? ' AND gsi1sk < :upper'
+                ? ` AND ${sortName} < :upper`
                 : '';
         let startKey: Record<string, unknown> | undefined;
         do {
           const result = await this.db.send(
             new QueryCommand({
               TableName: this.tableName,
-              IndexName: DELIVERIES_BY_TIME_INDEX,
-              KeyConditionExpression: `gsi1pk = :partition${range}`,
+              IndexName: indexName,
+              KeyConditionExpression: `${partitionName} = :partition${range}`,
               ExpressionAttributeValues: {
                 ':partition': partition,
                 ...(since === undefined ? {} : { ':since': since }),
@@ -587,13 +616,13 @@ export class StateRepository {
               ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
             }),
           );
-          const items = (result.Items ?? []).filter((entry) => entry.gsi1sk !== upper);
+          const items = (result.Items ?? []).filter((entry) => entry[sortName] !== upper);
           startKey = result.LastEvaluatedKey;
           if (items.length > 0 || startKey === undefined) return { items, more: startKey !== undefined };
         } while (startKey !== undefined);
         return { items: [], more: false };
       },
-      (entry) => String(entry.gsi1sk),
+      (entry) => String(entry[sortName]),
     );
   }
 
@@ -623,12 +652,13 @@ export class StateRepository {
     query: DeadLetterQuery,
   ): Promise<{ items: Record<string, unknown>[]; lastKey?: Record<string, unknown> }> {
     const { channelId, eventType } = query;
+    if (channelId === undefined && eventType === undefined) {
+      return this.listSharded(byStatusListing('dead'), query);
+    }
     const [indexName, partitionName, partition] =
       channelId !== undefined
         ? [DELIVERY_INDEXES.channelStatus, 'byChannelStatus', `${channelId}#dead`]
-        : eventType !== undefined
-          ? [DELIVERY_INDEXES.typeStatus, 'byTypeStatus', deadByTypeKey(eventType)]
-          : [DELIVERY_INDEXES.status, 'byStatus', 'status#dead'];
+        : [DELIVERY_INDEXES.typeStatus, 'byTypeStatus', deadByTypeKey(eventType ?? '')];
     const range =
       query.since !== undefined && query.before !== undefined
         ? ' AND statusSk BETWEEN :since AND :before'
@@ -676,26 +706,34 @@ export class StateRepository {
   }> {
     const byChannel: Record<string, number> = {};
     let total = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: DELIVERY_INDEXES.status,
-          KeyConditionExpression: 'byStatus = :partition',
-          ExpressionAttributeValues: { ':partition': 'status#dead' },
-          ProjectionExpression: 'channelId',
-          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
-        }),
-      );
-      for (const item of result.Items ?? []) {
-        const channel = String(item.channelId);
-        byChannel[channel] = (byChannel[channel] ?? 0) + 1;
-        total += 1;
-      }
-      startKey = result.LastEvaluatedKey;
-    } while (startKey !== undefined && total < MAX_COUNTED_DEAD_LETTERS);
-    return { total, byChannel, truncated: startKey !== undefined };
+    let truncated = false;
+    for (const partition of partitionsOf('status#dead')) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        if (total >= MAX_COUNTED_DEAD_LETTERS) {
+          truncated = true;
+          break;
+        }
+        const result = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: DELIVERY_INDEXES.status,
+            KeyConditionExpression: 'byStatus = :partition',
+            ExpressionAttributeValues: { ':partition': partition },
+            ProjectionExpression: 'channelId',
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+          }),
+        );
+        for (const item of result.Items ?? []) {
+          const channel = String(item.channelId);
+          byChannel[channel] = (byChannel[channel] ?? 0) + 1;
+          total += 1;
+        }
+        startKey = result.LastEvaluatedKey;
+      } while (startKey !== undefined);
+      if (truncated) break;
+    }
+    return { total, byChannel, truncated };
   }
 
   /**
@@ -845,7 +883,7 @@ export class StateRepository {
             ':nowEpoch': epoch(now),
             ':leaseUntil': epoch(now) + ATTEMPT_LEASE_SECONDS,
             ':expires': epoch(now) + this.retentionSeconds,
-            ':gsi1pk': timePartitionOf(deliveryId),
+            ':gsi1pk': shardOf(TIME_KEY, deliveryId),
             ':gsi1sk': `${now.toISOString()}#${deliveryId}`,
             ':byChannel': `channel#${refs.channelId}`,
           },
@@ -1008,9 +1046,9 @@ export class StateRepository {
           attempts: 0,
           createdAt: now.toISOString(),
           updatedAt: now.toISOString(),
-          gsi1pk: timePartitionOf(delivery.deliveryId),
+          gsi1pk: shardOf(TIME_KEY, delivery.deliveryId),
           gsi1sk: `${now.toISOString()}#${delivery.deliveryId}`,
-          byStatus: 'status#suppressed',
+          byStatus: shardOf('status#suppressed', delivery.deliveryId),
           byChannel: `channel#${delivery.channelId}`,
           byChannelStatus: `${delivery.channelId}#suppressed`,
           statusSk: `${now.toISOString()}#${delivery.deliveryId}`,

@@ -482,6 +482,86 @@ describe('admin API: events, deliveries and dead letters', () => {
     expect(new Set(partitions).size).toBeGreaterThan(1);
   });
 
+  it('lists every dead letter newest first across the status index partitions, in full pages, with one from before them', async () => {
+    // Prepare: six dead letters, spread over the `status#dead` partitions by their ids, and one as a
+    // Herald from before the partitions wrote it (one partition key), dead among them.
+    const start = new Date().toISOString();
+    const type = unique('pages.dead-all');
+    const path = `/${unique('pages-dead-all')}`;
+    const { channelId } = await webhookRoute(receiver, {
+      eventType: type,
+      path,
+      responder: () => 404,
+      channel: { retry: { maxAttempts: 1 } },
+    });
+    const sent = await postEvents({
+      events: Array.from({ length: 6 }, (_, n) => ({ type, source: 'tests', subject: `dead ${n}` })),
+    });
+    const eventIds = (sent.json as { events: { id: string }[] }).events.map((event) => event.id);
+    const dead = await Promise.all(eventIds.map((id) => waitForDead(id, DELIVERY_TIMEOUT_MS)));
+    type Item = { deliveryId: string; statusAt?: string; deadLetteredAt?: string };
+    type Page = { items: Item[]; nextToken?: string; counts?: { byChannel: Record<string, number> } };
+    const recorded = await Promise.all(
+      dead.map(async (item) => (await deliveryRecords(item.deliveryId)).delivery),
+    );
+    const times = recorded.map((record) => String(record?.statusSk).split('#')[0]).sort();
+    const legacyAt = times[3] ?? start;
+    const legacyId = `msg_${unique('legacy-dead')}`;
+    await putStateItem({
+      pk: `delivery#${legacyId}`,
+      sk: 'delivery',
+      eventId: unique('legacy-event'),
+      channelId,
+      eventType: type,
+      status: 'dead',
+      reason: 'receiver answered 404',
+      attempts: 1,
+      createdAt: legacyAt,
+      updatedAt: legacyAt,
+      gsi1pk: 'delivery',
+      gsi1sk: `${legacyAt}#${legacyId}`,
+      byChannel: `channel#${channelId}`,
+      byStatus: 'status#dead',
+      byChannelStatus: `${channelId}#dead`,
+      statusSk: `${legacyAt}#${legacyId}`,
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    });
+    const everyPage = async (route: string) => {
+      const separator = route.includes('?') ? '&' : '?';
+      const pages: Page[] = [];
+      let token: string | undefined;
+      do {
+        const query = `since=${encodeURIComponent(start)}&limit=4${token === undefined ? '' : `&nextToken=${encodeURIComponent(token)}`}`;
+        const page = (await admin('GET', `${route}${separator}${query}`)).json as Page;
+        pages.push(page);
+        token = page.nextToken;
+      } while (token !== undefined && pages.length < 100);
+      return pages;
+    };
+
+    // Act: every dead delivery since the test began, four at a time, from both routes.
+    const deliveries = await everyPage('/v1/deliveries?status=dead');
+    const deadLetters = await everyPage('/v1/dead-letters');
+
+    // Assess
+    const expected = [...dead.map((item) => item.deliveryId), legacyId];
+    expect(recorded.every((record) => /^status#dead#([0-9]|1[0-5])$/.test(String(record?.byStatus)))).toBe(
+      true,
+    );
+    expect(new Set(recorded.map((record) => record?.byStatus)).size).toBeGreaterThan(1);
+    for (const pages of [deliveries, deadLetters]) {
+      const ids = pages.flatMap((page) => page.items.map((item) => item.deliveryId));
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toEqual(expect.arrayContaining(expected));
+      const at = pages.flatMap((page) =>
+        page.items.map((item) => item.deadLetteredAt ?? item.statusAt ?? ''),
+      );
+      expect(at).toEqual([...at].sort().reverse());
+      expect(pages.slice(0, -1).every((page) => page.items.length === 4)).toBe(true);
+    }
+    expect(deadLetters[0]?.counts?.byChannel[channelId]).toBe(7);
+  });
+
   it('lists dead letters by channel with counts and redrives them by id, never a delivered pair', async () => {
     // Prepare: a receiver that is down until the test brings it back, and a delivery that succeeded.
     const type = unique('redrive.me');

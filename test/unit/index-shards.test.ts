@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  INDEX_SHARDS,
   mergeNewestFirst,
+  partitionsOf,
   type SortedPage,
-  TIME_PARTITIONS,
-  TIME_SHARDS,
-  timePartitionOf,
-} from '#shared/aws/time-partitions.ts';
+  shardOf,
+} from '#shared/aws/index-shards.ts';
 import { deliveryIdFor } from '#shared/domain/ids.ts';
 
 /** Reads a source held in memory, newest first, `pageSize` at a time after a sort key (like a Query). */
@@ -30,7 +30,7 @@ const collect = async <T>(items: AsyncIterator<T>, limit = Number.POSITIVE_INFIN
   return taken;
 };
 
-describe('byTime partitions', () => {
+describe('index shards', () => {
   it('puts a delivery in one of 16 shards by its id, always the same, spread evenly', () => {
     // Prepare
     const ids = Array.from({ length: 16_000 }, (_, n) =>
@@ -39,14 +39,16 @@ describe('byTime partitions', () => {
 
     // Act
     const counts = new Map<string, number>();
-    for (const id of ids) counts.set(timePartitionOf(id), (counts.get(timePartitionOf(id)) ?? 0) + 1);
+    for (const id of ids)
+      counts.set(shardOf('status#dead', id), (counts.get(shardOf('status#dead', id)) ?? 0) + 1);
 
     // Assess
-    expect(TIME_SHARDS).toBe(16);
-    expect([...counts.keys()].sort()).toEqual(TIME_PARTITIONS.filter((key) => key !== 'delivery').sort());
+    expect(INDEX_SHARDS).toBe(16);
+    expect([...counts.keys()].sort()).toEqual(partitionsOf('status#dead').slice(1).sort());
+    expect(partitionsOf('status#dead')[0]).toBe('status#dead');
     for (const count of counts.values()) expect(count).toBeGreaterThan(800);
     for (const count of counts.values()) expect(count).toBeLessThan(1_200);
-    expect(timePartitionOf(ids[0] ?? '')).toBe(timePartitionOf(ids[0] ?? ''));
+    expect(shardOf('delivery', ids[0] ?? '')).toBe(shardOf('delivery', ids[0] ?? ''));
   });
 
   it('merges sorted sources read page by page into one sequence, newest first, like sorting them all (property)', async () => {

@@ -1,16 +1,15 @@
 /**
- * The partitions of the state table's `byTime` index (deliveries by creation time). A DynamoDB
- * partition takes at most 1,000 write units a second and a time-ordered sort key defeats
- * split-for-heat, so one partition key for every delivery would cap a stack at about 1,000
- * deliveries a second: each delivery goes into one of {@link TIME_SHARDS} partitions by a hash of its
- * id, and a listing by time reads them all and merges them newest first.
+ * Index partition keys written at delivery rates, spread over shards. A DynamoDB partition takes at
+ * most 1,000 write units a second and a time-ordered sort key defeats split-for-heat, so one partition
+ * key for every delivery (`byTime`) or every delivery of a status (`byStatus`) would cap a stack at
+ * about 1,000 of them a second: each goes into one of {@link INDEX_SHARDS} partitions, `<key>#<shard>`
+ * by a hash of its id, and a listing reads them all and merges them. The unsharded key itself is read
+ * too: records written before the shards (until they expire), and the rare ones written there on
+ * purpose (a channel's open digest).
  */
 
-/** How many partitions `byTime` spreads deliveries over (about 16,000 deliveries a second). */
-export const TIME_SHARDS = 16;
-
-/** The one `byTime` partition of deliveries recorded before the index was sharded (read until they expire). */
-export const UNSHARDED_TIME_PARTITION = 'delivery';
+/** How many partitions a sharded key is spread over (about 16,000 writes a second). */
+export const INDEX_SHARDS = 16;
 
 /** FNV-1a, 32 bits: a cheap, stable spread of ids (already random) over the shards. */
 const fnv1a = (text: string): number => {
@@ -22,15 +21,17 @@ const fnv1a = (text: string): number => {
   return hash;
 };
 
-/** The `byTime` partition key (`gsi1pk`) of a delivery or digest: `delivery#<0..15>`. */
-export const timePartitionOf = (id: string): string =>
-  `${UNSHARDED_TIME_PARTITION}#${fnv1a(id) % TIME_SHARDS}`;
+/** The shard of `key` an id goes into: `<key>#<0..15>`. */
+export const shardOf = (key: string, id: string): string => `${key}#${fnv1a(id) % INDEX_SHARDS}`;
 
-/** Every `byTime` partition a listing reads: the shards and the partition from before them. */
-export const TIME_PARTITIONS: readonly string[] = [
-  UNSHARDED_TIME_PARTITION,
-  ...Array.from({ length: TIME_SHARDS }, (_, shard) => `${UNSHARDED_TIME_PARTITION}#${shard}`),
+/** Every partition a listing of `key` reads: the key itself and its shards. */
+export const partitionsOf = (key: string): readonly string[] => [
+  key,
+  ...Array.from({ length: INDEX_SHARDS }, (_, shard) => `${key}#${shard}`),
 ];
+
+/** The `byTime` key every delivery is sharded from (`gsi1pk`). */
+export const TIME_KEY = 'delivery';
 
 /** One page of a source read newest first, and whether there is more after it. */
 export interface SortedPage<T> {
