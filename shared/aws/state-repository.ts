@@ -25,10 +25,11 @@ export const DELIVERIES_BY_TIME_INDEX = 'byTime';
  * Indexes that list deliveries newest first under a filter, so every filtered page is full. By channel
  * (`byChannel` = `channel#<id>`) sorts on `gsi1sk` (creation time, then id), like `byTime`. The status
  * indexes sort on `statusSk` (when the delivery took its status, then id), so "dead since" reads straight
- * off them: by status (`byStatus` = `status#<status>#<shard>`), by channel and status
+ * off them: by status (`byStatus` = `status#<status>`), by channel and status
  * (`byChannelStatus` = `<channel id>#<status>`), and dead letters by event type (`byTypeStatus` =
- * `<event type>#dead`, on dead deliveries only). `byTime` and `byStatus`, whose keys every channel's
- * deliveries share, are sharded (`index-shards.ts`): their listings merge 17 partitions.
+ * `<event type>#dead`, on dead deliveries only). Every one of these keys is written at delivery rates,
+ * so each is sharded (`<key>#<0..15>` by a hash of the delivery id, see `index-shards.ts`) and every
+ * listing merges 17 partitions (the shards and the unsharded key from before them).
  *
  * What keeps a delivery's writes cheap (each index entry written is a write unit of its own): the
  * indexes hold keys (and the status indexes the channel and event type, which never change), not the
@@ -90,9 +91,11 @@ export const statusTimeOf = (item: Record<string, unknown>): string | undefined 
  */
 interface ShardedListing {
   readonly indexName: string;
-  readonly partitionName: 'gsi1pk' | 'byStatus';
+  readonly partitionName: 'gsi1pk' | 'byStatus' | 'byChannel' | 'byChannelStatus' | 'byTypeStatus';
   readonly sortName: 'gsi1sk' | 'statusSk';
   readonly key: string;
+  /** Entries of the partitions that are kept (a filter on the projected attributes), if not all. */
+  readonly filter?: { readonly expression: string; readonly values: Record<string, unknown> };
 }
 
 /** Every delivery by creation time. */
@@ -109,6 +112,30 @@ const byStatusListing = (status: DeliveryStatus): ShardedListing => ({
   partitionName: 'byStatus',
   sortName: 'statusSk',
   key: `status#${status}`,
+});
+
+/** One channel's deliveries by creation time. */
+const byChannelListing = (channelId: string): ShardedListing => ({
+  indexName: DELIVERY_INDEXES.channel,
+  partitionName: 'byChannel',
+  sortName: 'gsi1sk',
+  key: `channel#${channelId}`,
+});
+
+/** One channel's deliveries of a status, by when they took it. */
+const byChannelStatusListing = (channelId: string, status: DeliveryStatus): ShardedListing => ({
+  indexName: DELIVERY_INDEXES.channelStatus,
+  partitionName: 'byChannelStatus',
+  sortName: 'statusSk',
+  key: `${channelId}#${status}`,
+});
+
+/** Dead deliveries of an event type, by when they died. */
+const deadByTypeListing = (eventType: string): ShardedListing => ({
+  indexName: DELIVERY_INDEXES.typeStatus,
+  partitionName: 'byTypeStatus',
+  sortName: 'statusSk',
+  key: deadByTypeKey(eventType),
 });
 
 /**
@@ -134,7 +161,7 @@ const sortKeyOf = (listing: ShardedListing, key: Record<string, unknown> | undef
 /** The index keys a delivery's status puts it under, from `at` on. */
 const statusKeys = (ref: DeliveryRef, status: DeliveryStatus, at: Date) => ({
   ':byStatus': shardOf(`status#${status}`, ref.deliveryId),
-  ':byChannelStatus': `${ref.channelId}#${status}`,
+  ':byChannelStatus': shardOf(`${ref.channelId}#${status}`, ref.deliveryId),
   ':statusSk': `${at.toISOString()}#${ref.deliveryId}`,
 });
 const SET_STATUS_KEYS = 'byStatus = :byStatus, byChannelStatus = :byChannelStatus, statusSk = :statusSk';
@@ -157,7 +184,7 @@ const creation = (
       ':createdAt': createdAt,
       ':gsi1pk': shardOf(TIME_KEY, ref.deliveryId),
       ':gsi1sk': `${createdAt}#${ref.deliveryId}`,
-      ':byChannel': `channel#${ref.channelId}`,
+      ':byChannel': shardOf(`channel#${ref.channelId}`, ref.deliveryId),
       ':expires': expiresAt,
       ...(unrecorded.attempted === false ? {} : { ':one': 1 }),
     },
@@ -428,29 +455,15 @@ export class StateRepository {
   }): Promise<{ items: Record<string, unknown>[]; lastKey?: Record<string, unknown> }> {
     const { status, channelId } = query;
     if (status === 'delivered') return this.listDelivered({ ...query, channelId });
-    if (channelId === undefined) {
-      return this.listSharded(status === undefined ? BY_TIME : byStatusListing(status), query);
-    }
-    const [indexName, partitionName, partition, sortName] =
-      status !== undefined
-        ? [DELIVERY_INDEXES.channelStatus, 'byChannelStatus', `${channelId}#${status}`, 'statusSk']
-        : [DELIVERY_INDEXES.channel, 'byChannel', `channel#${channelId}`, 'gsi1sk'];
-    const result = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: indexName,
-        KeyConditionExpression: `${partitionName} = :partition${query.since === undefined ? '' : ` AND ${sortName} >= :since`}`,
-        ExpressionAttributeValues: {
-          ':partition': partition,
-          ...(query.since === undefined ? {} : { ':since': query.since }),
-        },
-        ScanIndexForward: false,
-        Limit: query.limit,
-        ...(query.startKey === undefined ? {} : { ExclusiveStartKey: query.startKey }),
-      }),
-    );
-    const items = await this.records(result.Items ?? []);
-    return result.LastEvaluatedKey === undefined ? { items } : { items, lastKey: result.LastEvaluatedKey };
+    const listing =
+      channelId === undefined
+        ? status === undefined
+          ? BY_TIME
+          : byStatusListing(status)
+        : status === undefined
+          ? byChannelListing(channelId)
+          : byChannelStatusListing(channelId, status);
+    return this.listSharded(listing, query);
   }
 
   /**
@@ -515,18 +528,9 @@ export class StateRepository {
     startKey: Record<string, unknown> | undefined,
     pageSize: number,
   ): AsyncGenerator<{ record?: Record<string, unknown>; key: Record<string, unknown> }> {
-    const [entries, keyOf] =
-      channelId === undefined
-        ? [this.shardedEntries(BY_TIME, since, sortKeyOf(BY_TIME, startKey), pageSize), shardedKeyOf(BY_TIME)]
-        : [
-            this.channelEntries(channelId, since, startKey, pageSize),
-            (entry: Record<string, unknown>) => ({
-              pk: entry.pk,
-              sk: entry.sk,
-              gsi1sk: entry.gsi1sk,
-              byChannel: `channel#${channelId}`,
-            }),
-          ];
+    const listing = channelId === undefined ? BY_TIME : byChannelListing(channelId);
+    const entries = this.shardedEntries(listing, since, sortKeyOf(listing, startKey), pageSize);
+    const keyOf = shardedKeyOf(listing);
     const withRecords = async (read: readonly Record<string, unknown>[]) => {
       const found = new Map((await this.records(read)).map((record) => [String(record.pk), record]));
       return read.map((entry) => ({ record: found.get(String(entry.pk)), key: keyOf(entry) }));
@@ -541,34 +545,6 @@ export class StateRepository {
     if (page.length > 0) yield* await withRecords(page);
   }
 
-  /** One channel's entries of the `byChannel` index, newest first, since a time, after a key. */
-  private async *channelEntries(
-    channelId: string,
-    since: string | undefined,
-    startKey: Record<string, unknown> | undefined,
-    pageSize: number,
-  ): AsyncGenerator<Record<string, unknown>> {
-    let next = startKey;
-    do {
-      const result = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: DELIVERY_INDEXES.channel,
-          KeyConditionExpression: `byChannel = :partition${since === undefined ? '' : ' AND gsi1sk >= :since'}`,
-          ExpressionAttributeValues: {
-            ':partition': `channel#${channelId}`,
-            ...(since === undefined ? {} : { ':since': since }),
-          },
-          ScanIndexForward: false,
-          Limit: pageSize,
-          ...(next === undefined ? {} : { ExclusiveStartKey: next }),
-        }),
-      );
-      yield* result.Items ?? [];
-      next = result.LastEvaluatedKey;
-    } while (next !== undefined);
-  }
-
   /**
    * Entries of a sharded listing, newest first across its partitions (see `index-shards.ts`): since a
    * time (inclusive) and before a sort key (exclusive: where a page token left off).
@@ -579,7 +555,7 @@ export class StateRepository {
     before: string | undefined,
     pageSize: number,
   ): AsyncGenerator<Record<string, unknown>> {
-    const { indexName, partitionName, sortName } = listing;
+    const { indexName, partitionName, sortName, filter } = listing;
     // Entries spread evenly over the shards: a page of `pageSize` takes about 1/16 of it from each, so
     // each is read a little over that at a time (the merge reads a shard again when it runs out).
     const perPartition = Math.min(pageSize, Math.max(8, 2 * Math.ceil(pageSize / INDEX_SHARDS)));
@@ -606,10 +582,12 @@ export class StateRepository {
               TableName: this.tableName,
               IndexName: indexName,
               KeyConditionExpression: `${partitionName} = :partition${range}`,
+              ...(filter === undefined ? {} : { FilterExpression: filter.expression }),
               ExpressionAttributeValues: {
                 ':partition': partition,
                 ...(since === undefined ? {} : { ':since': since }),
                 ...(upper === undefined ? {} : { ':upper': upper }),
+                ...filter?.values,
               },
               ScanIndexForward: false,
               Limit: perPartition + 1,
@@ -652,47 +630,19 @@ export class StateRepository {
     query: DeadLetterQuery,
   ): Promise<{ items: Record<string, unknown>[]; lastKey?: Record<string, unknown> }> {
     const { channelId, eventType } = query;
-    if (channelId === undefined && eventType === undefined) {
-      return this.listSharded(byStatusListing('dead'), query);
-    }
-    const [indexName, partitionName, partition] =
+    const listing =
       channelId !== undefined
-        ? [DELIVERY_INDEXES.channelStatus, 'byChannelStatus', `${channelId}#dead`]
-        : [DELIVERY_INDEXES.typeStatus, 'byTypeStatus', deadByTypeKey(eventType ?? '')];
-    const range =
-      query.since !== undefined && query.before !== undefined
-        ? ' AND statusSk BETWEEN :since AND :before'
-        : query.since !== undefined
-          ? ' AND statusSk >= :since'
-          : query.before !== undefined
-            ? ' AND statusSk < :before'
-            : '';
-    const keepType = channelId !== undefined && eventType !== undefined;
-    const items: Record<string, unknown>[] = [];
-    let startKey = query.startKey;
-    do {
-      const result = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: indexName,
-          KeyConditionExpression: `${partitionName} = :partition${range}`,
-          ...(keepType ? { FilterExpression: 'eventType = :type' } : {}),
-          ExpressionAttributeValues: {
-            ':partition': partition,
-            ...(query.since === undefined ? {} : { ':since': query.since }),
-            ...(query.before === undefined ? {} : { ':before': query.before }),
-            ...(keepType ? { ':type': eventType } : {}),
-          },
-          ScanIndexForward: false,
-          Limit: query.limit - items.length,
-          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
-        }),
-      );
-      items.push(...(result.Items ?? []));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey !== undefined && items.length < query.limit);
-    const records = await this.records(items);
-    return startKey === undefined ? { items: records } : { items: records, lastKey: startKey };
+        ? {
+            ...byChannelStatusListing(channelId, 'dead'),
+            // Channel and type together: the channel's dead letters, keeping the type's.
+            ...(eventType === undefined
+              ? {}
+              : { filter: { expression: 'eventType = :type', values: { ':type': eventType } } }),
+          }
+        : eventType !== undefined
+          ? deadByTypeListing(eventType)
+          : byStatusListing('dead');
+    return this.listSharded(listing, query);
   }
 
   /**
@@ -762,24 +712,32 @@ export class StateRepository {
 
   /** The channel's deliveries that died after `from` (an ISO time), counting up to `limit`. */
   private async countDeadSince(channelId: string, from: string, limit: number): Promise<number> {
-    let count = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: DELIVERY_INDEXES.channelStatus,
-          KeyConditionExpression: 'byChannelStatus = :partition AND statusSk > :from',
-          ExpressionAttributeValues: { ':partition': `${channelId}#dead`, ':from': from },
-          Select: 'COUNT',
-          Limit: limit - count,
-          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
-        }),
-      );
-      count += page.Count ?? 0;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined && count < limit);
-    return count;
+    const counts = await Promise.all(
+      partitionsOf(`${channelId}#dead`).map(async (partition) => {
+        let count = 0;
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const page = await this.db.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: DELIVERY_INDEXES.channelStatus,
+              KeyConditionExpression: 'byChannelStatus = :partition AND statusSk > :from',
+              ExpressionAttributeValues: { ':partition': partition, ':from': from },
+              Select: 'COUNT',
+              Limit: limit - count,
+              ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+            }),
+          );
+          count += page.Count ?? 0;
+          startKey = page.LastEvaluatedKey;
+        } while (startKey !== undefined && count < limit);
+        return count;
+      }),
+    );
+    return Math.min(
+      limit,
+      counts.reduce((sum, count) => sum + count, 0),
+    );
   }
 
   /** The job a dead delivery was running (kept when it died, so that it can be redriven). */
@@ -885,7 +843,7 @@ export class StateRepository {
             ':expires': epoch(now) + this.retentionSeconds,
             ':gsi1pk': shardOf(TIME_KEY, deliveryId),
             ':gsi1sk': `${now.toISOString()}#${deliveryId}`,
-            ':byChannel': `channel#${refs.channelId}`,
+            ':byChannel': shardOf(`channel#${refs.channelId}`, deliveryId),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -1049,8 +1007,8 @@ export class StateRepository {
           gsi1pk: shardOf(TIME_KEY, delivery.deliveryId),
           gsi1sk: `${now.toISOString()}#${delivery.deliveryId}`,
           byStatus: shardOf('status#suppressed', delivery.deliveryId),
-          byChannel: `channel#${delivery.channelId}`,
-          byChannelStatus: `${delivery.channelId}#suppressed`,
+          byChannel: shardOf(`channel#${delivery.channelId}`, delivery.deliveryId),
+          byChannelStatus: shardOf(`${delivery.channelId}#suppressed`, delivery.deliveryId),
           statusSk: `${now.toISOString()}#${delivery.deliveryId}`,
           expiresAt: epoch(now) + this.retentionSeconds,
         },
@@ -1263,7 +1221,9 @@ export class StateRepository {
           ExpressionAttributeValues: {
             ':status': status,
             ...(delivered ? { ':statusSk': keys[':statusSk'] } : keys),
-            ...(status === 'dead' ? { ':byTypeStatus': deadByTypeKey(ref.eventType) } : {}),
+            ...(status === 'dead'
+              ? { ':byTypeStatus': shardOf(deadByTypeKey(ref.eventType), ref.deliveryId) }
+              : {}),
             ':channelId': ref.channelId,
             ':eventType': ref.eventType,
             ':delivered': 'delivered',

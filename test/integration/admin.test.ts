@@ -456,30 +456,44 @@ describe('admin API: events, deliveries and dead letters', () => {
       expiresAt: Math.floor(Date.now() / 1000) + 3600,
     });
 
-    // Act: every delivery since the test began, five at a time.
-    const pages: Page[] = [];
-    let token: string | undefined;
-    do {
-      const page = await list(
-        `since=${encodeURIComponent(start)}&limit=5${token === undefined ? '' : `&nextToken=${encodeURIComponent(token)}`}`,
-      );
-      pages.push(page);
-      token = page.nextToken;
-    } while (token !== undefined && pages.length < 100);
-    const partitions = await Promise.all(
-      recorded.map(async (item) => (await deliveryRecords(item.deliveryId)).delivery?.gsi1pk),
+    // Act: every delivery since the test began, and every one of the channel, five at a time.
+    const everyPage = async (filter: string) => {
+      const pages: Page[] = [];
+      let token: string | undefined;
+      do {
+        pages.push(
+          await list(
+            `${filter}&limit=5${token === undefined ? '' : `&nextToken=${encodeURIComponent(token)}`}`,
+          ),
+        );
+        token = pages.at(-1)?.nextToken;
+      } while (token !== undefined && pages.length < 100);
+      return pages;
+    };
+    const all = await everyPage(`since=${encodeURIComponent(start)}`);
+    const channel = await everyPage(`channel=${channelId}`);
+    const records = await Promise.all(
+      recorded.map(async (item) => (await deliveryRecords(item.deliveryId)).delivery),
     );
 
     // Assess
-    const listed = pages.flatMap((page) => page.items);
-    const ids = listed.map((item) => item.deliveryId);
-    expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toEqual(expect.arrayContaining([...recorded.map((item) => item.deliveryId), legacyId]));
-    const created = listed.map((item) => item.createdAt);
-    expect(created).toEqual([...created].sort().reverse());
-    expect(pages.slice(0, -1).every((page) => page.items.length === 5)).toBe(true);
-    expect(partitions.every((partition) => /^delivery#([0-9]|1[0-5])$/.test(String(partition)))).toBe(true);
-    expect(new Set(partitions).size).toBeGreaterThan(1);
+    const expected = [...recorded.map((item) => item.deliveryId), legacyId];
+    for (const pages of [all, channel]) {
+      const listed = pages.flatMap((page) => page.items);
+      const ids = listed.map((item) => item.deliveryId);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toEqual(expect.arrayContaining(expected));
+      const created = listed.map((item) => item.createdAt);
+      expect(created).toEqual([...created].sort().reverse());
+      expect(pages.slice(0, -1).every((page) => page.items.length === 5)).toBe(true);
+    }
+    expect(channel.flatMap((page) => page.items)).toHaveLength(13);
+    const shards = (key: string) => new RegExp(`^${key}#([0-9]|1[0-5])$`);
+    expect(records.every((record) => shards('delivery').test(String(record?.gsi1pk)))).toBe(true);
+    expect(records.every((record) => shards(`channel#${channelId}`).test(String(record?.byChannel)))).toBe(
+      true,
+    );
+    expect(new Set(records.map((record) => record?.gsi1pk)).size).toBeGreaterThan(1);
   });
 
   it('lists every dead letter newest first across the status index partitions, in full pages, with one from before them', async () => {
@@ -523,6 +537,7 @@ describe('admin API: events, deliveries and dead letters', () => {
       byChannel: `channel#${channelId}`,
       byStatus: 'status#dead',
       byChannelStatus: `${channelId}#dead`,
+      byTypeStatus: `${type}#dead`,
       statusSk: `${legacyAt}#${legacyId}`,
       expiresAt: Math.floor(Date.now() / 1000) + 3600,
     });
@@ -542,6 +557,9 @@ describe('admin API: events, deliveries and dead letters', () => {
     // Act: every dead delivery since the test began, four at a time, from both routes.
     const deliveries = await everyPage('/v1/deliveries?status=dead');
     const deadLetters = await everyPage('/v1/dead-letters');
+    const ofChannel = await everyPage(`/v1/dead-letters?channel=${channelId}`);
+    const ofType = await everyPage(`/v1/dead-letters?type=${type}`);
+    const ofChannelAndType = await everyPage(`/v1/deliveries?status=dead&channel=${channelId}`);
 
     // Assess
     const expected = [...dead.map((item) => item.deliveryId), legacyId];
@@ -549,7 +567,14 @@ describe('admin API: events, deliveries and dead letters', () => {
       true,
     );
     expect(new Set(recorded.map((record) => record?.byStatus)).size).toBeGreaterThan(1);
-    for (const pages of [deliveries, deadLetters]) {
+    expect(recorded.every((record) => /#dead#([0-9]|1[0-5])$/.test(String(record?.byChannelStatus)))).toBe(
+      true,
+    );
+    expect(recorded.every((record) => /#dead#([0-9]|1[0-5])$/.test(String(record?.byTypeStatus)))).toBe(true);
+    for (const pages of [ofChannel, ofType, ofChannelAndType]) {
+      expect(pages.flatMap((page) => page.items)).toHaveLength(7);
+    }
+    for (const pages of [deliveries, deadLetters, ofChannel, ofType, ofChannelAndType]) {
       const ids = pages.flatMap((page) => page.items.map((item) => item.deliveryId));
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids).toEqual(expect.arrayContaining(expected));
