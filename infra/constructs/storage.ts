@@ -55,7 +55,8 @@ const stateTableBilling = (capacity: ProvisionedCapacity | undefined): Billing =
  * (event idempotency, delivery state, attempts; `pk`/`sk`, records expire through TTL on `expiresAt`;
  * indexes `byTime`, `byChannel` list deliveries newest first by creation; `byStatus`, `byChannelStatus`,
  * `byTypeStatus` by when they took their status, which is how dead letters are listed and redriven;
- * the indexes hold keys, not records).
+ * the indexes hold keys, not records, and each index key is spread over 16 shards, see
+ * `shared/aws/index-shards.ts`).
  * Both encrypted at rest, with point-in-time recovery for the config; the config table on demand, the
  * state table on demand or provisioned (`stateTableCapacity`).
  */
