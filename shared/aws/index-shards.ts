@@ -37,13 +37,19 @@ export const TIME_KEY = 'delivery';
 export interface SortedPage<T> {
   readonly items: readonly T[];
   readonly more: boolean;
+  /**
+   * Where the next page starts (exclusive) when there is more: the sort key of the last entry read,
+   * which a filtered read may have left out (a page can then be empty). @default the last item's
+   */
+  readonly next?: string;
 }
 
 /**
  * Merges sources that are each sorted newest first (by `sortKey`, unique across sources) into one
- * sequence, newest first. `read(source, after)` reads the next page of a source, after the sort key
- * it last gave (undefined: from the start). Every source is read once up front (together), then a
- * source is read again only when its page is used up and the merge needs its next item.
+ * sequence, newest first. `read(source, after)` reads the next page of a source, before the sort key
+ * `after` (undefined: from the start). Every source is read once up front (together); then a source is
+ * read again only when the merge needs its next item: its page is used up, and what it may still hold
+ * (below its `next`) could be newer than every other source's next item.
  */
 export async function* mergeNewestFirst<T>(
   sources: readonly string[],
@@ -53,28 +59,37 @@ export async function* mergeNewestFirst<T>(
   interface Head {
     readonly source: string;
     items: readonly T[];
-    more: boolean;
     at: number;
+    /** Where to read on from, when there is more. */
+    next: string | undefined;
   }
-  const heads: Head[] = await Promise.all(
-    sources.map(async (source) => ({ source, ...(await read(source, undefined)), at: 0 })),
+  const headOf = (source: string, page: SortedPage<T>): Head => {
+    const last = page.items.at(-1);
+    const next = page.next ?? (last === undefined ? undefined : sortKey(last));
+    return { source, items: page.items, at: 0, next: page.more ? next : undefined };
+  };
+  let live: Head[] = await Promise.all(
+    sources.map(async (source) => headOf(source, await read(source, undefined))),
   );
-  const live = heads.filter((head) => head.items.length > 0);
   for (;;) {
-    let newest: { head: Head; item: T; key: string } | undefined;
+    live = live.filter((head) => head.at < head.items.length || head.next !== undefined);
+    // The newest candidate: a source's next item, or, for a source whose page is used up, the bound
+    // below which the rest of it lies (it has to be read before anything older is given out).
+    let newest: { head: Head; key: string; item?: T } | undefined;
     for (const head of live) {
       const item = head.items[head.at];
-      if (item === undefined) continue;
-      const key = sortKey(item);
-      if (newest === undefined || key > newest.key) newest = { head, item, key };
+      const key = item === undefined ? head.next : sortKey(item);
+      if (key === undefined) continue;
+      if (newest === undefined || key > newest.key)
+        newest = item === undefined ? { head, key } : { head, key, item };
     }
     if (newest === undefined) return;
-    const { head, item, key } = newest;
+    const { head, key, item } = newest;
+    if (item === undefined) {
+      Object.assign(head, headOf(head.source, await read(head.source, key)));
+      continue;
+    }
     yield item;
     head.at += 1;
-    if (head.at < head.items.length) continue;
-    const next = head.more ? await read(head.source, key) : { items: [], more: false };
-    if (next.items.length === 0) live.splice(live.indexOf(head), 1);
-    else Object.assign(head, { items: next.items, more: next.more, at: 0 });
   }
 }

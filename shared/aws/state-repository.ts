@@ -177,7 +177,7 @@ const creation = (
   if (unrecorded === undefined) return { set: '', add: '', values: {} };
   const createdAt = unrecorded.startedAt.toISOString();
   return {
-    set: ', eventId = :eventId, createdAt = if_not_exists(createdAt, :createdAt), gsi1pk = if_not_exists(gsi1pk, :gsi1pk), gsi1sk = if_not_exists(gsi1sk, :gsi1sk), byChannel = if_not_exists(byChannel, :byChannel), expiresAt = :expires',
+    set: ', eventId = :eventId, createdAt = if_not_exists(createdAt, :createdAt), gsi1pk = :gsi1pk, gsi1sk = if_not_exists(gsi1sk, :gsi1sk), byChannel = :byChannel, expiresAt = :expires',
     add: unrecorded.attempted === false ? '' : ' ADD attempts :one, seq :one',
     values: {
       ':eventId': unrecorded.eventId,
@@ -232,6 +232,9 @@ export type RedriveTask = z.infer<typeof RedriveTask>;
 
 /** Dead letters counted per channel read at most this many records (the rest is reported as truncated). */
 export const MAX_COUNTED_DEAD_LETTERS = 20_000;
+
+/** How many index entries a filtered listing reads from a partition at a time. */
+const FILTERED_READ = 50;
 
 /** A listing of delivered deliveries, or the search for a channel's last success, reads at most this many. */
 export const MAX_EXAMINED_DELIVERIES = 1_000;
@@ -575,30 +578,27 @@ export class StateRepository {
               : upper !== undefined
                 ? ` AND ${sortName} < :upper`
                 : '';
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const result = await this.db.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: indexName,
-              KeyConditionExpression: `${partitionName} = :partition${range}`,
-              ...(filter === undefined ? {} : { FilterExpression: filter.expression }),
-              ExpressionAttributeValues: {
-                ':partition': partition,
-                ...(since === undefined ? {} : { ':since': since }),
-                ...(upper === undefined ? {} : { ':upper': upper }),
-                ...filter?.values,
-              },
-              ScanIndexForward: false,
-              Limit: perPartition + 1,
-              ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
-            }),
-          );
-          const items = (result.Items ?? []).filter((entry) => entry[sortName] !== upper);
-          startKey = result.LastEvaluatedKey;
-          if (items.length > 0 || startKey === undefined) return { items, more: startKey !== undefined };
-        } while (startKey !== undefined);
-        return { items: [], more: false };
+        const result = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: indexName,
+            KeyConditionExpression: `${partitionName} = :partition${range}`,
+            ...(filter === undefined ? {} : { FilterExpression: filter.expression }),
+            ExpressionAttributeValues: {
+              ':partition': partition,
+              ...(since === undefined ? {} : { ':since': since }),
+              ...(upper === undefined ? {} : { ':upper': upper }),
+              ...filter?.values,
+            },
+            ScanIndexForward: false,
+            // A filter leaves entries out after they are read: read more of them at a time.
+            Limit: filter === undefined ? perPartition + 1 : Math.max(perPartition + 1, FILTERED_READ),
+          }),
+        );
+        const items = (result.Items ?? []).filter((entry) => entry[sortName] !== upper);
+        const last = result.LastEvaluatedKey?.[sortName];
+        // A filtered page may keep nothing: the merge goes on below where it stopped only when it must.
+        return { items, more: typeof last === 'string', ...(typeof last === 'string' ? { next: last } : {}) };
       },
       (entry) => String(entry[sortName]),
     );
@@ -712,32 +712,36 @@ export class StateRepository {
 
   /** The channel's deliveries that died after `from` (an ISO time), counting up to `limit`. */
   private async countDeadSince(channelId: string, from: string, limit: number): Promise<number> {
-    const counts = await Promise.all(
-      partitionsOf(`${channelId}#dead`).map(async (partition) => {
-        let count = 0;
-        let startKey: Record<string, unknown> | undefined;
-        do {
+    // The channel's dead letters are spread over its shards: each is counted a share of `limit` at a
+    // time, and only those that had more go on, until `limit` is reached.
+    const partitions: { partition: string; startKey?: Record<string, unknown>; done: boolean }[] =
+      partitionsOf(`${channelId}#dead`).map((partition) => ({ partition, done: false }));
+    let count = 0;
+    while (count < limit) {
+      const going = partitions.filter((entry) => !entry.done);
+      if (going.length === 0) break;
+      const share = Math.ceil((limit - count) / going.length) + 1;
+      const counted = await Promise.all(
+        going.map(async (entry) => {
           const page = await this.db.send(
             new QueryCommand({
               TableName: this.tableName,
               IndexName: DELIVERY_INDEXES.channelStatus,
               KeyConditionExpression: 'byChannelStatus = :partition AND statusSk > :from',
-              ExpressionAttributeValues: { ':partition': partition, ':from': from },
+              ExpressionAttributeValues: { ':partition': entry.partition, ':from': from },
               Select: 'COUNT',
-              Limit: limit - count,
-              ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+              Limit: share,
+              ...(entry.startKey === undefined ? {} : { ExclusiveStartKey: entry.startKey }),
             }),
           );
-          count += page.Count ?? 0;
-          startKey = page.LastEvaluatedKey;
-        } while (startKey !== undefined && count < limit);
-        return count;
-      }),
-    );
-    return Math.min(
-      limit,
-      counts.reduce((sum, count) => sum + count, 0),
-    );
+          entry.startKey = page.LastEvaluatedKey;
+          entry.done = page.LastEvaluatedKey === undefined;
+          return page.Count ?? 0;
+        }),
+      );
+      count += counted.reduce((sum, value) => sum + value, 0);
+    }
+    return Math.min(limit, count);
   }
 
   /** The job a dead delivery was running (kept when it died, so that it can be redriven). */
@@ -823,7 +827,7 @@ export class StateRepository {
           TableName: this.tableName,
           Key: key,
           UpdateExpression:
-            'ADD attempts :one, seq :one SET eventId = :eventId, channelId = :channelId, eventType = :eventType, #status = if_not_exists(#status, :pending), byChannel = if_not_exists(byChannel, :byChannel), createdAt = if_not_exists(createdAt, :now), gsi1pk = if_not_exists(gsi1pk, :gsi1pk), gsi1sk = if_not_exists(gsi1sk, :gsi1sk), updatedAt = :now, expiresAt = :expires, leaseUntil = :leaseUntil REMOVE rateSlot',
+            'ADD attempts :one, seq :one SET eventId = :eventId, channelId = :channelId, eventType = :eventType, #status = if_not_exists(#status, :pending), byChannel = :byChannel, createdAt = if_not_exists(createdAt, :now), gsi1pk = :gsi1pk, gsi1sk = if_not_exists(gsi1sk, :gsi1sk), updatedAt = :now, expiresAt = :expires, leaseUntil = :leaseUntil REMOVE rateSlot',
           ConditionExpression:
             // A notification that went into a digest is sent with it, never on its own.
             '(attribute_not_exists(#status) OR (#status <> :delivered AND #status <> :dead AND #status <> :digested)) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :nowEpoch) AND (attribute_not_exists(notBefore) OR notBefore <= :nowEpoch)',

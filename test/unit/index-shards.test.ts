@@ -9,14 +9,25 @@ import {
 } from '#shared/aws/index-shards.ts';
 import { deliveryIdFor } from '#shared/domain/ids.ts';
 
-/** Reads a source held in memory, newest first, `pageSize` at a time after a sort key (like a Query). */
+/**
+ * Reads a source held in memory, newest first, `pageSize` entries at a time before a sort key (like a
+ * Query), keeping those `keep` accepts (like a FilterExpression: a page may keep none of what it read).
+ */
 const pagedReader =
-  (sources: ReadonlyMap<string, readonly string[]>, pageSize: number, reads: string[]) =>
+  (
+    sources: ReadonlyMap<string, readonly string[]>,
+    pageSize: number,
+    reads: string[],
+    keep: (key: string) => boolean = () => true,
+  ) =>
   async (source: string, after: string | undefined): Promise<SortedPage<string>> => {
     reads.push(source);
     const sorted = [...(sources.get(source) ?? [])].sort().reverse();
     const rest = after === undefined ? sorted : sorted.filter((key) => key < after);
-    return { items: rest.slice(0, pageSize), more: rest.length > pageSize };
+    const read = rest.slice(0, pageSize);
+    const more = rest.length > pageSize;
+    const last = read.at(-1);
+    return { items: read.filter(keep), more, ...(more && last !== undefined ? { next: last } : {}) };
   };
 
 /** The first `limit` items (all by default), asking for no more than that. */
@@ -51,13 +62,14 @@ describe('index shards', () => {
     expect(shardOf('delivery', ids[0] ?? '')).toBe(shardOf('delivery', ids[0] ?? ''));
   });
 
-  it('merges sorted sources read page by page into one sequence, newest first, like sorting them all (property)', async () => {
+  it('merges sorted sources read page by page (filtered or not) into one sequence, newest first, like sorting them all (property)', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.uniqueArray(fc.string({ minLength: 1, maxLength: 6 }), { maxLength: 60 }),
         fc.array(fc.nat(4), { maxLength: 60 }),
         fc.integer({ min: 1, max: 7 }),
-        async (keys, placement, pageSize) => {
+        fc.boolean(),
+        async (keys, placement, pageSize, filtered) => {
           // Prepare: each key in one of five sources.
           const sources = new Map<string, string[]>();
           keys.forEach((key, index) => {
@@ -67,12 +79,13 @@ describe('index shards', () => {
           const names = ['s0', 's1', 's2', 's3', 's4'];
 
           // Act
+          const keep = (key: string) => !filtered || key.length % 2 === 0;
           const merged = await collect(
-            mergeNewestFirst(names, pagedReader(sources, pageSize, []), (key) => key),
+            mergeNewestFirst(names, pagedReader(sources, pageSize, [], keep), (key) => key),
           );
 
           // Assess
-          expect(merged).toEqual([...keys].sort().reverse());
+          expect(merged).toEqual(keys.filter(keep).sort().reverse());
         },
       ),
     );
@@ -101,5 +114,25 @@ describe('index shards', () => {
       '2026-12-07T10:15',
     ]);
     expect(reads.sort()).toEqual(['a', 'b', 'busy', 'c', 'quiet']);
+  });
+
+  it('does not read on through a source whose filtered pages keep nothing while other sources have newer items', async () => {
+    // Prepare: a busy source, and one with 1,000 older entries the filter leaves out.
+    const sources = new Map<string, string[]>([
+      ['busy', Array.from({ length: 20 }, (_, n) => `2026-12-07T10:${String(n).padStart(2, '0')}`)],
+      ['old', Array.from({ length: 1_000 }, (_, n) => `2026-12-06T${String(n).padStart(4, '0')}`)],
+    ]);
+    const reads: string[] = [];
+    const keep = (key: string) => key.startsWith('2026-12-07');
+
+    // Act
+    const newest = await collect(
+      mergeNewestFirst(['busy', 'old'], pagedReader(sources, 5, reads, keep), (key) => key),
+      10,
+    );
+
+    // Assess
+    expect(newest).toHaveLength(10);
+    expect(reads.filter((source) => source === 'old')).toHaveLength(1);
   });
 });
