@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeTimeToLiveCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { stagePath } from '../../cli/endpoint.ts';
 
@@ -240,6 +241,56 @@ export interface LocalDeployOptions {
 
 export type StackOutputs = Record<string, string>;
 
+/** The bootstrap version the installed CDK CLI deploys (its template's `BootstrapVersion` output). */
+const cliBootstrapVersion = (): number | undefined => {
+  const template = join(
+    ROOT,
+    'node_modules',
+    'aws-cdk',
+    'lib',
+    'api',
+    'bootstrap',
+    'bootstrap-template.yaml',
+  );
+  if (!existsSync(template)) return undefined;
+  const version = /\n {2}BootstrapVersion:[\s\S]*?\n {4}Value: '(\d+)'/.exec(
+    readFileSync(template, 'utf8'),
+  )?.[1];
+  return version === undefined ? undefined : Number(version);
+};
+
+/**
+ * Whether the emulator's account has a usable `CDKToolkit` stack at least as new as the installed CDK
+ * CLI's: then `cdk bootstrap` would change nothing, and skipping it saves about 5 s of a second
+ * `npm run local` (or of a second stack deployed on the same emulator).
+ */
+const bootstrapped = async (endpoint: string): Promise<boolean> => {
+  const wanted = cliBootstrapVersion();
+  if (wanted === undefined) return false;
+  const env = emulatorEnv(endpoint);
+  const cloudformation = new CloudFormationClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'test',
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'test',
+    },
+  });
+  try {
+    const stack = (await cloudformation.send(new DescribeStacksCommand({ StackName: 'CDKToolkit' })))
+      .Stacks?.[0];
+    const usable = ['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE'].includes(
+      String(stack?.StackStatus),
+    );
+    const version = stack?.Outputs?.find((output) => output.OutputKey === 'BootstrapVersion')?.OutputValue;
+    return usable && Number(version) >= wanted;
+  } catch {
+    return false;
+  } finally {
+    cloudformation.destroy();
+  }
+};
+
 /** Bootstraps the emulator's account and deploys the Herald stack onto it; returns the stack outputs. */
 export const deployStack = async (
   endpoint: string,
@@ -251,11 +302,16 @@ export const deployStack = async (
   const cdk = join(ROOT, 'node_modules', '.bin', 'cdk');
   const outputsFile = join(LOCAL_DIR, `${stackName}.outputs.json`);
   mkdirSync(LOCAL_DIR, { recursive: true });
-  progress('Bootstrapping the local account for CDK…');
-  run(cdk, ['bootstrap', `aws://${LOCAL_ACCOUNT}/${LOCAL_REGION}`, '--output', 'cdk.local.out'], {
-    env,
-    quiet: true,
-  });
+  progress('Checking the CDK bootstrap of the local account…');
+  if (await bootstrapped(endpoint)) {
+    progress('The local account is bootstrapped for this CDK version already');
+  } else {
+    progress('Bootstrapping the local account for CDK…');
+    run(cdk, ['bootstrap', `aws://${LOCAL_ACCOUNT}/${LOCAL_REGION}`, '--output', 'cdk.local.out'], {
+      env,
+      quiet: true,
+    });
+  }
   progress(`Deploying the ${stackName} stack…`);
   const context = [
     `stackName=${stackName}`,

@@ -17,7 +17,7 @@ import type { Row } from './table.ts';
 const MARKERS: { readonly pattern: RegExp; readonly phase: string }[] = [
   { pattern: /Installing MiniStack/, phase: 'emulator install' },
   { pattern: /Starting MiniStack/, phase: 'emulator start' },
-  { pattern: /Bootstrapping/, phase: 'bootstrap' },
+  { pattern: /Checking the CDK bootstrap/, phase: 'bootstrap' },
   { pattern: /Deploying the/, phase: 'synthesis, bundling and deployment' },
   { pattern: /Configuring the demo/, phase: 'first cold starts and demo' },
 ];
