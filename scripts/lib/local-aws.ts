@@ -241,6 +241,19 @@ export interface LocalDeployOptions {
 
 export type StackOutputs = Record<string, string>;
 
+/** An AWS SDK client's settings for the emulator at `endpoint` (its region and test credentials). */
+const emulatorClientConfig = (endpoint: string) => {
+  const env = emulatorEnv(endpoint);
+  return {
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'test',
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'test',
+    },
+  };
+};
+
 /** The bootstrap version the installed CDK CLI deploys (its template's `BootstrapVersion` output). */
 const cliBootstrapVersion = (): number | undefined => {
   const template = join(
@@ -267,15 +280,7 @@ const cliBootstrapVersion = (): number | undefined => {
 const bootstrapped = async (endpoint: string): Promise<boolean> => {
   const wanted = cliBootstrapVersion();
   if (wanted === undefined) return false;
-  const env = emulatorEnv(endpoint);
-  const cloudformation = new CloudFormationClient({
-    endpoint,
-    region: LOCAL_REGION,
-    credentials: {
-      accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'test',
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'test',
-    },
-  });
+  const cloudformation = new CloudFormationClient(emulatorClientConfig(endpoint));
   try {
     const stack = (await cloudformation.send(new DescribeStacksCommand({ StackName: 'CDKToolkit' })))
       .Stacks?.[0];
@@ -374,15 +379,7 @@ export const deployStack = async (
  * the API. Each step first checks, so an emulator without the gap is left alone.
  */
 const applyEmulatorWorkarounds = async (endpoint: string, outputs: StackOutputs, progress: Progress) => {
-  const env = emulatorEnv(endpoint);
-  const dynamodb = new DynamoDBClient({
-    endpoint,
-    region: LOCAL_REGION,
-    credentials: {
-      accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'test',
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'test',
-    },
-  });
+  const dynamodb = new DynamoDBClient(emulatorClientConfig(endpoint));
   const TableName = outputs.StateTableName;
   if (TableName === undefined) return;
   const ttl = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName }));
