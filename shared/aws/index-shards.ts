@@ -4,8 +4,8 @@
  * key for every delivery (`byTime`) or every delivery of a status (`byStatus`) would cap a stack at
  * about 1,000 of them a second: each goes into one of {@link INDEX_SHARDS} partitions, `<key>#<shard>`
  * by a hash of its id, and a listing reads them all and merges them. The unsharded key itself is read
- * too: records written before the shards (until they expire), and the rare ones written there on
- * purpose (a channel's open digest).
+ * too, always: records written before the shards (a redrive may keep an old one well past its first
+ * expiry) and the rare ones written there on purpose (a channel's open digest).
  */
 
 /** How many partitions a sharded key is spread over (about 16,000 writes a second). */
