@@ -20,6 +20,61 @@ import {
 
 const DELIVERY_TIMEOUT_MS = 30_000;
 
+/** Every page of an admin listing (`path` with its query), `limit` at a time, following `nextToken`. */
+const everyPage = async <Page extends { nextToken?: string }>(
+  path: string,
+  limit: number,
+): Promise<Page[]> => {
+  const separator = path.includes('?') ? '&' : '?';
+  const pages: Page[] = [];
+  let token: string | undefined;
+  do {
+    const next = token === undefined ? '' : `&nextToken=${encodeURIComponent(token)}`;
+    pages.push((await admin('GET', `${path}${separator}limit=${limit}${next}`)).json as Page);
+    token = pages.at(-1)?.nextToken;
+  } while (token !== undefined && pages.length < 100);
+  return pages;
+};
+
+/**
+ * Plants a delivery record as a Herald from before the index shards wrote it (every index key
+ * unsharded), created (and, dead, dead-lettered) `at`; returns its delivery id.
+ */
+const plantUnshardedDelivery = async (record: {
+  channelId: string;
+  eventType: string;
+  status: 'delivered' | 'dead';
+  at: string;
+}): Promise<string> => {
+  const { channelId, eventType, status, at } = record;
+  const id = `msg_${unique('legacy')}`;
+  await putStateItem({
+    pk: `delivery#${id}`,
+    sk: 'delivery',
+    eventId: unique('legacy-event'),
+    channelId,
+    eventType,
+    status,
+    attempts: 1,
+    createdAt: at,
+    updatedAt: at,
+    gsi1pk: 'delivery',
+    gsi1sk: `${at}#${id}`,
+    byChannel: `channel#${channelId}`,
+    ...(status === 'dead'
+      ? {
+          reason: 'receiver answered 404',
+          byStatus: 'status#dead',
+          byChannelStatus: `${channelId}#dead`,
+          byTypeStatus: `${eventType}#dead`,
+          statusSk: `${at}#${id}`,
+        }
+      : {}),
+    expiresAt: Math.floor(Date.now() / 1000) + 3600,
+  });
+  return id;
+};
+
 const receiver = new WebhookReceiver();
 
 beforeAll(async () => {
@@ -438,40 +493,16 @@ describe('admin API: events, deliveries and dead letters', () => {
     while ((await ours()).length < 12 && Date.now() < deadline) await sleep(250);
     const recorded = await ours();
     const times = recorded.map((item) => item.createdAt).sort();
-    const legacyAt = times[6] ?? start;
-    const legacyId = `msg_${unique('legacy')}`;
-    await putStateItem({
-      pk: `delivery#${legacyId}`,
-      sk: 'delivery',
-      eventId: unique('legacy-event'),
+    const legacyId = await plantUnshardedDelivery({
       channelId,
       eventType: type,
       status: 'delivered',
-      attempts: 1,
-      createdAt: legacyAt,
-      updatedAt: legacyAt,
-      gsi1pk: 'delivery',
-      gsi1sk: `${legacyAt}#${legacyId}`,
-      byChannel: `channel#${channelId}`,
-      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      at: times[6] ?? start,
     });
 
     // Act: every delivery since the test began, and every one of the channel, five at a time.
-    const everyPage = async (filter: string) => {
-      const pages: Page[] = [];
-      let token: string | undefined;
-      do {
-        pages.push(
-          await list(
-            `${filter}&limit=5${token === undefined ? '' : `&nextToken=${encodeURIComponent(token)}`}`,
-          ),
-        );
-        token = pages.at(-1)?.nextToken;
-      } while (token !== undefined && pages.length < 100);
-      return pages;
-    };
-    const all = await everyPage(`since=${encodeURIComponent(start)}`);
-    const channel = await everyPage(`channel=${channelId}`);
+    const all = await everyPage<Page>(`/v1/deliveries?since=${encodeURIComponent(start)}`, 5);
+    const channel = await everyPage<Page>(`/v1/deliveries?channel=${channelId}`, 5);
     const records = await Promise.all(
       recorded.map(async (item) => (await deliveryRecords(item.deliveryId)).delivery),
     );
@@ -521,57 +552,33 @@ describe('admin API: events, deliveries and dead letters', () => {
     const times = recorded.map((record) => String(record?.statusSk).split('#')[0]).sort();
     // One of this type and one of another type on the same channel (which a listing by channel and type
     // leaves out), both as a Herald from before the partitions wrote them.
-    const planted = (at: string, eventType: string) => {
-      const id = `msg_${unique('legacy-dead')}`;
-      return {
-        id,
-        item: {
-          pk: `delivery#${id}`,
-          sk: 'delivery',
-          eventId: unique('legacy-event'),
-          channelId,
-          eventType,
-          status: 'dead',
-          reason: 'receiver answered 404',
-          attempts: 1,
-          createdAt: at,
-          updatedAt: at,
-          gsi1pk: 'delivery',
-          gsi1sk: `${at}#${id}`,
-          byChannel: `channel#${channelId}`,
-          byStatus: 'status#dead',
-          byChannelStatus: `${channelId}#dead`,
-          byTypeStatus: `${eventType}#dead`,
-          statusSk: `${at}#${id}`,
-          expiresAt: Math.floor(Date.now() / 1000) + 3600,
-        },
-      };
-    };
-    const legacy = planted(times[3] ?? start, type);
-    const otherType = planted(times[1] ?? start, `${type}-other`);
-    await putStateItem(legacy.item);
-    await putStateItem(otherType.item);
-    const legacyId = legacy.id;
-    const everyPage = async (route: string) => {
-      const separator = route.includes('?') ? '&' : '?';
-      const pages: Page[] = [];
-      let token: string | undefined;
-      do {
-        const query = `since=${encodeURIComponent(start)}&limit=4${token === undefined ? '' : `&nextToken=${encodeURIComponent(token)}`}`;
-        const page = (await admin('GET', `${route}${separator}${query}`)).json as Page;
-        pages.push(page);
-        token = page.nextToken;
-      } while (token !== undefined && pages.length < 100);
-      return pages;
-    };
+    const legacyId = await plantUnshardedDelivery({
+      channelId,
+      eventType: type,
+      status: 'dead',
+      at: times[3] ?? start,
+    });
+    const otherTypeId = await plantUnshardedDelivery({
+      channelId,
+      eventType: `${type}-other`,
+      status: 'dead',
+      at: times[1] ?? start,
+    });
+    const since = `since=${encodeURIComponent(start)}`;
 
     // Act: every dead delivery since the test began, four at a time, from both routes.
-    const deliveries = await everyPage('/v1/deliveries?status=dead');
-    const deadLetters = await everyPage('/v1/dead-letters');
-    const ofChannel = await everyPage(`/v1/dead-letters?channel=${channelId}`);
-    const ofType = await everyPage(`/v1/dead-letters?type=${type}`);
-    const ofChannelAndStatus = await everyPage(`/v1/deliveries?status=dead&channel=${channelId}`);
-    const ofChannelAndType = await everyPage(`/v1/dead-letters?channel=${channelId}&type=${type}`);
+    const deliveries = await everyPage<Page>(`/v1/deliveries?status=dead&${since}`, 4);
+    const deadLetters = await everyPage<Page>(`/v1/dead-letters?${since}`, 4);
+    const ofChannel = await everyPage<Page>(`/v1/dead-letters?channel=${channelId}&${since}`, 4);
+    const ofType = await everyPage<Page>(`/v1/dead-letters?type=${type}&${since}`, 4);
+    const ofChannelAndStatus = await everyPage<Page>(
+      `/v1/deliveries?status=dead&channel=${channelId}&${since}`,
+      4,
+    );
+    const ofChannelAndType = await everyPage<Page>(
+      `/v1/dead-letters?channel=${channelId}&type=${type}&${since}`,
+      4,
+    );
 
     // Assess
     const expected = [...dead.map((item) => item.deliveryId), legacyId];
@@ -586,7 +593,7 @@ describe('admin API: events, deliveries and dead letters', () => {
     const count = (pages: Page[]) => pages.flatMap((page) => page.items).length;
     expect([ofChannel, ofChannelAndStatus, ofType, ofChannelAndType].map(count)).toEqual([8, 8, 7, 7]);
     expect(ofChannelAndType.flatMap((page) => page.items.map((item) => item.deliveryId))).not.toContain(
-      otherType.id,
+      otherTypeId,
     );
     for (const pages of [deliveries, deadLetters, ofChannel, ofType, ofChannelAndStatus, ofChannelAndType]) {
       const ids = pages.flatMap((page) => page.items.map((item) => item.deliveryId));

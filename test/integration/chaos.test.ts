@@ -32,6 +32,17 @@ const withoutAttempt = (delivery: ReceivedDelivery): unknown => {
 };
 
 /** Sends events in requests of 100, several at a time. */
+/** Routes the `herald.channel.disabled` event about a channel to a receiver path of its own; returns it. */
+const watchDisabling = async (channelId: string): Promise<string> => {
+  const path = `/${unique('watch-disabled')}`;
+  await webhookRoute(receiver, {
+    eventType: 'herald.channel.disabled',
+    path,
+    policy: { match: { channel: channelId } },
+  });
+  return path;
+};
+
 const ingest = async (events: readonly Record<string, unknown>[]): Promise<string[]> => {
   const requests: Record<string, unknown>[][] = [];
   for (let start = 0; start < events.length; start += 100) requests.push(events.slice(start, start + 100));
@@ -134,18 +145,13 @@ describe('chaos', () => {
     // Prepare: the test stack disables after 150 dead letters in a row; one attempt each.
     const type = unique('failing');
     const path = `/${unique('failing')}`;
-    const watchPath = `/${unique('watch-failing')}`;
     const failing = await webhookRoute(receiver, {
       eventType: type,
       path,
       responder: () => 503,
       channel: { retry: { maxAttempts: 1 } },
     });
-    await webhookRoute(receiver, {
-      eventType: 'herald.channel.disabled',
-      path: watchPath,
-      policy: { match: { channel: failing.channelId } },
-    });
+    const watchPath = await watchDisabling(failing.channelId);
 
     // Act
     await ingest(Array.from({ length: 160 }, (_, n) => ({ type, source: 'tests', subject: `fail ${n}` })));
@@ -176,7 +182,6 @@ describe('chaos', () => {
     // 15 of them in runs on an idle machine). The margins, 60 on each side, are far wider than that.
     const type = unique('flaky');
     const path = `/${unique('flaky')}`;
-    const watchPath = `/${unique('watch-flaky')}`;
     const success = 91;
     const flaky = await webhookRoute(receiver, {
       eventType: type,
@@ -184,11 +189,7 @@ describe('chaos', () => {
       responder: (_path, count) => (count === success ? 200 : 503),
       channel: { retry: { maxAttempts: 1 } },
     });
-    await webhookRoute(receiver, {
-      eventType: 'herald.channel.disabled',
-      path: watchPath,
-      policy: { match: { channel: flaky.channelId } },
-    });
+    const watchPath = await watchDisabling(flaky.channelId);
 
     // Act
     await ingest(Array.from({ length: 180 }, (_, n) => ({ type, source: 'tests', subject: `flaky ${n}` })));
