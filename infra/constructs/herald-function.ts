@@ -1,10 +1,10 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Tokenization, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { type CfnRole, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -286,6 +286,18 @@ export class HeraldFunction extends Construct {
   env(name: EnvName, value: string): this {
     this.fn.addEnvironment(name, value);
     return this;
+  }
+
+  /**
+   * Passes the hash of the function's code (its asset's, which names its S3 key) in `name`: data the
+   * function saved with the same hash was written by the same code (see `config-snapshots.ts`).
+   */
+  bindCodeHash(name: EnvName): this {
+    const code = (this.fn.node.defaultChild as CfnFunction).code;
+    const key = Tokenization.isResolvable(code) ? undefined : (code as CfnFunction.CodeProperty).s3Key;
+    if (key === undefined || Token.isUnresolved(key))
+      throw new Error(`${this.node.path}: no asset hash to pass`);
+    return this.env(name, key.replace(/\.zip$/, ''));
   }
 
   /** Grants access to a table and passes its name in `envName`. */

@@ -51,7 +51,8 @@ const stateTableBilling = (capacity: ProvisionedCapacity | undefined): Billing =
 };
 
 /**
- * DynamoDB: the config table (channels and policies; partition `kind`, sort `id`) and the state table
+ * DynamoDB: the config table (channels and policies; partition `kind`, sort `id`; the change log and
+ * routers' config snapshots expire through TTL on `expiresAt`) and the state table
  * (event idempotency, delivery state, attempts; `pk`/`sk`, records expire through TTL on `expiresAt`;
  * indexes `byTime`, `byChannel` list deliveries newest first by creation; `byStatus`, `byChannelStatus`,
  * `byTypeStatus` by when they took their status, which is how dead letters are listed and redriven;
@@ -70,6 +71,8 @@ export class Storage extends Construct {
     this.configTable = new TableV2(this, 'ConfigTable', {
       partitionKey: { name: 'kind', type: AttributeType.STRING },
       sortKey: { name: 'id', type: AttributeType.STRING },
+      // What is kept for a while only: the change log (a day) and routers' config snapshots (hours).
+      timeToLiveAttribute: 'expiresAt',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy,
     });

@@ -311,16 +311,29 @@ export class ConfigRepository {
         ConsistentRead: true,
       },
     );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) {
-        const parsed = schema.safeParse(stripKind(item));
-        if (parsed.success && parsed.data !== undefined) valid.push(parsed.data);
-        else this.logger.warn('skipping an invalid config record', { kind, id: item.id });
-      }
-    }
+    for await (const page of pages) valid.push(...validRecords(kind, page.Items ?? [], schema, this.logger));
     return valid;
   }
 }
+
+/**
+ * The records among `items` (config items of one kind, `kind` attribute or not) that `schema` accepts;
+ * a bad record is skipped with a warning naming it, instead of stopping all routing.
+ */
+export const validRecords = <T>(
+  kind: string,
+  items: readonly Record<string, unknown>[],
+  schema: { safeParse(value: unknown): { success: boolean; data?: T } },
+  logger: Pick<Log, 'warn'>,
+): T[] => {
+  const valid: T[] = [];
+  for (const item of items) {
+    const parsed = schema.safeParse(stripKind(item));
+    if (parsed.success && parsed.data !== undefined) valid.push(parsed.data);
+    else logger.warn('skipping an invalid config record', { kind, id: item.id });
+  }
+  return valid;
+};
 
 const stripKind = (item: Record<string, unknown>): Record<string, unknown> => {
   const { kind: _kind, ...rest } = item;

@@ -12,6 +12,8 @@ export const CONFIG_KINDS = {
   apiKeyHash: 'apikeyhash',
   silence: 'silence',
   meta: 'meta',
+  /** Routers' shared snapshots of the whole config (see `config-snapshots.ts`). */
+  snapshot: 'snapshot',
 } as const;
 
 /** State table partition key prefixes (`pk` = prefix + id; the audit log is one partition). */

@@ -63,6 +63,8 @@ export const ENV = {
   smtpTrustedCa: 'SMTP_TRUSTED_CA',
   /** Comma-separated DNS servers target names are resolved through (only when set): deliver, admin. */
   dnsServers: 'DNS_SERVERS',
+  /** The hash of the function's own code (its asset's): router, whose config snapshots carry it. */
+  codeHash: 'HERALD_CODE_HASH',
   /** `true` arms the chaos suite's crash points (`faultInjection` stacks only): ingest, router, deliver. */
   faultInjection: 'HERALD_FAULT_INJECTION',
   /** `true` logs each invocation's AWS requests (`countRequests` bench stacks only): every function. */

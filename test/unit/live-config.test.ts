@@ -5,6 +5,8 @@ import type { SilenceRecord } from '#shared/domain/silence.ts';
 import {
   type ConfigChange,
   type ConfigRef,
+  type ConfigSnapshot,
+  type ConfigSnapshots,
   type ConfigSource,
   LiveConfig,
 } from '#shared/runtime/live-config.ts';
@@ -87,8 +89,24 @@ class FakeSource implements ConfigSource {
   }
 }
 
-const setUp = (options: { maxChanges?: number } = {}) => {
-  const source = new FakeSource();
+/** The snapshots routers share, in memory: the latest one kept, what was asked and saved counted. */
+class FakeSnapshots implements ConfigSnapshots {
+  kept: ConfigSnapshot | undefined;
+  saved: ConfigSnapshot[] = [];
+  reads = 0;
+
+  async latest(notBefore: number) {
+    this.reads += 1;
+    return this.kept !== undefined && this.kept.takenAt >= notBefore ? this.kept : undefined;
+  }
+  async save(snapshot: ConfigSnapshot) {
+    this.saved.push(snapshot);
+    if (this.kept === undefined || this.kept.takenAt < snapshot.takenAt) this.kept = snapshot;
+  }
+}
+
+const setUp = (options: { maxChanges?: number; snapshots?: ConfigSnapshots; source?: FakeSource } = {}) => {
+  const source = options.source ?? new FakeSource();
   let now = 0;
   const live = new LiveConfig(
     source,
@@ -98,7 +116,7 @@ const setUp = (options: { maxChanges?: number } = {}) => {
       ...options,
     },
   );
-  return { source, live, advance: (ms: number) => (now += ms) };
+  return { source, live, advance: (ms: number) => (now += ms), at: (ms: number) => (now = ms) };
 };
 
 describe('LiveConfig (the router’s policies, caught up from the change log)', () => {
@@ -201,5 +219,115 @@ describe('LiveConfig (the router’s policies, caught up from the change log)', 
     advance(15 * 60_000);
     await live.get();
     expect(source.reads.fullLists).toBe(3);
+  });
+});
+
+describe('LiveConfig with snapshots (what one router read whole, shared with the others)', () => {
+  const MINUTE = 60_000;
+
+  it('saves what a full read found, at the generation read before it', async () => {
+    // Prepare
+    const snapshots = new FakeSnapshots();
+    const { source, live } = setUp({ snapshots });
+    source.write('a', policy('a'));
+    source.write('b', policy('b'));
+
+    // Act
+    await live.get();
+
+    // Assess
+    expect(snapshots.saved).toHaveLength(1);
+    expect(snapshots.saved[0]).toMatchObject({ generation: 2, takenAt: 0 });
+    expect(snapshots.saved[0]?.policies.map((entry) => entry.id).sort()).toEqual(['a', 'b']);
+  });
+
+  it('begins a cold start from the latest snapshot and the changes logged since it, reading no list', async () => {
+    // Prepare: one router read everything and saved it; then the config changed
+    const snapshots = new FakeSnapshots();
+    const source = new FakeSource();
+    for (const id of ['a', 'b', 'c']) source.write(id, policy(id));
+    const first = setUp({ snapshots, source });
+    await first.live.get();
+    source.write('a', policy('a', 2));
+    source.write('b', undefined);
+    source.write('d', policy('d'));
+    const reads = { ...source.reads };
+
+    // Act: another router's cold start, ten minutes later
+    const second = setUp({ snapshots, source });
+    second.at(10 * MINUTE);
+    const kind = await second.live.sync();
+
+    // Assess
+    expect(kind).toBe('snapshot');
+    expect(await second.live.get()).toEqual(['a@2', 'c@1', 'd@1']);
+    expect(source.reads.fullLists - reads.fullLists).toBe(0);
+    expect(source.reads.records - reads.records).toBe(3);
+    expect(snapshots.saved).toHaveLength(1);
+  });
+
+  it('reads everything on a cold start when the latest snapshot is over an hour old, and saves anew', async () => {
+    const snapshots = new FakeSnapshots();
+    const source = new FakeSource();
+    source.write('a', policy('a'));
+    await setUp({ snapshots, source }).live.get();
+
+    const late = setUp({ snapshots, source });
+    late.at(60 * MINUTE + 1);
+    expect(await late.live.sync()).toBe('full');
+    expect(source.reads.fullLists).toBe(2);
+    expect(snapshots.saved.map((snapshot) => snapshot.takenAt)).toEqual([0, 60 * MINUTE + 1]);
+  });
+
+  it('reads everything when a snapshot is further behind than the changes it may catch up', async () => {
+    const snapshots = new FakeSnapshots();
+    const source = new FakeSource();
+    await setUp({ snapshots, source, maxChanges: 2 }).live.get();
+    for (const id of ['a', 'b', 'c']) source.write(id, policy(id));
+
+    const second = setUp({ snapshots, source, maxChanges: 2 });
+    expect(await second.live.sync()).toBe('full');
+    expect(await second.live.get()).toEqual(['a@1', 'b@1', 'c@1']);
+  });
+
+  it('keeps to the full-reload period: a router that began from an old snapshot reads everything within half of it', async () => {
+    // Prepare: a snapshot 40 minutes old when a router starts
+    const snapshots = new FakeSnapshots();
+    const source = new FakeSource();
+    source.write('a', policy('a'));
+    await setUp({ snapshots, source }).live.get();
+    const router = setUp({ snapshots, source });
+    router.at(40 * MINUTE);
+    expect(await router.live.sync()).toBe('snapshot');
+
+    // Act + Assess: at 7.5 minutes, the full reload; the only snapshot is older than that, so the table
+    router.advance(7.5 * MINUTE - 1000);
+    expect(await router.live.sync()).toBe('none');
+    router.advance(1000);
+    expect(await router.live.sync()).toBe('full');
+    expect(source.reads.fullLists).toBe(2);
+  });
+
+  it('takes the full reload from another router’s snapshot when it is younger than half the period', async () => {
+    // Prepare: two routers; the second read everything ten minutes after the first
+    const snapshots = new FakeSnapshots();
+    const source = new FakeSource();
+    source.write('a', policy('a'));
+    const first = setUp({ snapshots, source });
+    await first.live.get();
+    const second = setUp({ snapshots, source });
+    second.at(10 * MINUTE);
+    snapshots.kept = undefined;
+    expect(await second.live.sync()).toBe('full');
+    source.write('b', policy('b'));
+
+    // Act: the first router's full-reload period ends
+    first.advance(15 * MINUTE);
+    const kind = await first.live.sync();
+
+    // Assess: it began again from the second's snapshot (5 minutes old) and the change since
+    expect(kind).toBe('snapshot');
+    expect(await first.live.get()).toEqual(['a@1', 'b@1']);
+    expect(source.reads.fullLists).toBe(2);
   });
 });

@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigRepository } from '../../shared/aws/config-repository.ts';
+import { ConfigSnapshotStore } from '../../shared/aws/config-snapshots.ts';
+import type { PolicyRecord } from '../../shared/domain/policy.ts';
+import { LiveConfig } from '../../shared/runtime/live-config.ts';
+import { output, postEvents, sleep, unique } from './support.ts';
+
+const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+/** Warnings a store or repository logged, by message. */
+const recorder = () => {
+  const warnings: string[] = [];
+  return { warnings, warn: (message: string) => void warnings.push(message) };
+};
+
+/** A policy with random ids and tenants, so that the snapshot hardly compresses (several parts). */
+const randomPolicy = (index: number): PolicyRecord => ({
+  id: `p-${String(index).padStart(5, '0')}-${randomUUID()}`,
+  enabled: true,
+  events: [`app.${randomUUID().slice(0, 8)}.*`],
+  match: { tenant: randomUUID(), environment: ['prod', randomUUID().slice(0, 12)] },
+  minSeverity: 'info',
+  channels: [`ch-${randomUUID()}`, `ch-${randomUUID()}`],
+  createdAt: '2026-12-07T00:00:00.000Z',
+  updatedAt: '2026-12-07T00:00:00.000Z',
+  version: 1,
+});
+
+/** What routing would see: each policy by id and version. */
+const viewOf = (policies: readonly PolicyRecord[]) =>
+  policies.map((policy) => `${policy.id}@${policy.version}`).sort();
+
+/** A router's config: the real repository, store and LiveConfig on `table`, counting full reads. */
+const router = (table: string, log = recorder()) => {
+  const repository = new ConfigRepository(db, table, log);
+  let fullReads = 0;
+  const listPolicies = repository.listPolicies.bind(repository);
+  repository.listPolicies = async () => {
+    fullReads += 1;
+    return listPolicies();
+  };
+  const live = new LiveConfig(repository, (policies) => viewOf(policies), {
+    snapshots: new ConfigSnapshotStore(db, table, log),
+  });
+  return { live, repository, log, fullReads: () => fullReads };
+};
+
+describe('config snapshots (routers share what one of them read whole)', () => {
+  const table = `HeraldSnapshotTest-${randomUUID().slice(0, 8)}`;
+  const POLICIES = 6000;
+
+  beforeAll(async () => {
+    await db.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'kind', AttributeType: 'S' },
+          { AttributeName: 'id', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'kind', KeyType: 'HASH' },
+          { AttributeName: 'id', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    const items = Array.from({ length: POLICIES }, (_, index) => ({
+      ...randomPolicy(index),
+      kind: 'policy',
+    }));
+    for (let start = 0; start < items.length; start += 25) {
+      let requests = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
+      while (requests.length > 0) {
+        const result = await db.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
+        requests = (result.UnprocessedItems?.[table] ?? []) as typeof requests;
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await db.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
+  });
+
+  const snapshotItems = async () =>
+    (
+      await db.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'kind = :kind',
+          ExpressionAttributeValues: { ':kind': 'snapshot' },
+        }),
+      )
+    ).Items ?? [];
+
+  it('begins a cold start from the snapshot a full read saved, and the changes logged since', async () => {
+    // Prepare: one router reads everything (and saves it); then three changes through the repository
+    const first = router(table);
+    expect(await first.live.sync()).toBe('full');
+    const parts = (await snapshotItems()).filter((item) => item.id !== 'latest');
+    expect(parts.length).toBeGreaterThan(1);
+    const [changed, deleted] = (await first.repository.listPolicies()).slice(0, 2) as [
+      PolicyRecord,
+      PolicyRecord,
+    ];
+    const update: PolicyRecord = { ...changed, events: ['changed.*'], version: 2 };
+    await first.repository.putVersioned('policy', update, 1);
+    await first.repository.bumpGeneration({ kind: 'policy', id: changed.id });
+    await first.repository.deleteVersioned('policy', deleted.id, 1);
+    await first.repository.bumpGeneration({ kind: 'policy', id: deleted.id });
+    const added = randomPolicy(POLICIES);
+    await first.repository.putVersioned('policy', added, undefined);
+    await first.repository.bumpGeneration({ kind: 'policy', id: added.id });
+
+    // Act: another router's cold start
+    const second = router(table);
+    const kind = await second.live.sync();
+
+    // Assess: no full read, and the same view as a router that reads everything
+    expect(kind).toBe('snapshot');
+    expect(second.fullReads()).toBe(0);
+    const view = await second.live.get();
+    expect(view).toHaveLength(POLICIES);
+    expect(view).toContain(`${changed.id}@2`);
+    expect(view).not.toContain(`${deleted.id}@1`);
+    expect(view).toContain(`${added.id}@1`);
+    expect(view).toEqual(viewOf(await second.repository.listPolicies()));
+    expect(second.log.warnings).toEqual([]);
+  });
+
+  it('reads the table when a part of the latest snapshot is missing, saying so', async () => {
+    // Prepare: a part of the latest snapshot deleted
+    const latest = (
+      await db.send(new GetCommand({ TableName: table, Key: { kind: 'snapshot', id: 'latest' } }))
+    ).Item as { snapshotId: string };
+    await db.send(
+      new DeleteCommand({ TableName: table, Key: { kind: 'snapshot', id: `${latest.snapshotId}#0000` } }),
+    );
+
+    // Act
+    const cold = router(table);
+    const kind = await cold.live.sync();
+
+    // Assess: a full read, which saved a complete snapshot again
+    expect(kind).toBe('full');
+    expect(cold.fullReads()).toBe(1);
+    expect(cold.log.warnings).toEqual(['config snapshot incomplete, reading the table']);
+    expect(await router(table).live.sync()).toBe('snapshot');
+  });
+
+  it('never names an older snapshot latest over a newer one', async () => {
+    // Prepare
+    const store = new ConfigSnapshotStore(db, table, recorder());
+    const newest = await store.latest(0);
+    expect(newest).toBeDefined();
+    const takenAt = newest?.takenAt ?? 0;
+
+    // Act: a router that began reading earlier saves after it
+    await store.save({ generation: 0, takenAt: takenAt - 1, policies: [], channels: [], silences: [] });
+
+    // Assess
+    const latest = await store.latest(0);
+    expect(latest?.takenAt).toBe(takenAt);
+    expect(latest?.policies).toHaveLength(POLICIES);
+  });
+
+  it('validates the records of a snapshot other code saved, and trusts those its own code saved', async () => {
+    // Prepare: code `a` saves a snapshot holding a record no schema accepts
+    const valid = randomPolicy(0);
+    const invalid = { ...randomPolicy(1), minSeverity: 'loud' } as unknown as PolicyRecord;
+    await new ConfigSnapshotStore(db, table, recorder(), 'a').save({
+      generation: 1,
+      takenAt: Date.now(),
+      policies: [valid, invalid],
+      channels: [],
+      silences: [],
+    });
+
+    // Act
+    const other = recorder();
+    const byOther = await new ConfigSnapshotStore(db, table, other, 'b').latest(0);
+    const bySame = await new ConfigSnapshotStore(db, table, recorder(), 'a').latest(0);
+
+    // Assess
+    expect(byOther?.policies.map((policy) => policy.id)).toEqual([valid.id]);
+    expect(other.warnings).toEqual(['skipping an invalid config record']);
+    expect(bySame?.policies.map((policy) => policy.id)).toEqual([valid.id, invalid.id]);
+  });
+});
+
+describe('config snapshots on the test stack', () => {
+  it('the router saves the config it read whole, which reads back as the table holds it', async () => {
+    // Prepare + Act: an event, so that a router has run (and read the config whole once)
+    const posted = await postEvents({ type: unique('snapshot.probe'), source: 'tests' });
+    expect(posted.status).toBe(202);
+    const table = output('ConfigTableName');
+    const store = new ConfigSnapshotStore(db, table, recorder());
+    let snapshot = await store.latest(0);
+    for (let waited = 0; snapshot === undefined && waited < 20_000; waited += 500) {
+      await sleep(500);
+      snapshot = await store.latest(0);
+    }
+
+    // Assess: a snapshot no newer than the table, each record at most as new as the table's
+    expect(snapshot).toBeDefined();
+    const repository = new ConfigRepository(db, table, recorder());
+    expect(snapshot?.generation).toBeLessThanOrEqual(await repository.generation());
+    const policies = new Map((await repository.listPolicies()).map((policy) => [policy.id, policy]));
+    for (const policy of snapshot?.policies ?? []) {
+      expect(policy.version).toBeLessThanOrEqual(
+        policies.get(policy.id)?.version ?? Number.POSITIVE_INFINITY,
+      );
+    }
+    expect(snapshot?.takenAt).toBeLessThanOrEqual(Date.now());
+  });
+});
