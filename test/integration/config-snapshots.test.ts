@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import {
   BatchWriteCommand,
   DeleteCommand,
@@ -7,12 +9,15 @@ import {
   GetCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
 import { ConfigRepository } from '../../shared/aws/config-repository.ts';
 import { ConfigSnapshotStore } from '../../shared/aws/config-snapshots.ts';
+import { newSigningSecret } from '../../shared/channels/webhook/index.ts';
 import type { PolicyRecord } from '../../shared/domain/policy.ts';
 import { LiveConfig } from '../../shared/runtime/live-config.ts';
-import { output, postEvents, sleep, unique } from './support.ts';
+import { admin, configPropagated, output, postEvents, sleep, unique } from './support.ts';
 
 const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
@@ -196,12 +201,86 @@ describe('config snapshots (routers share what one of them read whole)', () => {
   });
 });
 
+/** A request to the Lambda API of the emulator, signed as the SDK would sign it. */
+const lambdaApi = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+  const url = new URL(`${inject('endpoint')}/2015-03-31${path}`);
+  const signer = new SignatureV4({
+    service: 'lambda',
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    credentials: fromNodeProviderChain(),
+    sha256: Sha256,
+  });
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  const signed = await signer.sign({
+    method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    ...(url.port === '' ? {} : { port: Number(url.port) }),
+    path: url.pathname,
+    headers: { host: url.host, ...(text === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(text === undefined ? {} : { body: text }),
+  });
+  const response = await fetch(url, {
+    method,
+    headers: signed.headers,
+    ...(text === undefined ? {} : { body: text }),
+  });
+  if (!response.ok) throw new Error(`Lambda ${method} ${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+};
+
+interface FunctionConfiguration {
+  readonly FunctionName: string;
+  readonly LastUpdateStatus?: string;
+  readonly Environment?: { Variables?: Record<string, string> };
+}
+
+/**
+ * Makes the test stack's router start cold on its next event, as a new instance would: its
+ * configuration is written again unchanged, which retires the emulator's warm instance.
+ */
+const coldStartRouter = async (): Promise<FunctionConfiguration> => {
+  const { Functions } = (await lambdaApi('GET', '/functions/')) as { Functions: FunctionConfiguration[] };
+  const router = Functions.find((fn) => fn.FunctionName.startsWith('HeraldTest-HeraldRoutingRouterFunction'));
+  if (router === undefined) throw new Error('no router function in the test stack');
+  const path = `/functions/${router.FunctionName}/configuration`;
+  await lambdaApi('PUT', path, { Environment: { Variables: router.Environment?.Variables ?? {} } });
+  for (let waited = 0; waited < 30_000; waited += 250) {
+    const current = (await lambdaApi('GET', path)) as FunctionConfiguration;
+    if (current.LastUpdateStatus === 'Successful') return current;
+    await sleep(250);
+  }
+  throw new Error('the router configuration update did not finish');
+};
+
 describe('config snapshots on the test stack', () => {
-  it('the router saves the config it read whole, which reads back as the table holds it', async () => {
-    // Prepare + Act: an event, so that a router has run (and read the config whole once)
+  const receiver = new WebhookReceiver();
+  beforeAll(async () => {
+    await receiver.start();
+  });
+  afterAll(async () => {
+    await receiver.stop();
+    // The planted snapshot is dropped: the next cold start reads the table and saves its own.
+    await db.send(
+      new DeleteCommand({ TableName: output('ConfigTableName'), Key: { kind: 'snapshot', id: 'latest' } }),
+    );
+  });
+
+  it('a router cold start without a snapshot reads the table and saves what it read, with its code hash', async () => {
+    // Prepare: a policy, no snapshot, and a router that starts cold
+    const table = output('ConfigTableName');
+    const policyId = unique('pol');
+    const put = await admin('PUT', `/v1/policies/${policyId}`, {
+      events: ['probe.*'],
+      channels: ['nowhere'],
+    });
+    expect(put.status).toBe(201);
+    await db.send(new DeleteCommand({ TableName: table, Key: { kind: 'snapshot', id: 'latest' } }));
+    const router = await coldStartRouter();
+
+    // Act: an event, so that the router runs
     const posted = await postEvents({ type: unique('snapshot.probe'), source: 'tests' });
     expect(posted.status).toBe(202);
-    const table = output('ConfigTableName');
     const store = new ConfigSnapshotStore(db, table, recorder());
     let snapshot = await store.latest(0);
     for (let waited = 0; snapshot === undefined && waited < 20_000; waited += 500) {
@@ -209,16 +288,65 @@ describe('config snapshots on the test stack', () => {
       snapshot = await store.latest(0);
     }
 
-    // Assess: a snapshot no newer than the table, each record at most as new as the table's
+    // Assess: the table's records at most as new as they are now, saved by this router's code
     expect(snapshot).toBeDefined();
     const repository = new ConfigRepository(db, table, recorder());
     expect(snapshot?.generation).toBeLessThanOrEqual(await repository.generation());
     const policies = new Map((await repository.listPolicies()).map((policy) => [policy.id, policy]));
+    expect(snapshot?.policies.find((policy) => policy.id === policyId)?.version).toBe(1);
     for (const policy of snapshot?.policies ?? []) {
       expect(policy.version).toBeLessThanOrEqual(
         policies.get(policy.id)?.version ?? Number.POSITIVE_INFINITY,
       );
     }
-    expect(snapshot?.takenAt).toBeLessThanOrEqual(Date.now());
+    const latest = await db.send(
+      new GetCommand({ TableName: table, Key: { kind: 'snapshot', id: 'latest' } }),
+    );
+    expect(latest.Item?.codeHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(latest.Item?.codeHash).toBe(router.Environment?.Variables?.HERALD_CODE_HASH);
+  });
+
+  it('a router cold start routes by the snapshot it began from', async () => {
+    // Prepare: a channel in the table, and a policy to it that only a planted snapshot holds (the
+    // table's records besides it, at the table's generation)
+    const table = output('ConfigTableName');
+    const type = unique('snapshot.only');
+    const channelId = unique('ch');
+    const signingSecret = newSigningSecret();
+    const created = await admin('PUT', `/v1/channels/${channelId}`, {
+      type: 'webhook',
+      config: { url: receiver.url('/snapshot'), signingSecret },
+    });
+    expect(created.status).toBe(201);
+    receiver.expect('/snapshot', signingSecret);
+    await configPropagated();
+    const repository = new ConfigRepository(db, table, recorder());
+    const generation = await repository.generation();
+    const phantom: PolicyRecord = {
+      ...randomPolicy(0),
+      id: unique('only-in-snapshot'),
+      events: [type],
+      match: {},
+      channels: [channelId],
+    };
+    await new ConfigSnapshotStore(db, table, recorder()).save({
+      generation,
+      takenAt: Date.now(),
+      policies: [...(await repository.listPolicies()), phantom],
+      channels: await repository.listChannels(),
+      silences: await repository.listSilences(),
+    });
+    expect((await repository.getPolicy(phantom.id)) === undefined).toBe(true);
+
+    // Act: the router starts cold, then an event of the policy's type
+    await coldStartRouter();
+    const posted = await postEvents({ type, source: 'tests' });
+    expect(posted.status).toBe(202);
+
+    // Assess: delivered, signed, by the policy only the snapshot had
+    const [delivery] = await receiver.waitFor('/snapshot', 1, 30_000);
+    expect(delivery?.verified).toBe(true);
+    const payload = delivery?.payload as { herald?: { policy?: string } } | undefined;
+    expect(payload?.herald?.policy).toBe(phantom.id);
   });
 });
