@@ -111,7 +111,12 @@ const routeRecord = async (record: SQSRecord): Promise<void> => {
   );
 };
 
-const handle = (event: SQSEvent) => processBatch(event, routeRecord, logger);
+const handle = async (event: SQSEvent) => {
+  const result = await processBatch(event, routeRecord, logger);
+  // A full read of the config saves a snapshot for other routers' cold starts after the batch is routed.
+  await config.settled();
+  return result;
+};
 
 export const handler = middy(handle)
   .use(tracer.middleware())

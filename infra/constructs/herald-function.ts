@@ -290,7 +290,9 @@ export class HeraldFunction extends Construct {
 
   /**
    * Passes the hash of the function's code (its asset's, which names its S3 key) in `name`: data the
-   * function saved with the same hash was written by the same code (see `config-snapshots.ts`).
+   * function saved with the same hash was written by the same code (see `config-snapshots.ts`). A
+   * bundled asset is hashed by its output (CDK's default for bundled assets; no `assetHash` is set
+   * here), so the hash follows the code and nothing else (test/infra/functions.test.ts).
    */
   bindCodeHash(name: EnvName): this {
     const code = (this.fn.node.defaultChild as CfnFunction).code;

@@ -24,6 +24,12 @@ const PART_SECONDS = 3 * 3600;
 /** Brotli at quality 4: 24 MB of records (100,000 policies) compress in about 0.25 s to under 1 MB. */
 const BROTLI_QUALITY = 4;
 
+/** A snapshot taken this long before one about to be saved serves as well: the save is skipped. */
+const FRESH_ENOUGH_MS = 60_000;
+
+/** How far ahead of this instance's clock a snapshot may be stamped (clocks differ a little). */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
 const partId = (snapshotId: string, part: number) => `${snapshotId}#${String(part).padStart(4, '0')}`;
 
 const Latest = z.object({
@@ -61,14 +67,26 @@ export class ConfigSnapshotStore implements ConfigSnapshots {
     private readonly codeHash?: string,
   ) {}
 
+  /** Snapshots this instance could not read: never a reason to skip saving one. */
+  private readonly unreadable = new Set<string>();
+
   async latest(notBefore: number): Promise<ConfigSnapshot | undefined> {
+    let snapshotId: string | undefined;
     try {
       const result = await this.db.send(
         new GetCommand({ TableName: this.tableName, Key: LATEST_KEY, ConsistentRead: true }),
       );
       if (result.Item === undefined) return undefined;
+      snapshotId = typeof result.Item.snapshotId === 'string' ? result.Item.snapshotId : undefined;
       const latest = Latest.parse(result.Item);
       if (latest.takenAt < notBefore) return undefined;
+      if (latest.takenAt > Date.now() + CLOCK_SKEW_MS) {
+        // Stamped by a clock far ahead: it would pass for new for as long; the next save replaces it.
+        this.logger.warn('config snapshot stamped in the future, reading the table', {
+          snapshotId: latest.snapshotId,
+        });
+        return undefined;
+      }
       const keys = Array.from({ length: latest.parts }, (_, part) => ({
         kind: CONFIG_KINDS.snapshot,
         id: partId(latest.snapshotId, part),
@@ -79,6 +97,7 @@ export class ConfigSnapshotStore implements ConfigSnapshots {
         .map((key) => parts.get(key.id))
         .filter((data): data is Uint8Array => data instanceof Uint8Array);
       if (buffers.length < latest.parts) {
+        this.unreadable.add(latest.snapshotId);
         this.logger.warn('config snapshot incomplete, reading the table', {
           snapshotId: latest.snapshotId,
           parts: latest.parts,
@@ -98,6 +117,7 @@ export class ConfigSnapshotStore implements ConfigSnapshots {
         silences: records(CONFIG_KINDS.silence, body.silences, SilenceRecord),
       };
     } catch (error) {
+      if (snapshotId !== undefined) this.unreadable.add(snapshotId);
       this.logger.warn('config snapshot not read, reading the table', { reason: reasonOf(error) });
       return undefined;
     }
@@ -106,6 +126,18 @@ export class ConfigSnapshotStore implements ConfigSnapshots {
   async save(snapshot: ConfigSnapshot): Promise<void> {
     const { generation, takenAt, policies, channels, silences } = snapshot;
     try {
+      // Routers started together read the table together: one snapshot among them is enough.
+      const current = await this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: LATEST_KEY, ConsistentRead: true }),
+      );
+      const kept = Latest.safeParse(current.Item);
+      if (
+        kept.success &&
+        !this.unreadable.has(kept.data.snapshotId) &&
+        kept.data.takenAt >= takenAt - FRESH_ENOUGH_MS &&
+        kept.data.takenAt <= Date.now() + CLOCK_SKEW_MS
+      )
+        return;
       const data = brotliCompressSync(JSON.stringify({ policies, channels, silences }), {
         params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY },
       });
@@ -127,7 +159,8 @@ export class ConfigSnapshotStore implements ConfigSnapshots {
           ),
         ),
       );
-      // Named latest only when complete, and only over an older one (routers save concurrently).
+      // Named latest only when complete, and only over an older one (routers save concurrently) or one
+      // stamped in the future.
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
@@ -140,8 +173,8 @@ export class ConfigSnapshotStore implements ConfigSnapshots {
             bytes: data.length,
             ...(this.codeHash === undefined ? {} : { codeHash: this.codeHash }),
           },
-          ConditionExpression: 'attribute_not_exists(id) OR takenAt < :takenAt',
-          ExpressionAttributeValues: { ':takenAt': takenAt },
+          ConditionExpression: 'attribute_not_exists(id) OR takenAt < :takenAt OR takenAt > :future',
+          ExpressionAttributeValues: { ':takenAt': takenAt, ':future': Date.now() + CLOCK_SKEW_MS },
         }),
       );
     } catch (error) {

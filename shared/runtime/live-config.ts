@@ -102,6 +102,7 @@ export class LiveConfig<View> {
   private checkedAt = Number.NEGATIVE_INFINITY;
   private gapSince: number | undefined;
   private pending: Promise<SyncKind> | undefined;
+  private saving: Promise<void> = Promise.resolve();
   private readonly options: Required<LiveConfigOptions>;
 
   constructor(
@@ -123,6 +124,15 @@ export class LiveConfig<View> {
       now: Date.now,
       ...options,
     };
+  }
+
+  /**
+   * Resolves when the snapshots this instance is saving are saved: a full read saves one without
+   * holding up the routing that waited for the read, so the handler awaits this once its batch is
+   * routed (a Lambda instance is frozen between invocations).
+   */
+  async settled(): Promise<void> {
+    await this.saving;
   }
 
   /** The current view, brought up to date first when the interval has passed. */
@@ -155,6 +165,17 @@ export class LiveConfig<View> {
       this.restore(snapshot, started);
       restored = true;
     }
+    try {
+      return await this.catchUp(started, restored);
+    } catch (error) {
+      // A snapshot replaced what is held but the view was not rebuilt from it: begin again next time.
+      if (restored) this.loadedAt = Number.NEGATIVE_INFINITY;
+      throw error;
+    }
+  }
+
+  /** Reads the changes logged since the generation held, and rebuilds the view (always after a restore). */
+  private async catchUp(started: number, restored: boolean): Promise<SyncKind> {
     const latest = await this.source.generation();
     if (latest < this.generation || latest - this.generation > this.options.maxChanges) {
       await this.reload(started);
@@ -212,7 +233,15 @@ export class LiveConfig<View> {
     this.loadedAt = started;
     this.checkedAt = started;
     this.rebuild();
-    await this.options.snapshots.save({ generation, takenAt: started, policies, channels, silences });
+    // Saved after the caller's work, not in its way (see `settled`).
+    const saving = this.options.snapshots.save({
+      generation,
+      takenAt: started,
+      policies,
+      channels,
+      silences,
+    });
+    this.saving = Promise.all([this.saving, saving]).then(() => undefined);
   }
 
   private replace(records: ConfigRecords): void {

@@ -237,6 +237,43 @@ describe('tracing and log level', () => {
   });
 });
 
+describe('the code hash a function is given', () => {
+  it("passes its bundle's asset hash (its S3 key): the same in any stack for the same code, another for other code", () => {
+    // Prepare: the same function in two stacks, and another function, bundled as the stack bundles them
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'herald-code-hash-')) });
+    const hashed = (stackName: string, name: 'authorizer' | 'redrive') => {
+      const stack = new Stack(app, stackName, { env: ENV });
+      new HeraldFunction(stack, 'Fn', { entry: functionEntry(name), description: name }).bindCodeHash(
+        'HERALD_CODE_HASH',
+      );
+      return stackName;
+    };
+    const stacks = [hashed('One', 'authorizer'), hashed('Two', 'authorizer'), hashed('Three', 'redrive')];
+
+    // Act
+    const assembly = app.synth();
+
+    // Assess
+    const [one, two, three] = stacks.map((name) => {
+      const fns = Object.values(
+        assembly.getStackByName(name).template.Resources as Record<string, Resource>,
+      ).filter((resource) => resource.Type === 'AWS::Lambda::Function');
+      expect(fns).toHaveLength(1);
+      const { Code, Environment } = (fns[0] as Resource).Properties as {
+        Code: { S3Key: string };
+        Environment: { Variables: Record<string, string> };
+      };
+      const { S3Key } = Code;
+      const hash = Environment.Variables.HERALD_CODE_HASH;
+      expect(`${hash}.zip`).toBe(S3Key);
+      return hash;
+    });
+    expect(one).toMatch(/^[0-9a-f]{64}$/);
+    expect(two).toBe(one);
+    expect(three).not.toBe(one);
+  });
+});
+
 describe('the Tracer beside the bundle', () => {
   it('ships the Powertools Tracer as xray-tracer.js beside index.js, and index.js without it', () => {
     // Prepare: one function, bundled as the stack bundles them.

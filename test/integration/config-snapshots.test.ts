@@ -110,6 +110,7 @@ describe('config snapshots (routers share what one of them read whole)', () => {
     // Prepare: one router reads everything (and saves it); then three changes through the repository
     const first = router(table);
     expect(await first.live.sync()).toBe('full');
+    await first.live.settled();
     const parts = (await snapshotItems()).filter((item) => item.id !== 'latest');
     expect(parts.length).toBeGreaterThan(1);
     const [changed, deleted] = (await first.repository.listPolicies()).slice(0, 2) as [
@@ -154,8 +155,10 @@ describe('config snapshots (routers share what one of them read whole)', () => {
     const cold = router(table);
     const kind = await cold.live.sync();
 
-    // Assess: a full read, which saved a complete snapshot again
+    // Assess: a full read, which saved a complete snapshot again (the broken one, seconds old, did not
+    // count as a fresh one to skip saving for)
     expect(kind).toBe('full');
+    await cold.live.settled();
     expect(cold.fullReads()).toBe(1);
     expect(cold.log.warnings).toEqual(['config snapshot incomplete, reading the table']);
     expect(await router(table).live.sync()).toBe('snapshot');
@@ -168,13 +171,37 @@ describe('config snapshots (routers share what one of them read whole)', () => {
     expect(newest).toBeDefined();
     const takenAt = newest?.takenAt ?? 0;
 
-    // Act: a router that began reading earlier saves after it
+    // Act: routers that began reading earlier save after it
     await store.save({ generation: 0, takenAt: takenAt - 1, policies: [], channels: [], silences: [] });
+    await store.save({ generation: 0, takenAt: takenAt - 600_000, policies: [], channels: [], silences: [] });
 
     // Assess
     const latest = await store.latest(0);
     expect(latest?.takenAt).toBe(takenAt);
     expect(latest?.policies).toHaveLength(POLICIES);
+  });
+
+  it('ignores a snapshot stamped far in the future, and replaces it with the next save', async () => {
+    // Prepare: a clock an hour ahead saved one
+    const log = recorder();
+    const store = new ConfigSnapshotStore(db, table, log);
+    const future = Date.now() + 3_600_000;
+    await store.save({ generation: 0, takenAt: future, policies: [], channels: [], silences: [] });
+    expect(await store.latest(0)).toBeUndefined();
+    expect(log.warnings).toEqual(['config snapshot stamped in the future, reading the table']);
+
+    // Act: a router with a right clock saves
+    const now = Date.now();
+    await store.save({
+      generation: 0,
+      takenAt: now,
+      policies: [randomPolicy(1)],
+      channels: [],
+      silences: [],
+    });
+
+    // Assess
+    expect((await store.latest(0))?.takenAt).toBe(now);
   });
 
   it('validates the records of a snapshot other code saved, and trusts those its own code saved', async () => {
@@ -183,7 +210,8 @@ describe('config snapshots (routers share what one of them read whole)', () => {
     const invalid = { ...randomPolicy(1), minSeverity: 'loud' } as unknown as PolicyRecord;
     await new ConfigSnapshotStore(db, table, recorder(), 'a').save({
       generation: 1,
-      takenAt: Date.now(),
+      // Two minutes ahead: newer than the last test's by more than the minute a save is skipped within.
+      takenAt: Date.now() + 120_000,
       policies: [valid, invalid],
       channels: [],
       silences: [],
@@ -331,7 +359,8 @@ describe('config snapshots on the test stack', () => {
     };
     await new ConfigSnapshotStore(db, table, recorder()).save({
       generation,
-      takenAt: Date.now(),
+      // Newer than the router's own (seconds old) by more than the minute a save is skipped within.
+      takenAt: Date.now() + 120_000,
       policies: [...(await repository.listPolicies()), phantom],
       channels: await repository.listChannels(),
       silences: await repository.listSilences(),

@@ -222,23 +222,117 @@ describe('LiveConfig (the router’s policies, caught up from the change log)', 
   });
 });
 
-describe('LiveConfig with snapshots (what one router read whole, shared with the others)', () => {
-  const MINUTE = 60_000;
+const MINUTE = 60_000;
+const viewOf = (policies: readonly PolicyRecord[]) =>
+  policies.map((entry) => `${entry.id}@${entry.version}`).sort();
 
+describe('LiveConfig with snapshots (what one router read whole, shared with the others)', () => {
   it('saves what a full read found, at the generation read before it', async () => {
-    // Prepare
+    // Prepare: a change lands while the policies are being read
     const snapshots = new FakeSnapshots();
     const { source, live } = setUp({ snapshots });
     source.write('a', policy('a'));
     source.write('b', policy('b'));
+    const listPolicies = source.listPolicies.bind(source);
+    source.listPolicies = async () => {
+      const listed = await listPolicies();
+      source.write('c', policy('c'));
+      return listed;
+    };
 
     // Act
     await live.get();
+    await live.settled();
 
-    // Assess
+    // Assess: the generation from before the read, so a router beginning from it reads that change again
     expect(snapshots.saved).toHaveLength(1);
     expect(snapshots.saved[0]).toMatchObject({ generation: 2, takenAt: 0 });
     expect(snapshots.saved[0]?.policies.map((entry) => entry.id).sort()).toEqual(['a', 'b']);
+    const next = setUp({ snapshots, source });
+    expect(await next.live.sync()).toBe('snapshot');
+    expect(await next.live.get()).toEqual(['a@1', 'b@1', 'c@1']);
+  });
+
+  it('saves without holding up the read: get() answers before the save ends, settled() after it', async () => {
+    // Prepare: a save that ends when told to
+    let finish = () => {};
+    const snapshots = new FakeSnapshots();
+    snapshots.save = (snapshot) =>
+      new Promise<void>((resolve) => {
+        finish = () => {
+          snapshots.saved.push(snapshot);
+          resolve();
+        };
+      });
+    const { source, live } = setUp({ snapshots });
+    source.write('a', policy('a'));
+
+    // Act + Assess
+    expect(await live.get()).toEqual(['a@1']);
+    let settled = false;
+    const settling = live.settled().then(() => {
+      settled = true;
+    });
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    finish();
+    await settling;
+    expect(snapshots.saved).toHaveLength(1);
+  });
+
+  it('builds the view once for a snapshot and the changes since it', async () => {
+    const snapshots = new FakeSnapshots();
+    const source = new FakeSource();
+    source.write('a', policy('a'));
+    await setUp({ snapshots, source }).live.get();
+    source.write('b', policy('b'));
+    source.write('c', policy('c'));
+
+    let builds = 0;
+    const live = new LiveConfig(
+      source,
+      (policies) => {
+        builds += 1;
+        return policies.length;
+      },
+      { snapshots, now: () => 0 },
+    );
+    expect(await live.get()).toBe(3);
+    expect(builds).toBe(1);
+  });
+
+  it('begins again when catching up after a snapshot fails, never keeping the view from before it', async () => {
+    // Prepare: a warm router holding a@1; a@2 since, in a snapshot another router saved
+    const snapshots = new FakeSnapshots();
+    const source = new FakeSource();
+    source.write('a', policy('a'));
+    let clock = 0;
+    const live = new LiveConfig(source, (policies) => viewOf(policies), {
+      snapshots,
+      now: () => clock,
+    });
+    expect(await live.get()).toEqual(['a@1']);
+    source.write('a', policy('a', 2));
+    snapshots.kept = {
+      generation: 2,
+      takenAt: 14 * MINUTE,
+      policies: [policy('a', 2)],
+      channels: [],
+      silences: [],
+    };
+
+    // Act: the full-reload period ends, the snapshot is restored, then reading the generation fails once
+    clock = 15 * MINUTE;
+    const generation = source.generation.bind(source);
+    source.generation = async () => {
+      source.generation = generation;
+      throw new Error('throttled');
+    };
+    await expect(live.sync()).rejects.toThrow('throttled');
+    clock += 1000;
+
+    // Assess: the next check begins again and shows a@2
+    expect(await live.get()).toEqual(['a@2']);
   });
 
   it('begins a cold start from the latest snapshot and the changes logged since it, reading no list', async () => {
