@@ -318,16 +318,24 @@ export class HeraldFunction extends Construct {
   /**
    * Grants item access to a table only within the named partitions (`dynamodb:LeadingKeys`, `*`
    * patterns allowed) and passes its name in `envName`: `read` partitions may be read, `write` ones
-   * also written. `indexReads` adds `Query` on the table's indexes, which partition conditions cannot
-   * scope (their partition keys are not the table's); no `Scan` is ever granted.
+   * also written, `put` ones also put into (nothing else). `indexReads` adds `Query` on the table's
+   * indexes, which partition conditions cannot scope (their partition keys are not the table's); no
+   * `Scan` is ever granted.
    */
   bindTableItems(
     envName: EnvName,
     table: ITableV2,
-    access: { read?: readonly string[]; write?: readonly string[]; indexReads?: boolean },
+    access: {
+      read?: readonly string[];
+      write?: readonly string[];
+      /** Partitions only put into (items written whole: never updated, deleted or batch-written). */
+      put?: readonly string[];
+      indexReads?: boolean;
+    },
   ): this {
     const write = access.write ?? [];
-    const read = [...new Set([...(access.read ?? []), ...write])];
+    const put = access.put ?? [];
+    const read = [...new Set([...(access.read ?? []), ...write, ...put])];
     const leadingKeys = (keys: readonly string[]) => ({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...keys] },
     });
@@ -351,6 +359,15 @@ export class HeraldFunction extends Construct {
           ],
           resources: [table.tableArn],
           conditions: leadingKeys(write),
+        }),
+      );
+    }
+    if (put.length > 0) {
+      this.fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:PutItem'],
+          resources: [table.tableArn],
+          conditions: leadingKeys(put),
         }),
       );
     }

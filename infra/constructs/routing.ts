@@ -48,7 +48,7 @@ export class Routing extends Construct {
       // config they read whole as snapshots (shared/aws/config-snapshots.ts).
       .bindTableItems(ENV.configTable, props.configTable, {
         read: [CONFIG_KINDS.policy, CONFIG_KINDS.channel, CONFIG_KINDS.silence, CONFIG_KINDS.meta],
-        write: [CONFIG_KINDS.snapshot],
+        put: [CONFIG_KINDS.snapshot],
       })
       // Events (routed once), dedup windows, suppressed deliveries.
       .bindTableItems(ENV.stateTable, props.stateTable, {

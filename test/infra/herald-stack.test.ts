@@ -426,5 +426,6 @@ describe('table access per function', () => {
       /Put|Update|Delete|Write/.test(JSON.stringify(statement.Action)),
     );
     expect(writes.map(leadingKeys)).toEqual([['snapshot']]);
+    expect(writes.map((statement) => statement.Action)).toEqual(['dynamodb:PutItem']);
   });
 });
