@@ -62,7 +62,11 @@ const config = new LiveConfig(
     ),
     silences,
   }),
-  { snapshots: new ConfigSnapshotStore(db, configTable, logger, optionalEnv(ENV.codeHash)) },
+  {
+    snapshots: new ConfigSnapshotStore(db, configTable, logger, optionalEnv(ENV.codeHash)),
+    // Once per cold start and per full read (every 15 minutes or so): how the config was loaded.
+    onLoad: (load) => logger.info('config loaded', { ...load }),
+  },
 );
 
 const faultInjection = boolEnv(FAULT_ENV, false);

@@ -52,7 +52,19 @@ const NO_SNAPSHOTS: ConfigSnapshots = {
   save: async () => undefined,
 };
 
+/** What a full read or a snapshot brought, for the log: how, at which generation, how many, how long. */
+export interface ConfigLoad {
+  readonly kind: 'full' | 'snapshot';
+  readonly generation: number;
+  readonly policies: number;
+  readonly channels: number;
+  readonly silences: number;
+  readonly ms: number;
+}
+
 export interface LiveConfigOptions {
+  /** Told of each full read and each start from a snapshot (not of catching up). @default nothing */
+  readonly onLoad?: (load: ConfigLoad) => void;
   /**
    * Snapshots shared between routers: a full read saves one, and a cold start begins from the latest
    * (then reads the changes logged since it) instead of reading every record. @default none
@@ -115,6 +127,7 @@ export class LiveConfig<View> {
     options: LiveConfigOptions = {},
   ) {
     this.options = {
+      onLoad: () => {},
       snapshots: NO_SNAPSHOTS,
       snapshotMaxAgeMs: 60 * 60_000,
       checkIntervalMs: 1000,
@@ -153,6 +166,21 @@ export class LiveConfig<View> {
 
   private async refresh(): Promise<SyncKind> {
     const started = this.options.now();
+    const kind = await this.bringUpToDate(started);
+    if (kind === 'full' || kind === 'snapshot') {
+      this.options.onLoad({
+        kind,
+        generation: this.generation,
+        policies: this.policies.size,
+        channels: this.channels.size,
+        silences: this.silences.size,
+        ms: this.options.now() - started,
+      });
+    }
+    return kind;
+  }
+
+  private async bringUpToDate(started: number): Promise<SyncKind> {
     const cold = this.view === undefined;
     let restored = false;
     if (cold || started - this.loadedAt >= this.options.fullReloadMs) {

@@ -4,6 +4,7 @@ import type { PolicyRecord } from '#shared/domain/policy.ts';
 import type { SilenceRecord } from '#shared/domain/silence.ts';
 import {
   type ConfigChange,
+  type ConfigLoad,
   type ConfigRef,
   type ConfigSnapshot,
   type ConfigSnapshots,
@@ -278,6 +279,31 @@ describe('LiveConfig with snapshots (what one router read whole, shared with the
     finish();
     await settling;
     expect(snapshots.saved).toHaveLength(1);
+  });
+
+  it('tells of each full read and start from a snapshot, with counts, and not of catching up', async () => {
+    // Prepare
+    const snapshots = new FakeSnapshots();
+    const source = new FakeSource();
+    source.write('a', policy('a'));
+    const loads: ConfigLoad[] = [];
+    let clock = 0;
+    const options = { snapshots, now: () => clock, onLoad: (load: ConfigLoad) => void loads.push(load) };
+    const first = new LiveConfig(source, () => 0, options);
+    const second = new LiveConfig(source, () => 0, options);
+
+    // Act
+    await first.get();
+    source.write('b', policy('b'));
+    clock = 1000;
+    await first.get();
+    await second.get();
+
+    // Assess
+    expect(loads).toEqual([
+      { kind: 'full', generation: 1, policies: 1, channels: 0, silences: 0, ms: 0 },
+      { kind: 'snapshot', generation: 2, policies: 2, channels: 0, silences: 0, ms: 0 },
+    ]);
   });
 
   it('builds the view once for a snapshot and the changes since it', async () => {
