@@ -73,14 +73,12 @@ export class ConfigSnapshotStore implements ConfigSnapshots {
   async latest(notBefore: number): Promise<ConfigSnapshot | undefined> {
     let snapshotId: string | undefined;
     try {
-      const result = await this.db.send(
-        new GetCommand({ TableName: this.tableName, Key: LATEST_KEY, ConsistentRead: true }),
-      );
-      if (result.Item === undefined) return undefined;
-      snapshotId = typeof result.Item.snapshotId === 'string' ? result.Item.snapshotId : undefined;
-      const latest = Latest.parse(result.Item);
+      const item = await this.readLatest();
+      if (item === undefined) return undefined;
+      snapshotId = typeof item.snapshotId === 'string' ? item.snapshotId : undefined;
+      const latest = Latest.parse(item);
       if (latest.takenAt < notBefore) return undefined;
-      if (latest.takenAt > Date.now() + CLOCK_SKEW_MS) {
+      if (stampedAhead(latest.takenAt)) {
         // Stamped by a clock far ahead: it would pass for new for as long; the next save replaces it.
         this.logger.warn('config snapshot stamped in the future, reading the table', {
           snapshotId: latest.snapshotId,
@@ -127,15 +125,12 @@ export class ConfigSnapshotStore implements ConfigSnapshots {
     const { generation, takenAt, policies, channels, silences } = snapshot;
     try {
       // Routers started together read the table together: one snapshot among them is enough.
-      const current = await this.db.send(
-        new GetCommand({ TableName: this.tableName, Key: LATEST_KEY, ConsistentRead: true }),
-      );
-      const kept = Latest.safeParse(current.Item);
+      const kept = Latest.safeParse(await this.readLatest());
       if (
         kept.success &&
         !this.unreadable.has(kept.data.snapshotId) &&
         kept.data.takenAt >= takenAt - FRESH_ENOUGH_MS &&
-        kept.data.takenAt <= Date.now() + CLOCK_SKEW_MS
+        !stampedAhead(kept.data.takenAt)
       )
         return;
       const data = brotliCompressSync(JSON.stringify({ policies, channels, silences }), {
@@ -182,6 +177,17 @@ export class ConfigSnapshotStore implements ConfigSnapshots {
       this.logger.warn('config snapshot not saved', { reason: reasonOf(error) });
     }
   }
+
+  /** The item naming the latest snapshot, as it stands. */
+  private async readLatest(): Promise<Record<string, unknown> | undefined> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: LATEST_KEY, ConsistentRead: true }),
+    );
+    return result.Item;
+  }
 }
+
+/** Stamped by a clock further ahead of this one than clocks differ. */
+const stampedAhead = (takenAt: number) => takenAt > Date.now() + CLOCK_SKEW_MS;
 
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
