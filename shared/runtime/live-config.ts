@@ -227,7 +227,7 @@ export class LiveConfig<View> {
     } else {
       this.gapSince = undefined;
     }
-    if (inOrder.length > 0) await this.apply(inOrder, reached);
+    if (inOrder.length > 0) await this.apply(inOrder);
     this.generation = reached;
     if (restored || inOrder.length > 0) this.rebuild();
     this.checkedAt = started;
@@ -281,8 +281,8 @@ export class LiveConfig<View> {
     for (const silence of records.silences) this.silences.set(silence.id, silence);
   }
 
-  /** Applies logged changes (the view is rebuilt by the caller). */
-  private async apply(changes: readonly ConfigChange[], generation: number): Promise<void> {
+  /** Applies logged changes (the caller moves the generation and rebuilds the view). */
+  private async apply(changes: readonly ConfigChange[]): Promise<void> {
     const refs = [...new Map(changes.map((change) => [`${change.kind}#${change.id}`, change])).values()];
     const found = await this.source.getMany(refs.map(({ kind, id }) => ({ kind, id })));
     for (const ref of refs) {
@@ -293,7 +293,6 @@ export class LiveConfig<View> {
     for (const policy of found.policies) this.policies.set(policy.id, policy);
     for (const channel of found.channels) this.channels.set(channel.id, channel);
     for (const silence of found.silences) this.silences.set(silence.id, silence);
-    this.generation = generation;
   }
 
   private rebuild(): void {

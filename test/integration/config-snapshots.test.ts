@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import {
   BatchWriteCommand,
   DeleteCommand,
@@ -9,9 +7,9 @@ import {
   GetCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WebhookReceiver } from '../../scripts/lib/receiver.ts';
+import { signedFetch } from '../../scripts/lib/signed-fetch.ts';
 import { ConfigRepository } from '../../shared/aws/config-repository.ts';
 import { ConfigSnapshotStore } from '../../shared/aws/config-snapshots.ts';
 import { newSigningSecret } from '../../shared/channels/webhook/index.ts';
@@ -231,27 +229,13 @@ describe('config snapshots (routers share what one of them read whole)', () => {
 
 /** A request to the Lambda API of the emulator, signed as the SDK would sign it. */
 const lambdaApi = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-  const url = new URL(`${inject('endpoint')}/2015-03-31${path}`);
-  const signer = new SignatureV4({
+  const response = await signedFetch({
+    method,
+    url: `${inject('endpoint')}/2015-03-31${path}`,
     service: 'lambda',
-    region: process.env.AWS_REGION ?? 'us-east-1',
-    credentials: fromNodeProviderChain(),
-    sha256: Sha256,
-  });
-  const text = body === undefined ? undefined : JSON.stringify(body);
-  const signed = await signer.sign({
-    method,
-    protocol: url.protocol,
-    hostname: url.hostname,
-    ...(url.port === '' ? {} : { port: Number(url.port) }),
-    path: url.pathname,
-    headers: { host: url.host, ...(text === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(text === undefined ? {} : { body: text }),
-  });
-  const response = await fetch(url, {
-    method,
-    headers: signed.headers,
-    ...(text === undefined ? {} : { body: text }),
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
   if (!response.ok) throw new Error(`Lambda ${method} ${path}: ${response.status} ${await response.text()}`);
   return response.json();
